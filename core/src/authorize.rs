@@ -1,0 +1,395 @@
+//! The authorization code flow's front half: the URL the user is sent to, the state kept
+//! meanwhile ([`PendingLogin`]), and checking the callback that comes back.
+
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::config::{check_redirect_uri, check_scope_token, ClientConfig};
+use crate::error::{Error, Result};
+use crate::pkce::{random_string, Pkce, RandomSource};
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+/// Options for one login; unset fields fall back to the client's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct LoginOptions {
+    /// Overrides the configured scopes (e.g. `["openid", "user_impersonation"]`).
+    pub scopes: Option<Vec<String>>,
+    pub redirect_uri: Option<String>,
+    /// Further query parameters: `prompt`, `login_hint`, `kc_idp_hint`, `ui_locales`, ...
+    pub extra: Vec<(String, String)>,
+}
+
+/// What must survive the round trip through the browser to finish a login. Keep it server-side
+/// or in session storage: it holds the PKCE verifier.
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    pub state: Secret,
+    pub nonce: Secret,
+    pub pkce: Pkce,
+    pub redirect_uri: String,
+    /// The issuer the callback's `iss` must name, when known.
+    pub issuer: Option<String>,
+    /// Refuse a callback without `iss` (the provider promised it, RFC 9207).
+    pub iss_required: bool,
+}
+
+/// The URL to send the user to, and what to keep until the callback.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub url: String,
+    pub pending: PendingLogin,
+}
+
+/// The checked result of a callback: the code to exchange.
+#[derive(Debug, Clone)]
+pub struct AuthorizationCode {
+    pub code: Secret,
+}
+
+const RESERVED: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// Builds the authorization URL with PKCE S256, a fresh `state` and `nonce`.
+pub fn authorization_request(
+    provider: &Provider,
+    config: &ClientConfig,
+    options: &LoginOptions,
+    rng: &dyn RandomSource,
+) -> Result<AuthorizationRequest> {
+    let endpoint = provider.endpoint(&provider.authorization_endpoint, "authorization endpoint")?;
+    if config.client_id.trim().is_empty() {
+        return Err(Error::config("the client id is empty"));
+    }
+    let redirect_uri = options
+        .redirect_uri
+        .clone()
+        .or_else(|| config.redirect_uri.clone())
+        .ok_or_else(|| {
+            Error::config(
+                "a login needs a redirect URI; set one on the client or pass one for this login",
+            )
+        })?;
+    check_redirect_uri(&redirect_uri)?;
+    let scopes = options.scopes.as_ref().unwrap_or(&config.scopes);
+    for s in scopes {
+        check_scope_token(s)?;
+    }
+    if let Some((k, _)) = options
+        .extra
+        .iter()
+        .find(|(k, _)| RESERVED.contains(&k.as_str()))
+    {
+        return Err(Error::config(format!(
+            "extra parameter `{k}` is set by tokenward itself; pass it through the login options instead"
+        )));
+    }
+    let pending = PendingLogin {
+        state: random_string(rng)?,
+        nonce: random_string(rng)?,
+        pkce: Pkce::generate(rng)?,
+        redirect_uri,
+        issuer: provider.issuer.clone(),
+        iss_required: provider.callback_iss_required,
+    };
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code");
+    q.append_pair("client_id", &config.client_id);
+    q.append_pair("redirect_uri", &pending.redirect_uri);
+    if !scopes.is_empty() {
+        q.append_pair("scope", &scopes.join(" "));
+    }
+    q.append_pair("state", pending.state.expose());
+    q.append_pair("nonce", pending.nonce.expose());
+    q.append_pair("code_challenge", pending.pkce.challenge());
+    q.append_pair("code_challenge_method", "S256");
+    for (k, v) in &options.extra {
+        q.append_pair(k, v);
+    }
+    Ok(AuthorizationRequest {
+        url: crate::grant::append_query(endpoint, &q.finish()),
+        pending,
+    })
+}
+
+/// Checks a callback (a full URL, or just its query string) against the pending login:
+/// `state` first (constant time), then `iss` (RFC 9207), then an `error=` answer, then the code.
+pub fn parse_callback(pending: &PendingLogin, callback: &str) -> Result<AuthorizationCode> {
+    let query = match callback.split_once('?') {
+        Some((_, q)) => q,
+        None if callback.contains('=') => callback,
+        None => return Err(Error::config(
+            "the callback URL has no query string; pass the full URL the browser was redirected to",
+        )),
+    };
+    let query = query.split('#').next().unwrap_or("");
+    let mut state = None;
+    let mut iss = None;
+    let mut code = None;
+    let mut error = None;
+    let mut description = None;
+    let mut uri = None;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match k.as_ref() {
+            "state" => &mut state,
+            "iss" => &mut iss,
+            "code" => &mut code,
+            "error" => &mut error,
+            "error_description" => &mut description,
+            "error_uri" => &mut uri,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(Error::config(format!(
+                "the callback repeats the `{k}` parameter; it may be forged"
+            )));
+        }
+        *slot = Some(v.into_owned());
+    }
+    let state = Secret::new(state.unwrap_or_default());
+    let expected = pending.state.expose().as_bytes();
+    if !bool::from(state.expose().as_bytes().ct_eq(expected)) {
+        return Err(Error::StateMismatch);
+    }
+    match (&pending.issuer, iss) {
+        (Some(expected), Some(found)) if *expected != found => {
+            return Err(Error::IssuerMismatch {
+                expected: expected.clone(),
+                found,
+            })
+        }
+        (Some(expected), None) if pending.iss_required => {
+            return Err(Error::IssuerMismatch {
+                expected: expected.clone(),
+                found: String::new(),
+            })
+        }
+        _ => {}
+    }
+    if let Some(error) = error {
+        return Err(Error::OAuth {
+            error,
+            error_description: description,
+            error_uri: uri,
+            status: None,
+        });
+    }
+    match code {
+        Some(c) if !c.is_empty() => Ok(AuthorizationCode {
+            code: Secret::new(c),
+        }),
+        _ => Err(Error::invalid(
+            "the callback has neither `code` nor `error`",
+        )),
+    }
+}
+
+/// OIDC Core §3.1.3.7: the ID token's `nonce` must be the one this login sent. (Only the
+/// nonce is checked here; the signature is the resource server's business.)
+pub fn check_id_token_nonce(pending: &PendingLogin, token: &crate::token::Token) -> Result<()> {
+    let Some(id_token) = token.id_token() else {
+        return Ok(());
+    };
+    let claims = crate::jwt::Claims::decode_unverified(id_token.expose())?;
+    let found = claims.str("nonce").unwrap_or("");
+    if bool::from(found.as_bytes().ct_eq(pending.nonce.expose().as_bytes())) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "the ID token's `nonce` does not match this login; start a new login",
+        ))
+    }
+}
+
+impl PendingLogin {
+    /// Serializes for storage between the redirect and the callback (it holds the verifier:
+    /// store it where only this user's session can read it).
+    pub fn to_json(&self) -> Secret {
+        Secret::new(
+            json!({
+                "state": self.state.expose(),
+                "nonce": self.nonce.expose(),
+                "code_verifier": self.pkce.verifier().expose(),
+                "redirect_uri": self.redirect_uri,
+                "issuer": self.issuer,
+                "iss_required": self.iss_required,
+            })
+            .to_string(),
+        )
+    }
+
+    pub fn from_json(text: &str) -> Result<PendingLogin> {
+        let v: Value = serde_json::from_str(text).map_err(|_| {
+            Error::config("the stored login state is not valid JSON; start a new login")
+        })?;
+        let field = |k: &str| -> Result<String> {
+            v.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "the stored login state has no `{k}`; start a new login"
+                    ))
+                })
+        };
+        Ok(PendingLogin {
+            state: Secret::new(field("state")?),
+            nonce: Secret::new(field("nonce")?),
+            pkce: Pkce::from_verifier(&field("code_verifier")?)?,
+            redirect_uri: field("redirect_uri")?,
+            issuer: v.get("issuer").and_then(Value::as_str).map(str::to_string),
+            iss_required: v
+                .get("iss_required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Counter(std::sync::atomic::AtomicU8);
+    impl RandomSource for Counter {
+        fn fill(&self, dest: &mut [u8]) -> Result<()> {
+            dest.fill(self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+            Ok(())
+        }
+    }
+
+    fn login() -> AuthorizationRequest {
+        let p = Provider::keycloak("https://auth.test.ecocoa.ch", "vion").unwrap();
+        let c = ClientConfig::new("vion-spa")
+            .scope("openid user_impersonation")
+            .redirect_uri("http://127.0.0.1:8765/callback");
+        let opts = LoginOptions {
+            extra: vec![("prompt".into(), "login".into())],
+            ..Default::default()
+        };
+        authorization_request(&p, &c, &opts, &Counter(Default::default())).unwrap()
+    }
+
+    #[test]
+    fn url_carries_pkce_s256_state_nonce_and_scope() {
+        let r = login();
+        let (base, query) = r.url.split_once('?').unwrap();
+        assert_eq!(
+            base,
+            "https://auth.test.ecocoa.ch/realms/vion/protocol/openid-connect/auth"
+        );
+        let q: std::collections::HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["client_id"], "vion-spa");
+        assert_eq!(q["scope"], "openid user_impersonation");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["code_challenge"], r.pending.pkce.challenge());
+        assert_eq!(q["state"], r.pending.state.expose());
+        assert_eq!(q["nonce"], r.pending.nonce.expose());
+        assert_eq!(q["prompt"], "login");
+        assert_ne!(r.pending.state.expose(), r.pending.nonce.expose());
+        assert!(!r.url.contains(r.pending.pkce.verifier().expose()));
+    }
+
+    #[test]
+    fn good_callback_yields_the_code() {
+        let r = login();
+        let cb = format!(
+            "http://127.0.0.1:8765/callback?state={}&session_state=x&iss=https%3A%2F%2Fauth.test.ecocoa.ch%2Frealms%2Fvion&code=abc",
+            r.pending.state.expose()
+        );
+        assert_eq!(
+            parse_callback(&r.pending, &cb).unwrap().code.expose(),
+            "abc"
+        );
+    }
+
+    #[test]
+    fn tampered_state_is_refused_before_anything_else() {
+        let r = login();
+        for cb in [
+            "?state=nope&code=abc",
+            "?code=abc",
+            "?state=nope&error=access_denied",
+        ] {
+            assert_eq!(
+                parse_callback(&r.pending, cb).unwrap_err(),
+                Error::StateMismatch,
+                "{cb}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_or_missing_iss() {
+        let mut r = login();
+        let s = r.pending.state.expose().to_string();
+        let e = parse_callback(
+            &r.pending,
+            &format!("?state={s}&code=a&iss=https%3A%2F%2Fevil"),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::IssuerMismatch { .. }));
+        assert!(parse_callback(&r.pending, &format!("?state={s}&code=a")).is_ok());
+        r.pending.iss_required = true;
+        assert!(matches!(
+            parse_callback(&r.pending, &format!("?state={s}&code=a")),
+            Err(Error::IssuerMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn error_callbacks_are_typed() {
+        let r = login();
+        let s = r.pending.state.expose();
+        let e = parse_callback(
+            &r.pending,
+            &format!("?error=access_denied&error_description=User+denied&state={s}"),
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_error(), Some("access_denied"));
+        assert_eq!(e.oauth_description(), Some("User denied"));
+        assert!(parse_callback(&r.pending, &format!("?state={s}&state={s}&code=x")).is_err());
+        assert!(parse_callback(&r.pending, "http://127.0.0.1/callback").is_err());
+    }
+
+    #[test]
+    fn pending_login_round_trips_through_json() {
+        let r = login();
+        let back = PendingLogin::from_json(r.pending.to_json().expose()).unwrap();
+        assert_eq!(back.state, r.pending.state);
+        assert_eq!(back.pkce.challenge(), r.pending.pkce.challenge());
+        assert_eq!(back.redirect_uri, r.pending.redirect_uri);
+        assert!(PendingLogin::from_json("{}").is_err());
+        assert!(!format!("{:?}", r.pending).contains(r.pending.pkce.verifier().expose()));
+    }
+
+    #[test]
+    fn reserved_extras_and_missing_redirect_are_config_errors() {
+        let p = Provider::keycloak("https://a.example", "r").unwrap();
+        let c = ClientConfig::new("x");
+        assert!(authorization_request(
+            &p,
+            &c,
+            &LoginOptions::default(),
+            &Counter(Default::default())
+        )
+        .is_err());
+        let opts = LoginOptions {
+            redirect_uri: Some("http://127.0.0.1/cb".into()),
+            extra: vec![("state".into(), "mine".into())],
+            ..Default::default()
+        };
+        assert!(authorization_request(&p, &c, &opts, &Counter(Default::default())).is_err());
+    }
+}

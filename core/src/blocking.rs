@@ -1,0 +1,158 @@
+//! The native transport: one keep-alive ureq agent (rustls) per client.
+//!
+//! Safe defaults: a global timeout, no redirects followed (a token endpoint that redirects is
+//! misconfigured, and following it could send the secret elsewhere), a response size cap, the
+//! https rule checked again on every request.
+
+use std::io;
+
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+use crate::error::{Error, Result};
+use crate::http::{check_url, HttpOptions, HttpRequest, HttpResponse, Method, Transport, Trust};
+
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    options: HttpOptions,
+}
+
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UreqTransport {
+    pub fn new(options: HttpOptions) -> Result<UreqTransport> {
+        if options.timeout.is_zero() {
+            return Err(Error::config("the HTTP timeout must be more than zero"));
+        }
+        let roots = match &options.trust {
+            Trust::WebPki => RootCerts::WebPki,
+            Trust::Platform => RootCerts::PlatformVerifier,
+            Trust::CaFile(path) => RootCerts::new_with_certs(&load_pem(path)?),
+        };
+        let proxy = if options.proxy_from_env {
+            ureq::Proxy::try_from_env()
+        } else {
+            None
+        };
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(options.timeout))
+            .timeout_connect(Some(options.connect_timeout.min(options.timeout)))
+            .user_agent(options.user_agent.as_str())
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .proxy(proxy)
+            .build();
+        Ok(UreqTransport {
+            agent: config.new_agent(),
+            options,
+        })
+    }
+
+    fn map_error(&self, e: ureq::Error) -> Error {
+        match e {
+            ureq::Error::Timeout(_) => Error::Timeout(self.options.timeout),
+            ureq::Error::Io(io)
+                if matches!(
+                    io.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Error::Timeout(self.options.timeout)
+            }
+            ureq::Error::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+                Error::InvalidResponse(
+                    "the server closed the connection before the response was complete".into(),
+                )
+            }
+            ureq::Error::Io(io) => Error::Transport(io.to_string()),
+            ureq::Error::HostNotFound => {
+                Error::Transport("host not found (DNS lookup failed)".into())
+            }
+            ureq::Error::BodyExceedsLimit(_) => Error::InvalidResponse(format!(
+                "the response is larger than the {} byte limit",
+                self.options.max_response_bytes
+            )),
+            ureq::Error::LargeResponseHeader(..) => {
+                Error::InvalidResponse("the response headers are too large".into())
+            }
+            ureq::Error::Protocol(p) => {
+                Error::InvalidResponse(format!("malformed HTTP response ({p})"))
+            }
+            ureq::Error::BadUri(u) => Error::config(format!("bad URL: {u}")),
+            other => Error::Transport(other.to_string()),
+        }
+    }
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
+        check_url(&request.url, "request URL")?;
+        let result = match request.method {
+            Method::Get => {
+                let mut b = self.agent.get(&request.url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                b.call()
+            }
+            Method::Post => {
+                let mut b = self.agent.post(&request.url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.as_str());
+                }
+                let body = request
+                    .body
+                    .as_ref()
+                    .map(|s| s.expose().as_bytes())
+                    .unwrap_or_default();
+                b.send(body)
+            }
+        };
+        let mut response = result.map_err(|e| self.map_error(e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.options.max_response_bytes)
+            .read_to_vec()
+            .map_err(|e| self.map_error(e))?;
+        Ok(HttpResponse::new(status, headers, body))
+    }
+}
+
+fn load_pem(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::config(format!("cannot read CA file `{}`: {e}", path.display())))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "CA file `{}` is not valid PEM: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::config(format!(
+            "CA file `{}` holds no certificate; pass a PEM file with -----BEGIN CERTIFICATE----- blocks",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}

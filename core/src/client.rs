@@ -1,0 +1,371 @@
+//! [`Client`]: one registered OAuth client at one provider, with its transport, clock and
+//! token caches. Each method is `grant::* (build) -> Transport::send -> token::* (parse)`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+
+use crate::authorize::{self, AuthorizationRequest, LoginOptions, PendingLogin};
+use crate::blocking::UreqTransport;
+use crate::clock::{Clock, SystemClock};
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::grant::{self, TokenKind};
+use crate::http::{HttpOptions, HttpRequest, Method, Transport};
+use crate::jwt::Claims;
+use crate::pkce::{OsRandom, RandomSource};
+use crate::provider::Provider;
+use crate::secret::Secret;
+use crate::source::TokenSource;
+use crate::token::{error_from_response, json_object, parse_token_response, SentAt, Token};
+
+/// Called with every token the client obtains, e.g. to persist a rotated refresh token.
+pub type TokenHook = Arc<dyn Fn(&Token) + Send + Sync>;
+
+/// What tokens are cached by: tokens for one key are never handed out for another.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: BTreeSet<String>,
+    pub audience: Option<String>,
+}
+
+/// The stateless half of a client: configuration and seams, shared by its token sources.
+pub(crate) struct Flows {
+    pub provider: Provider,
+    pub config: ClientConfig,
+    pub transport: Arc<dyn Transport>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn RandomSource>,
+    pub on_token: Option<TokenHook>,
+}
+
+impl Flows {
+    fn sent_at(&self) -> SentAt {
+        SentAt {
+            monotonic: self.clock.now(),
+            unix: self.clock.unix_time(),
+        }
+    }
+
+    /// Sends a token request, parses the answer, enforces required claims, tells the hook.
+    fn request_token(&self, request: HttpRequest) -> Result<Token> {
+        let sent_at = self.sent_at();
+        let response = self.transport.send(&request)?;
+        let token = parse_token_response(&response, sent_at)?;
+        token.check_required_claims(&self.config.required_claims)?;
+        if let Some(hook) = &self.on_token {
+            // The hook is the application's code: its panic must not break token renewal.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&token)));
+        }
+        Ok(token)
+    }
+
+    pub(crate) fn client_credentials(&self, scopes: &[String]) -> Result<Token> {
+        self.request_token(grant::client_credentials(
+            &self.provider,
+            &self.config,
+            scopes,
+        )?)
+    }
+
+    pub(crate) fn refresh(
+        &self,
+        refresh_token: &Secret,
+        scopes: Option<&[String]>,
+    ) -> Result<Token> {
+        self.request_token(grant::refresh_token(
+            &self.provider,
+            &self.config,
+            refresh_token,
+            scopes,
+        )?)
+    }
+
+    fn cache_key(&self, scopes: &[String]) -> CacheKey {
+        CacheKey {
+            issuer: self
+                .provider
+                .issuer
+                .clone()
+                .unwrap_or_else(|| self.provider.token_endpoint.clone()),
+            client_id: self.config.client_id.clone(),
+            scopes: scopes.iter().cloned().collect(),
+            audience: self.config.audience.clone(),
+        }
+    }
+}
+
+/// The result of token introspection (RFC 7662).
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub active: bool,
+    /// Everything the server said about the token (`exp`, `scope`, `client_id`, `username`, ...).
+    pub claims: Claims,
+}
+
+/// An OAuth client for one provider. Cheap to share (`Arc` it); every method is thread-safe.
+pub struct Client {
+    flows: Arc<Flows>,
+    default_source: TokenSource,
+    sources: Mutex<HashMap<CacheKey, TokenSource>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("provider", &self.flows.provider)
+            .field("config", &self.flows.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`]; the defaults are the blocking ureq transport, the system clock and the
+/// OS random generator.
+pub struct ClientBuilder {
+    provider: ProviderSource,
+    config: ClientConfig,
+    http: HttpOptions,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Arc<dyn Clock>,
+    rng: Arc<dyn RandomSource>,
+    on_token: Option<TokenHook>,
+}
+
+enum ProviderSource {
+    Known(Provider),
+    Discover(String),
+}
+
+impl ClientBuilder {
+    /// Transport settings: timeouts, trust store / CA file, proxy, size cap.
+    pub fn http_options(mut self, options: HttpOptions) -> Self {
+        self.http = options;
+        self
+    }
+
+    /// Sends requests through your own transport instead of ureq.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn random_source(mut self, rng: Arc<dyn RandomSource>) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// Sees every new token, to persist a rotated refresh token. Runs on the thread that
+    /// obtained it; keep it short. A panic in it is caught and ignored.
+    pub fn on_token(mut self, hook: impl Fn(&Token) + Send + Sync + 'static) -> Self {
+        self.on_token = Some(Arc::new(hook));
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        self.config.validate()?;
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => Arc::new(UreqTransport::new(self.http)?),
+        };
+        let provider = match self.provider {
+            ProviderSource::Known(p) => p,
+            ProviderSource::Discover(issuer) => discover(transport.as_ref(), &issuer)?,
+        };
+        let flows = Arc::new(Flows {
+            provider,
+            config: self.config,
+            transport,
+            clock: self.clock,
+            rng: self.rng,
+            on_token: self.on_token,
+        });
+        let default_scopes = flows.config.scopes.clone();
+        let default_source = TokenSource::new(flows.clone(), default_scopes.clone());
+        let mut sources = HashMap::new();
+        sources.insert(flows.cache_key(&default_scopes), default_source.clone());
+        Ok(Client {
+            flows,
+            default_source,
+            sources: Mutex::new(sources),
+        })
+    }
+}
+
+/// Fetches and checks the discovery document of `issuer`.
+pub fn discover(transport: &dyn Transport, issuer: &str) -> Result<Provider> {
+    let request = HttpRequest {
+        method: Method::Get,
+        url: Provider::discovery_url(issuer)?,
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: None,
+    };
+    let response = transport.send(&request)?;
+    if !response.is_success() {
+        return Err(error_from_response(&response));
+    }
+    Provider::from_discovery(issuer, &response.body)
+}
+
+impl Client {
+    /// A client with the default transport, clock and RNG.
+    pub fn new(provider: Provider, config: ClientConfig) -> Result<Client> {
+        Client::builder(provider, config).build()
+    }
+
+    pub fn builder(provider: Provider, config: ClientConfig) -> ClientBuilder {
+        ClientBuilder::with_source(ProviderSource::Known(provider), config)
+    }
+
+    /// A builder whose provider comes from OIDC discovery at `build()`.
+    pub fn discover(issuer: &str, config: ClientConfig) -> ClientBuilder {
+        ClientBuilder::with_source(ProviderSource::Discover(issuer.to_string()), config)
+    }
+
+    pub fn provider(&self) -> &Provider {
+        &self.flows.provider
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.flows.config
+    }
+
+    /// A valid access token for the configured scopes, from the cache when possible.
+    pub fn token(&self) -> Result<Arc<Token>> {
+        self.default_source.token()
+    }
+
+    /// `Bearer <token>` for the `Authorization` header, from [`Client::token`].
+    pub fn authorization_header(&self) -> Result<Secret> {
+        Ok(self.token()?.authorization_header())
+    }
+
+    /// The cache for the configured scopes.
+    pub fn token_source(&self) -> &TokenSource {
+        &self.default_source
+    }
+
+    /// The cache for other scopes (one per distinct scope set, shared by all callers).
+    pub fn token_source_for(&self, scopes: &[String]) -> TokenSource {
+        let key = self.flows.cache_key(scopes);
+        let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
+        sources
+            .entry(key)
+            .or_insert_with(|| TokenSource::new(self.flows.clone(), scopes.to_vec()))
+            .clone()
+    }
+
+    /// A new client-credentials token for the configured scopes, bypassing the cache.
+    pub fn client_credentials(&self) -> Result<Token> {
+        self.flows.client_credentials(&self.flows.config.scopes)
+    }
+
+    /// A new client-credentials token for these scopes, bypassing the cache.
+    pub fn client_credentials_for(&self, scopes: &[String]) -> Result<Token> {
+        self.flows.client_credentials(scopes)
+    }
+
+    /// Starts an authorization-code login: the URL to open and the state to keep.
+    pub fn authorization_request(&self, options: &LoginOptions) -> Result<AuthorizationRequest> {
+        authorize::authorization_request(
+            &self.flows.provider,
+            &self.flows.config,
+            options,
+            self.flows.rng.as_ref(),
+        )
+    }
+
+    /// Finishes a login: checks the callback (`state`, `iss`, `error`), exchanges the code with
+    /// the PKCE verifier, checks the ID token's `nonce`, and caches the tokens so
+    /// [`Client::token`] renews them with the refresh token from now on.
+    pub fn exchange_code(&self, pending: &PendingLogin, callback_url: &str) -> Result<Arc<Token>> {
+        let code = authorize::parse_callback(pending, callback_url)?;
+        let request = grant::authorization_code(
+            &self.flows.provider,
+            &self.flows.config,
+            code.code.expose(),
+            &pending.redirect_uri,
+            pending.pkce.verifier(),
+        )?;
+        let token = self.flows.request_token(request)?;
+        authorize::check_id_token_nonce(pending, &token)?;
+        Ok(self.default_source.set(token))
+    }
+
+    /// Renews the cached token now (refresh token, else client credentials).
+    pub fn refresh(&self) -> Result<Arc<Token>> {
+        self.default_source.renew_now()
+    }
+
+    /// A raw refresh-token grant, outside the cache (for refresh tokens stored elsewhere).
+    pub fn refresh_token_grant(&self, refresh_token: &Secret) -> Result<Token> {
+        self.flows.refresh(refresh_token, None)
+    }
+
+    /// Revokes a token (RFC 7009). An unknown or already invalid token is not an error.
+    /// Revoking the cached refresh token also clears the cache.
+    pub fn revoke(&self, token: &Secret, kind: TokenKind) -> Result<()> {
+        let request = grant::revocation(&self.flows.provider, &self.flows.config, token, kind)?;
+        let response = self.flows.transport.send(&request)?;
+        if !response.is_success() {
+            return Err(error_from_response(&response));
+        }
+        if let Some(cached) = self.default_source.peek() {
+            let same = |s: Option<&Secret>| s.is_some_and(|s| s == token);
+            if same(Some(cached.access_token())) || same(cached.refresh_token()) {
+                self.default_source.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks the server about a token (RFC 7662; Keycloak: confidential clients only).
+    pub fn introspect(&self, token: &Secret, kind: TokenKind) -> Result<Introspection> {
+        let request = grant::introspection(&self.flows.provider, &self.flows.config, token, kind)?;
+        let response = self.flows.transport.send(&request)?;
+        if !response.is_success() {
+            return Err(error_from_response(&response));
+        }
+        let map = json_object(&response.body, "introspection response")?;
+        let active = map.get("active").and_then(Value::as_bool).unwrap_or(false);
+        Ok(Introspection {
+            active,
+            claims: Claims(map),
+        })
+    }
+
+    /// The logout URL for the cached session, with its ID token as `id_token_hint`.
+    pub fn logout_url(&self, post_logout_redirect_uri: Option<&str>) -> Result<String> {
+        let cached = self.default_source.peek();
+        let hint = cached.as_ref().and_then(|t| t.id_token());
+        grant::end_session_url(
+            &self.flows.provider,
+            &self.flows.config,
+            hint,
+            post_logout_redirect_uri,
+            None,
+        )
+    }
+}
+
+impl ClientBuilder {
+    fn with_source(provider: ProviderSource, config: ClientConfig) -> ClientBuilder {
+        ClientBuilder {
+            provider,
+            config,
+            http: HttpOptions::default(),
+            transport: None,
+            clock: Arc::new(SystemClock),
+            rng: Arc::new(OsRandom),
+            on_token: None,
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The time seam: the cache asks a [`Clock`], so tests can drive expiry without sleeping.
+
+use std::time::Duration;
+
+/// A monotonic clock plus the wall clock.
+pub trait Clock: Send + Sync {
+    /// Monotonic time since an arbitrary origin. Never later than the true time.
+    fn now(&self) -> Duration;
+    /// How far [`Clock::now`] may lag behind the true time (a coarse clock's tick). Deadlines
+    /// are pulled in by this much so a lagging reading can never hand out an expired token.
+    fn max_lag(&self) -> Duration {
+        Duration::ZERO
+    }
+    /// Seconds since the Unix epoch, only for JWTs that carry `exp` but no `iat`.
+    fn unix_time(&self) -> u64;
+}
+
+/// The process's monotonic clock. On Linux it reads `CLOCK_MONOTONIC_COARSE` (a few ns, no
+/// syscall, millisecond ticks), which keeps a cached-token lookup in the tens of nanoseconds.
+#[cfg(feature = "blocking")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[cfg(feature = "blocking")]
+impl Clock for SystemClock {
+    fn now(&self) -> Duration {
+        os::monotonic_now()
+    }
+
+    fn max_lag(&self) -> Duration {
+        os::monotonic_tick()
+    }
+
+    fn unix_time(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(all(feature = "blocking", target_os = "linux"))]
+mod os {
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    fn read(
+        clock: libc::clockid_t,
+        get: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int,
+    ) -> Duration {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
+        let rc = unsafe { get(clock, &mut ts) };
+        if rc != 0 {
+            return Duration::ZERO;
+        }
+        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    }
+
+    pub fn monotonic_now() -> Duration {
+        read(libc::CLOCK_MONOTONIC_COARSE, libc::clock_gettime)
+    }
+
+    pub fn monotonic_tick() -> Duration {
+        static TICK: OnceLock<Duration> = OnceLock::new();
+        *TICK.get_or_init(|| {
+            let res = read(libc::CLOCK_MONOTONIC_COARSE, libc::clock_getres);
+            // An unknown resolution is treated as the coarsest common tick (HZ=100).
+            if res.is_zero() {
+                Duration::from_millis(10)
+            } else {
+                res
+            }
+        })
+    }
+}
+
+#[cfg(all(feature = "blocking", not(target_os = "linux")))]
+mod os {
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    pub fn monotonic_now() -> Duration {
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed()
+    }
+
+    pub fn monotonic_tick() -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// A clock the test moves by hand.
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    nanos: std::sync::atomic::AtomicU64,
+    unix: std::sync::atomic::AtomicU64,
+}
+
+impl ManualClock {
+    pub fn new(unix_time: u64) -> Self {
+        ManualClock {
+            nanos: std::sync::atomic::AtomicU64::new(1_000_000_000),
+            unix: std::sync::atomic::AtomicU64::new(unix_time),
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.nanos.fetch_add(by.as_nanos() as u64, SeqCst);
+        self.unix.fetch_add(by.as_secs(), SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn unix_time(&self) -> u64 {
+        self.unix.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(all(test, feature = "blocking"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_clock_is_monotonic_and_close_to_real_time() {
+        let c = SystemClock;
+        let a = c.now();
+        std::thread::sleep(Duration::from_millis(30));
+        let b = c.now();
+        assert!(
+            b >= a + Duration::from_millis(30) - c.max_lag(),
+            "{a:?} {b:?}"
+        );
+        assert!(c.max_lag() <= Duration::from_millis(10));
+        assert!(c.unix_time() > 1_700_000_000);
+    }
+}

@@ -1,0 +1,256 @@
+//! Who the client is and how it authenticates: everything a flow needs besides the endpoints.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::policy::RefreshPolicy;
+use crate::secret::Secret;
+
+/// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// `client_id` + `client_secret` in the form body: what all four seed APIs document.
+    ClientSecretPost,
+    /// `Authorization: Basic base64(id:secret)`.
+    ClientSecretBasic,
+    /// A public client (SPA, native app): `client_id` only, PKCE protects the code.
+    None,
+}
+
+impl AuthMethod {
+    /// Parses `post`, `basic`, `none` and the RFC names (`client_secret_post`, ...).
+    pub fn parse(s: &str) -> Result<AuthMethod> {
+        match s {
+            "post" | "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
+            "basic" | "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
+            "none" => Ok(AuthMethod::None),
+            _ => Err(Error::config(format!(
+                "unknown client auth method `{s}`; use post, basic or none"
+            ))),
+        }
+    }
+}
+
+/// The client's registration and preferences. Build with [`ClientConfig::new`] and the
+/// chained setters.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// `None` picks `ClientSecretPost` when a secret is set, else `AuthMethod::None`.
+    pub auth_method: Option<AuthMethod>,
+    /// Scopes asked for by default (client credentials, login, refresh).
+    pub scopes: Vec<String>,
+    /// Part of the cache key: tokens for different audiences are never mixed up.
+    pub audience: Option<String>,
+    pub redirect_uri: Option<String>,
+    /// Claims every access token must carry (Docbyte: `tenant`); checked as soon as a token
+    /// arrives so the caller gets `MissingClaim` instead of a 401 from the API later.
+    pub required_claims: Vec<String>,
+    pub refresh_policy: RefreshPolicy,
+}
+
+impl ClientConfig {
+    pub fn new(client_id: impl Into<String>) -> Self {
+        ClientConfig {
+            client_id: client_id.into(),
+            client_secret: None,
+            auth_method: None,
+            scopes: Vec::new(),
+            audience: None,
+            redirect_uri: None,
+            required_claims: Vec::new(),
+            refresh_policy: RefreshPolicy::default(),
+        }
+    }
+
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.client_secret = Some(secret.into());
+        self
+    }
+
+    pub fn auth_method(mut self, method: AuthMethod) -> Self {
+        self.auth_method = Some(method);
+        self
+    }
+
+    /// Space-separated scopes, as OAuth writes them (`"openid user_impersonation"`).
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scopes = split_scope(scope);
+        self
+    }
+
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.redirect_uri = Some(uri.into());
+        self
+    }
+
+    pub fn require_claim(mut self, claim: impl Into<String>) -> Self {
+        self.required_claims.push(claim.into());
+        self
+    }
+
+    /// Renew when less than `min(fraction × lifetime, max_margin)` is left.
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.refresh_policy = policy;
+        self
+    }
+
+    /// Shorthand for a policy with a fixed margin before expiry.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_policy = RefreshPolicy::fixed(margin);
+        self
+    }
+
+    /// The method actually used, after applying the default.
+    pub fn effective_auth_method(&self) -> AuthMethod {
+        self.auth_method.unwrap_or(match self.client_secret {
+            Some(_) => AuthMethod::ClientSecretPost,
+            None => AuthMethod::None,
+        })
+    }
+
+    /// Checks what can be checked without a network: a client id, a secret when the method
+    /// needs one, a redirect URI that is https or loopback (or a private-use scheme).
+    pub fn validate(&self) -> Result<()> {
+        if self.client_id.trim().is_empty() {
+            return Err(Error::config(
+                "the client id is empty; pass the client id the provider gave you",
+            ));
+        }
+        let needs_secret = matches!(
+            self.effective_auth_method(),
+            AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic
+        );
+        match &self.client_secret {
+            None if needs_secret => {
+                return Err(Error::config(
+                    "this auth method needs a client secret; set one, or use auth method `none` for a public client",
+                ))
+            }
+            Some(s) if s.is_empty() => {
+                return Err(Error::config("the client secret is empty; pass the secret or leave it unset for a public client"))
+            }
+            _ => {}
+        }
+        if let Some(uri) = &self.redirect_uri {
+            check_redirect_uri(uri)?;
+        }
+        for s in &self.scopes {
+            check_scope_token(s)?;
+        }
+        Ok(())
+    }
+
+    /// True when client credentials can be used to get a new token without a user.
+    pub fn can_use_client_credentials(&self) -> bool {
+        self.client_secret.is_some()
+    }
+}
+
+/// Splits a space-separated scope string, dropping empty parts and duplicates (order kept).
+pub fn split_scope(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split_ascii_whitespace() {
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
+
+/// RFC 6749 §3.3: printable ASCII except space, `"` and `\`.
+pub(crate) fn check_scope_token(s: &str) -> Result<()> {
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
+    {
+        return Err(Error::config(format!(
+            "scope `{s}` has characters OAuth does not allow in a scope (quotes, backslash, non-ASCII)"
+        )));
+    }
+    Ok(())
+}
+
+/// Redirect URIs: https, loopback http (RFC 8252 §7.3), or a private-use scheme like
+/// `com.example.app:/cb` (§7.1). Never plain http to another host.
+pub(crate) fn check_redirect_uri(uri: &str) -> Result<()> {
+    let parsed = url::Url::parse(uri)
+        .map_err(|e| Error::config(format!("redirect URI `{uri}` is not an absolute URL ({e})")))?;
+    if parsed.fragment().is_some() {
+        return Err(Error::config(format!(
+            "redirect URI `{uri}` must not have a #fragment"
+        )));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if crate::http::is_loopback(&parsed) => Ok(()),
+        "http" => Err(Error::InsecureUrl(uri.to_string())),
+        s if s.contains('.') => Ok(()),
+        s => Err(Error::config(format!(
+            "redirect URI scheme `{s}` is neither https, loopback http nor a private-use scheme like com.example.app"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_auth_method_follows_the_secret() {
+        assert_eq!(
+            ClientConfig::new("a").effective_auth_method(),
+            AuthMethod::None
+        );
+        assert_eq!(
+            ClientConfig::new("a").secret("s").effective_auth_method(),
+            AuthMethod::ClientSecretPost
+        );
+    }
+
+    #[test]
+    fn validation_says_what_to_fix() {
+        assert!(ClientConfig::new(" ")
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("client id"));
+        let e = ClientConfig::new("a")
+            .auth_method(AuthMethod::ClientSecretBasic)
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("needs a client secret"));
+        assert!(ClientConfig::new("a").secret("").validate().is_err());
+        assert!(ClientConfig::new("a")
+            .redirect_uri("http://evil.example/cb")
+            .validate()
+            .is_err());
+        assert!(ClientConfig::new("a")
+            .redirect_uri("http://127.0.0.1:5555/cb")
+            .validate()
+            .is_ok());
+        assert!(ClientConfig::new("a")
+            .redirect_uri("com.example.app:/cb")
+            .validate()
+            .is_ok());
+        assert!(ClientConfig::new("a")
+            .scope("openid \"x")
+            .validate()
+            .is_err());
+    }
+
+    #[test]
+    fn scopes_split_on_spaces_without_duplicates() {
+        assert_eq!(
+            split_scope("  openid  user_impersonation openid "),
+            ["openid", "user_impersonation"]
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! One error type for every flow, with stable codes shared by all bindings.
+//!
+//! The C ABI maps [`ErrorCode`] 1:1 to `tw_result`, Python to one exception class per code and
+//! the browser package to a JS `Error` with the same `code` string. Numbers are stable: a retired
+//! code keeps its number reserved.
+//!
+//! Messages say what happened and what to do next. They never contain a secret or a whole
+//! token: server text is quoted only from fields meant for humans (`error_description`,
+//! an excerpt of an HTML error page), and request bodies are never echoed.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Stable numeric codes, one per [`Error`] variant. `0` is success in the bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u16)]
+pub enum ErrorCode {
+    Config = 1,
+    InsecureUrl = 2,
+    Transport = 3,
+    Timeout = 4,
+    Http = 5,
+    OAuth = 6,
+    Api = 7,
+    InvalidResponse = 8,
+    StateMismatch = 9,
+    IssuerMismatch = 10,
+    MissingClaim = 11,
+    LoginRequired = 12,
+}
+
+impl ErrorCode {
+    /// Every code, in numeric order (for tables, bindings and tests).
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::Config,
+        ErrorCode::InsecureUrl,
+        ErrorCode::Transport,
+        ErrorCode::Timeout,
+        ErrorCode::Http,
+        ErrorCode::OAuth,
+        ErrorCode::Api,
+        ErrorCode::InvalidResponse,
+        ErrorCode::StateMismatch,
+        ErrorCode::IssuerMismatch,
+        ErrorCode::MissingClaim,
+        ErrorCode::LoginRequired,
+    ];
+
+    /// The stable snake_case name used as the JS `code` and in CLI output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Config => "config",
+            ErrorCode::InsecureUrl => "insecure_url",
+            ErrorCode::Transport => "transport",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Http => "http",
+            ErrorCode::OAuth => "oauth",
+            ErrorCode::Api => "api",
+            ErrorCode::InvalidResponse => "invalid_response",
+            ErrorCode::StateMismatch => "state_mismatch",
+            ErrorCode::IssuerMismatch => "issuer_mismatch",
+            ErrorCode::MissingClaim => "missing_claim",
+            ErrorCode::LoginRequired => "login_required",
+        }
+    }
+}
+
+/// Everything that can go wrong, typed so callers can react without parsing messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The authorization server refused: an RFC 6749 §5.2 body (`invalid_client`,
+    /// `invalid_grant`, `invalid_scope`, ...) or an `error=` parameter on the callback URL.
+    /// `status` is `None` for callback errors, which arrive without an HTTP status.
+    OAuth {
+        error: String,
+        error_description: Option<String>,
+        error_uri: Option<String>,
+        status: Option<u16>,
+    },
+    /// A resource API refused, e.g. Docbyte's `{"message": null, "code": "NOT_AUTHORIZED"}`.
+    Api {
+        status: u16,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    /// A response that is neither success nor an OAuth error body: a 5xx, a 429, an HTML page.
+    Http {
+        status: u16,
+        body_excerpt: String,
+        /// From a `Retry-After` header (seconds form), when the server sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The connection failed (refused, reset, DNS, TLS).
+    Transport(String),
+    /// No complete answer within the configured timeout.
+    Timeout(Duration),
+    /// A success status whose body is not what the protocol promises (truncated JSON,
+    /// no `access_token`, too large).
+    InvalidResponse(String),
+    /// The callback's `state` is not the one this login sent: possible CSRF, or a stale tab.
+    StateMismatch,
+    /// The callback's or discovery document's `iss` is not the expected issuer (RFC 9207).
+    IssuerMismatch { expected: String, found: String },
+    /// A token lacks a claim the configuration requires (Docbyte rejects tokens without `tenant`).
+    MissingClaim(String),
+    /// No way to get a new token without the user: no refresh token (or it was refused) and no
+    /// client credentials to fall back on.
+    LoginRequired(String),
+    /// The caller's configuration or input is wrong; the message names what to fix.
+    Config(String),
+    /// A plain `http://` URL that is not loopback.
+    InsecureUrl(String),
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::OAuth { .. } => ErrorCode::OAuth,
+            Error::Api { .. } => ErrorCode::Api,
+            Error::Http { .. } => ErrorCode::Http,
+            Error::Transport(_) => ErrorCode::Transport,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::InvalidResponse(_) => ErrorCode::InvalidResponse,
+            Error::StateMismatch => ErrorCode::StateMismatch,
+            Error::IssuerMismatch { .. } => ErrorCode::IssuerMismatch,
+            Error::MissingClaim(_) => ErrorCode::MissingClaim,
+            Error::LoginRequired(_) => ErrorCode::LoginRequired,
+            Error::Config(_) => ErrorCode::Config,
+            Error::InsecureUrl(_) => ErrorCode::InsecureUrl,
+        }
+    }
+
+    /// The server's OAuth `error` code (`invalid_client`, ...), if this is an OAuth error.
+    pub fn oauth_error(&self) -> Option<&str> {
+        match self {
+            Error::OAuth { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The server's `error_description`, if it sent one.
+    pub fn oauth_description(&self) -> Option<&str> {
+        match self {
+            Error::OAuth {
+                error_description, ..
+            } => error_description.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// True when trying again later may succeed (network trouble, 5xx, 429). False when the
+    /// request itself is wrong and must be fixed first.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout(_) => true,
+            Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            Error::InvalidResponse(_) => true,
+            _ => false,
+        }
+    }
+
+    /// How long the server asked us to wait before retrying, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+
+    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidResponse(msg.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::OAuth {
+                error,
+                error_description,
+                status,
+                ..
+            } => {
+                match status {
+                    Some(s) => write!(f, "the authorization server refused (HTTP {s}): {error}")?,
+                    None => write!(f, "the authorization server returned an error: {error}")?,
+                }
+                if let Some(d) = error_description {
+                    write!(f, " ({d})")?;
+                }
+                f.write_str(oauth_hint(error))
+            }
+            Error::Api {
+                status,
+                code,
+                message,
+            } => {
+                write!(f, "the API refused the request (HTTP {status})")?;
+                if let Some(c) = code {
+                    write!(f, ": {c}")?;
+                }
+                if let Some(m) = message {
+                    write!(f, " ({m})")?;
+                }
+                if *status == 401 {
+                    f.write_str("; the token is missing, expired, malformed or lacks a required claim such as `tenant`")?;
+                }
+                Ok(())
+            }
+            Error::Http {
+                status,
+                body_excerpt,
+                retry_after,
+            } => {
+                write!(f, "unexpected HTTP {status} from the server")?;
+                if !body_excerpt.is_empty() {
+                    write!(f, ": {body_excerpt}")?;
+                }
+                match retry_after {
+                    Some(d) => write!(f, "; it asked to retry after {} s", d.as_secs()),
+                    None if *status >= 500 => f.write_str("; the server has trouble, try again later"),
+                    None => f.write_str("; check the endpoint URL"),
+                }
+            }
+            Error::Transport(m) => write!(
+                f,
+                "could not reach the server: {m}; check the URL, the network and any proxy settings"
+            ),
+            Error::Timeout(d) => write!(
+                f,
+                "no answer from the server within {:.1} s; check that it is up or raise the timeout",
+                d.as_secs_f64()
+            ),
+            Error::InvalidResponse(m) => write!(f, "the server's response is not usable: {m}"),
+            Error::StateMismatch => f.write_str(
+                "the callback's `state` does not match the login that was started; start a new login (the callback may be stale or forged)",
+            ),
+            Error::IssuerMismatch { expected, found } => write!(
+                f,
+                "issuer mismatch: expected `{expected}`, got `{found}`; check the issuer URL (host, port and realm must match exactly)"
+            ),
+            Error::MissingClaim(c) => write!(
+                f,
+                "the access token has no `{c}` claim, which this client requires; ask the provider to add a `{c}` mapper to the client"
+            ),
+            Error::LoginRequired(m) => write!(f, "a new login is required: {m}"),
+            Error::Config(m) => write!(f, "invalid configuration: {m}"),
+            Error::InsecureUrl(u) => write!(
+                f,
+                "refusing plain http for `{u}`: use https (http is allowed only for loopback addresses)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// One hint per common OAuth error code, so the message says what to do next.
+fn oauth_hint(error: &str) -> &'static str {
+    match error {
+        "invalid_client" => "; check the client id and secret and the client authentication method",
+        "unauthorized_client" => {
+            "; this client may not use this grant (enable it on the client in Keycloak)"
+        }
+        "invalid_scope" => "; request only scopes the client is allowed to ask for",
+        "invalid_grant" => "; the code or refresh token is expired, used or revoked: log in again",
+        "invalid_request" => "; a parameter is missing or malformed",
+        "access_denied" => "; the user or the server denied the request",
+        "unsupported_grant_type" => "; the server does not support this grant",
+        _ => "",
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

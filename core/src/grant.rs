@@ -1,0 +1,322 @@
+//! Building the requests of every flow: pure functions from provider + config to
+//! [`HttpRequest`]. Nothing here does I/O.
+//!
+//! Client authentication (RFC 6749 §2.3.1) is added in one place, [`form_post`]:
+//! `client_secret_post` puts `client_id` and `client_secret` in the form, `client_secret_basic`
+//! sends `Authorization: Basic`, a public client sends only `client_id`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use crate::config::{AuthMethod, ClientConfig};
+use crate::error::Result;
+use crate::http::{HttpRequest, Method};
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+/// Which kind of token is being revoked or introspected (RFC 7009 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    AccessToken,
+    RefreshToken,
+}
+
+impl TokenKind {
+    fn hint(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "access_token",
+            TokenKind::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+/// `grant_type=client_credentials`, with the scopes (space-separated) when any are given.
+pub fn client_credentials(
+    provider: &Provider,
+    config: &ClientConfig,
+    scopes: &[String],
+) -> Result<HttpRequest> {
+    let scope = scopes.join(" ");
+    let mut params = vec![("grant_type", "client_credentials")];
+    if !scope.is_empty() {
+        params.push(("scope", &scope));
+    }
+    if let Some(aud) = &config.audience {
+        params.push(("audience", aud));
+    }
+    form_post(&provider.token_endpoint, config, &params)
+}
+
+/// `grant_type=authorization_code` with the PKCE verifier and the exact redirect URI used.
+pub fn authorization_code(
+    provider: &Provider,
+    config: &ClientConfig,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: &Secret,
+) -> Result<HttpRequest> {
+    form_post(
+        &provider.token_endpoint,
+        config,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", code_verifier.expose()),
+        ],
+    )
+}
+
+/// `grant_type=refresh_token`. Scopes are omitted unless narrowed: the server then keeps the
+/// original grant's scopes.
+pub fn refresh_token(
+    provider: &Provider,
+    config: &ClientConfig,
+    refresh_token: &Secret,
+    scopes: Option<&[String]>,
+) -> Result<HttpRequest> {
+    let scope = scopes.map(|s| s.join(" ")).unwrap_or_default();
+    let mut params = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+    ];
+    if !scope.is_empty() {
+        params.push(("scope", &scope));
+    }
+    form_post(&provider.token_endpoint, config, &params)
+}
+
+/// RFC 7009 revocation. Revoking a Keycloak refresh token ends the session.
+pub fn revocation(
+    provider: &Provider,
+    config: &ClientConfig,
+    token: &Secret,
+    kind: TokenKind,
+) -> Result<HttpRequest> {
+    let url = provider.endpoint(&provider.revocation_endpoint, "revocation endpoint")?;
+    form_post(
+        url,
+        config,
+        &[("token", token.expose()), ("token_type_hint", kind.hint())],
+    )
+}
+
+/// RFC 7662 introspection (Keycloak allows it to confidential clients only).
+pub fn introspection(
+    provider: &Provider,
+    config: &ClientConfig,
+    token: &Secret,
+    kind: TokenKind,
+) -> Result<HttpRequest> {
+    let url = provider.endpoint(&provider.introspection_endpoint, "introspection endpoint")?;
+    form_post(
+        url,
+        config,
+        &[("token", token.expose()), ("token_type_hint", kind.hint())],
+    )
+}
+
+/// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only
+/// with `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
+pub fn end_session_url(
+    provider: &Provider,
+    config: &ClientConfig,
+    id_token_hint: Option<&Secret>,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<String> {
+    let base = provider.endpoint(
+        &provider.end_session_endpoint,
+        "end-session (logout) endpoint",
+    )?;
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("client_id", &config.client_id);
+    if let Some(h) = id_token_hint {
+        q.append_pair("id_token_hint", h.expose());
+    }
+    if let Some(u) = post_logout_redirect_uri {
+        crate::config::check_redirect_uri(u)?;
+        q.append_pair("post_logout_redirect_uri", u);
+    }
+    if let Some(s) = state {
+        q.append_pair("state", s);
+    }
+    Ok(append_query(base, &q.finish()))
+}
+
+pub(crate) fn append_query(base: &str, query: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{query}")
+}
+
+/// A form POST to `url` with the client's authentication added.
+pub fn form_post(url: &str, config: &ClientConfig, params: &[(&str, &str)]) -> Result<HttpRequest> {
+    config.validate()?;
+    let mut headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+        ("Accept".to_string(), "application/json".to_string()),
+    ];
+    let capacity = params
+        .iter()
+        .map(|(k, v)| k.len() + v.len() * 3 + 2)
+        .sum::<usize>()
+        + 256;
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(capacity));
+    form.extend_pairs(params.iter().copied());
+    match (config.effective_auth_method(), &config.client_secret) {
+        (AuthMethod::ClientSecretBasic, Some(secret)) => {
+            // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+            let id: String = form_urlencoded::byte_serialize(config.client_id.as_bytes()).collect();
+            let pw: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
+            let creds = Secret::new(format!("{id}:{pw}"));
+            headers.push((
+                "Authorization".to_string(),
+                format!("Basic {}", STANDARD.encode(creds.expose())),
+            ));
+        }
+        (AuthMethod::ClientSecretPost, Some(secret)) => {
+            form.append_pair("client_id", &config.client_id);
+            form.append_pair("client_secret", secret.expose());
+        }
+        _ => {
+            form.append_pair("client_id", &config.client_id);
+        }
+    }
+    Ok(HttpRequest {
+        method: Method::Post,
+        url: url.to_string(),
+        headers,
+        body: Some(Secret::new(form.finish())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> Provider {
+        Provider::keycloak("https://auth.test.ecocoa.ch", "vion").unwrap()
+    }
+
+    fn body(r: &HttpRequest) -> Vec<(String, String)> {
+        form_urlencoded::parse(r.body.as_ref().unwrap().expose().as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    fn pair(k: &str, v: &str) -> (String, String) {
+        (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn client_credentials_post_puts_the_secret_in_the_form() {
+        let c = ClientConfig::new("svc").secret("s3cr&t=");
+        let r =
+            client_credentials(&provider(), &c, &["invoicing".into(), "directory".into()]).unwrap();
+        assert_eq!(r.method, Method::Post);
+        assert!(r
+            .url
+            .ends_with("/realms/vion/protocol/openid-connect/token"));
+        assert_eq!(
+            body(&r),
+            [
+                pair("grant_type", "client_credentials"),
+                pair("scope", "invoicing directory"),
+                pair("client_id", "svc"),
+                pair("client_secret", "s3cr&t="),
+            ]
+        );
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v == "application/x-www-form-urlencoded"));
+        assert!(!format!("{r:?}").contains("s3cr"));
+    }
+
+    #[test]
+    fn client_secret_basic_uses_the_header_only() {
+        let c = ClientConfig::new("my client")
+            .secret("p:w")
+            .auth_method(AuthMethod::ClientSecretBasic);
+        let r = client_credentials(&provider(), &c, &[]).unwrap();
+        assert_eq!(body(&r), [pair("grant_type", "client_credentials")]);
+        let auth = &r
+            .headers
+            .iter()
+            .find(|(k, _)| k == "Authorization")
+            .unwrap()
+            .1;
+        let decoded = STANDARD
+            .decode(auth.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(decoded, b"my+client:p%3Aw");
+    }
+
+    #[test]
+    fn public_client_code_exchange_sends_verifier_and_redirect() {
+        let c = ClientConfig::new("vion-spa");
+        let r = authorization_code(
+            &provider(),
+            &c,
+            "the-code",
+            "http://127.0.0.1:8765/callback",
+            &Secret::new("v".repeat(43)),
+        )
+        .unwrap();
+        assert_eq!(
+            body(&r),
+            [
+                pair("grant_type", "authorization_code"),
+                pair("code", "the-code"),
+                pair("redirect_uri", "http://127.0.0.1:8765/callback"),
+                pair("code_verifier", &"v".repeat(43)),
+                pair("client_id", "vion-spa"),
+            ]
+        );
+    }
+
+    #[test]
+    fn refresh_revoke_introspect_and_logout() {
+        let c = ClientConfig::new("svc").secret("s");
+        let rt = Secret::new("rt");
+        let r = refresh_token(&provider(), &c, &rt, None).unwrap();
+        assert_eq!(
+            body(&r)[..2],
+            [
+                pair("grant_type", "refresh_token"),
+                pair("refresh_token", "rt")
+            ]
+        );
+        let r = revocation(&provider(), &c, &rt, TokenKind::RefreshToken).unwrap();
+        assert!(r.url.ends_with("/revoke"));
+        assert_eq!(body(&r)[1], pair("token_type_hint", "refresh_token"));
+        let r = introspection(&provider(), &c, &rt, TokenKind::AccessToken).unwrap();
+        assert!(r.url.ends_with("/token/introspect"));
+        let url = end_session_url(
+            &provider(),
+            &c,
+            Some(&Secret::new("idt")),
+            Some("https://app.example/bye"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "https://auth.test.ecocoa.ch/realms/vion/protocol/openid-connect/logout?client_id=svc&id_token_hint=idt&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"
+        );
+        let bare = Provider::from_token_url("https://idp.example/oauth/token").unwrap();
+        assert!(revocation(&bare, &c, &rt, TokenKind::AccessToken)
+            .unwrap_err()
+            .to_string()
+            .contains("revocation endpoint"));
+    }
+
+    #[test]
+    fn invalid_config_is_refused_before_anything_is_built() {
+        let c = ClientConfig::new("").secret("s");
+        assert!(client_credentials(&provider(), &c, &[]).is_err());
+    }
+}

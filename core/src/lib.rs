@@ -1,0 +1,72 @@
+//! tokenward: an OAuth 2.0 / OpenID Connect client for Keycloak and friends.
+//!
+//! Read top-down, a token request is:
+//!
+//! 1. [`Provider`] — where the endpoints are (Keycloak base + realm, a URL template, a token
+//!    URL, or discovery) — and [`ClientConfig`] — who the client is.
+//! 2. [`grant`] builds an [`HttpRequest`] (pure; [`authorize`] does the login URL and callback).
+//! 3. A [`Transport`] sends it: [`UreqTransport`] natively, `fetch` in the browser.
+//! 4. [`token::parse_token_response`] turns the [`HttpResponse`] into a [`Token`] or an [`Error`].
+//! 5. [`TokenSource`] caches it and renews it by the right source ([`policy`] says when).
+//!
+//! [`Client`] ties these together for native code:
+//!
+//! ```no_run
+//! use tokenward::{Client, ClientConfig, Provider};
+//!
+//! let provider = Provider::keycloak("https://sso.ecoinvent.org", "ecoinvent")?;
+//! let config = ClientConfig::new("my-client").secret(std::env::var("ECOINVENT_SECRET").unwrap());
+//! let client = Client::new(provider, config)?;
+//! let token = client.token()?; // cached; renewed before it expires
+//! let header = token.authorization_header(); // "Bearer ..."
+//! # Ok::<(), tokenward::Error>(())
+//! ```
+//!
+//! Without the default `blocking` feature the crate is the sans-IO protocol core only (no
+//! threads, no sockets, no OS randomness) and builds for `wasm32-unknown-unknown`.
+
+pub mod api;
+pub mod authorize;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod grant;
+pub mod http;
+pub mod jwt;
+pub mod pkce;
+pub mod policy;
+pub mod provider;
+pub mod secret;
+pub mod token;
+
+#[cfg(feature = "blocking")]
+pub mod blocking;
+#[cfg(feature = "blocking")]
+pub mod client;
+#[cfg(feature = "blocking")]
+pub mod source;
+
+pub use api::{api_error, is_token_rejected};
+pub use authorize::{AuthorizationRequest, LoginOptions, PendingLogin};
+pub use clock::{Clock, ManualClock};
+pub use config::{AuthMethod, ClientConfig};
+pub use error::{Error, ErrorCode, Result};
+pub use grant::TokenKind;
+pub use http::{HttpOptions, HttpRequest, HttpResponse, Method, Transport, Trust};
+pub use jwt::Claims;
+pub use pkce::{Pkce, RandomSource};
+pub use policy::RefreshPolicy;
+pub use provider::Provider;
+pub use secret::Secret;
+pub use token::{SentAt, Token};
+
+#[cfg(feature = "blocking")]
+pub use blocking::UreqTransport;
+#[cfg(feature = "blocking")]
+pub use client::{CacheKey, Client, ClientBuilder, Introspection, TokenHook};
+#[cfg(feature = "blocking")]
+pub use clock::SystemClock;
+#[cfg(feature = "blocking")]
+pub use pkce::OsRandom;
+#[cfg(feature = "blocking")]
+pub use source::TokenSource;

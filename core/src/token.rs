@@ -1,0 +1,420 @@
+//! Token endpoint responses: the [`Token`] a successful one carries, and the typed error an
+//! unsuccessful one becomes.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::http::{body_excerpt, retry_after, HttpResponse};
+use crate::jwt::Claims;
+use crate::policy::usable_lifetime;
+use crate::secret::Secret;
+
+/// When a token request was sent: the anchor its lifetime is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentAt {
+    /// Monotonic reading of the client's [`Clock`](crate::Clock).
+    pub monotonic: Duration,
+    /// Wall-clock seconds since the epoch at the same moment.
+    pub unix: u64,
+}
+
+/// An access token and everything that came with it.
+#[derive(Debug, Clone)]
+pub struct Token {
+    access_token: Secret,
+    token_type: String,
+    expires_in: Option<u64>,
+    refresh_token: Option<Secret>,
+    refresh_expires_in: Option<u64>,
+    id_token: Option<Secret>,
+    scope: Option<String>,
+    extra: Map<String, Value>,
+    claims: Option<Claims>,
+    sent_at: SentAt,
+    lifetime: Option<Duration>,
+}
+
+impl Token {
+    pub fn access_token(&self) -> &Secret {
+        &self.access_token
+    }
+
+    /// `Bearer` for every token this crate accepts.
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// `Authorization` header value: `Bearer <token>`.
+    pub fn authorization_header(&self) -> Secret {
+        bearer_header(self.access_token.expose())
+    }
+
+    pub fn expires_in(&self) -> Option<u64> {
+        self.expires_in
+    }
+
+    pub fn refresh_token(&self) -> Option<&Secret> {
+        self.refresh_token.as_ref()
+    }
+
+    /// Keycloak's `refresh_expires_in`; `0` means the refresh token does not expire by time
+    /// (offline tokens) or there is none.
+    pub fn refresh_expires_in(&self) -> Option<u64> {
+        self.refresh_expires_in
+    }
+
+    pub fn id_token(&self) -> Option<&Secret> {
+        self.id_token.as_ref()
+    }
+
+    /// The granted scope, when the server said (Keycloak always does).
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// Response fields beyond RFC 6749's: Keycloak's `not-before-policy`, `session_state`, ...
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+
+    pub fn not_before_policy(&self) -> Option<i64> {
+        self.extra.get("not-before-policy").and_then(Value::as_i64)
+    }
+
+    pub fn session_state(&self) -> Option<&str> {
+        self.extra.get("session_state").and_then(Value::as_str)
+    }
+
+    /// The access token's claims, when it is a readable JWT (never verified: see [`Claims`]).
+    pub fn claims(&self) -> Option<&Claims> {
+        self.claims.as_ref()
+    }
+
+    pub fn sent_at(&self) -> SentAt {
+        self.sent_at
+    }
+
+    /// How long after [`Token::sent_at`] the token is usable; `None` if the server did not say.
+    pub fn lifetime(&self) -> Option<Duration> {
+        self.lifetime
+    }
+
+    /// Usable until this monotonic instant (`None`: unknown lifetime).
+    pub fn expires_at(&self) -> Option<Duration> {
+        self.lifetime.map(|l| self.sent_at.monotonic + l)
+    }
+
+    /// The refresh token's own deadline, when it has one.
+    pub fn refresh_expires_at(&self) -> Option<Duration> {
+        match self.refresh_expires_in {
+            Some(s) if s > 0 => {
+                Some(self.sent_at.monotonic + Duration::from_secs(s.saturating_sub(1)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Fails with [`Error::MissingClaim`] for the first required claim the token lacks.
+    pub fn check_required_claims(&self, required: &[String]) -> Result<()> {
+        for name in required {
+            let present = self.claims.as_ref().is_some_and(|c| c.has(name));
+            if !present {
+                return Err(Error::MissingClaim(name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// A refresh response may omit `refresh_token`, meaning "keep using the old one"
+    /// (RFC 6749 §6). This carries it over.
+    pub fn inherit_refresh_token(&mut self, previous: &Token) {
+        if self.refresh_token.is_none() {
+            self.refresh_token = previous.refresh_token.clone();
+            self.refresh_expires_in = previous
+                .refresh_expires_at()
+                .map(|at| at.saturating_sub(self.sent_at.monotonic).as_secs() + 1)
+                .or(previous.refresh_expires_in);
+        }
+    }
+
+    /// The same token without its refresh token (after the server refused it).
+    pub fn without_refresh_token(&self) -> Token {
+        Token {
+            refresh_token: None,
+            refresh_expires_in: None,
+            ..self.clone()
+        }
+    }
+}
+
+pub(crate) fn bearer_header(access_token: &str) -> Secret {
+    let mut h = String::with_capacity(7 + access_token.len());
+    h.push_str("Bearer ");
+    h.push_str(access_token);
+    Secret::new(h)
+}
+
+/// Turns a token endpoint response into a [`Token`], or into the typed error it carries.
+pub fn parse_token_response(resp: &HttpResponse, sent_at: SentAt) -> Result<Token> {
+    if !resp.is_success() {
+        return Err(error_from_response(resp));
+    }
+    let obj = json_object(&resp.body, "token response")?;
+    // Some servers answer 200 with an error body; RFC 6749 says 400, but the meaning is clear.
+    if let Some(err) = oauth_error_from(&obj, resp.status) {
+        return Err(err);
+    }
+    token_from_fields(obj, sent_at)
+}
+
+/// Builds a token from an already-parsed response object (the browser parses with `JSON.parse`).
+pub fn token_from_fields(mut obj: Map<String, Value>, sent_at: SentAt) -> Result<Token> {
+    let access_token = match obj.remove("access_token") {
+        Some(Value::String(s)) if !s.is_empty() => Secret::new(s),
+        Some(_) => {
+            return Err(Error::invalid(
+                "`access_token` in the token response is not a non-empty string",
+            ))
+        }
+        None => return Err(Error::invalid("the token response has no `access_token`")),
+    };
+    let token_type = match obj.remove("token_type") {
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
+        None => "Bearer".to_string(),
+        Some(Value::String(t)) => {
+            return Err(Error::invalid(format!(
+                "token_type `{}` is not supported; tokenward sends Bearer tokens only",
+                t.chars().take(20).collect::<String>()
+            )))
+        }
+        Some(_) => return Err(Error::invalid("`token_type` is not a string")),
+    };
+    let expires_in = take_seconds(&mut obj, "expires_in")?;
+    let refresh_expires_in = take_seconds(&mut obj, "refresh_expires_in")?;
+    let refresh_token = take_secret(&mut obj, "refresh_token")?;
+    let id_token = take_secret(&mut obj, "id_token")?;
+    let scope = match obj.remove("scope") {
+        Some(Value::String(s)) => Some(s),
+        None | Some(Value::Null) => None,
+        Some(_) => return Err(Error::invalid("`scope` is not a string")),
+    };
+    let claims = Claims::decode_unverified(access_token.expose()).ok();
+    let lifetime = usable_lifetime(expires_in, claims.as_ref(), sent_at.unix);
+    Ok(Token {
+        access_token,
+        token_type,
+        expires_in,
+        refresh_token,
+        refresh_expires_in,
+        id_token,
+        scope,
+        extra: obj,
+        claims,
+        sent_at,
+        lifetime,
+    })
+}
+
+/// Accepts a JSON number or a numeric string (some servers quote it).
+fn take_seconds(obj: &mut Map<String, Value>, name: &str) -> Result<Option<u64>> {
+    match obj.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+            .map(Some)
+            .ok_or_else(|| Error::invalid(format!("`{name}` is negative"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::invalid(format!("`{name}` is not a number of seconds"))),
+        Some(_) => Err(Error::invalid(format!(
+            "`{name}` is not a number of seconds"
+        ))),
+    }
+}
+
+fn take_secret(obj: &mut Map<String, Value>, name: &str) -> Result<Option<Secret>> {
+    match obj.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(Secret::new(s))),
+        Some(_) => Err(Error::invalid(format!("`{name}` is not a string"))),
+    }
+}
+
+/// Parses a JSON object; the message names the document but never quotes its content.
+pub(crate) fn json_object(body: &[u8], what: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Error::invalid(format!(
+            "the {what} is JSON but not an object"
+        ))),
+        Err(e) if e.is_eof() => Err(Error::invalid(format!(
+            "the {what} is truncated JSON (ended at line {} column {})",
+            e.line(),
+            e.column()
+        ))),
+        Err(e) => Err(Error::invalid(format!(
+            "the {what} is not JSON (error at line {} column {})",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+/// The RFC 6749 §5.2 error in a JSON object, if it has one.
+fn oauth_error_from(obj: &Map<String, Value>, status: u16) -> Option<Error> {
+    let error = obj.get("error")?.as_str()?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+    Some(Error::OAuth {
+        error: error.to_string(),
+        error_description: text("error_description"),
+        error_uri: text("error_uri"),
+        status: Some(status),
+    })
+}
+
+/// The typed error for a non-success response from an authorization server endpoint: an
+/// OAuth error body becomes [`Error::OAuth`], anything else [`Error::Http`].
+pub fn error_from_response(resp: &HttpResponse) -> Error {
+    if let Ok(obj) = serde_json::from_slice::<Map<String, Value>>(&resp.body) {
+        if let Some(err) = oauth_error_from(&obj, resp.status) {
+            return err;
+        }
+    }
+    Error::Http {
+        status: resp.status,
+        body_excerpt: body_excerpt(&resp.body),
+        retry_after: retry_after(resp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::make_test_jwt;
+
+    const SENT: SentAt = SentAt {
+        monotonic: Duration::from_secs(100),
+        unix: 1_700_000_000,
+    };
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse::new(status, vec![], body.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn ecoinvent_response_keeps_keycloak_extras() {
+        let body = r#"{"access_token":"abc","expires_in":3600,"token_type":"Bearer","not-before-policy":0,
+                       "session_state":"9ee34d1b-1f9d-4019-bac8-11c32eaff894","refresh_expires_in":0}"#;
+        let t = parse_token_response(&resp(200, body), SENT).unwrap();
+        assert_eq!(t.access_token().expose(), "abc");
+        assert_eq!(t.expires_in(), Some(3600));
+        assert_eq!(t.not_before_policy(), Some(0));
+        assert_eq!(
+            t.session_state(),
+            Some("9ee34d1b-1f9d-4019-bac8-11c32eaff894")
+        );
+        assert_eq!(t.refresh_expires_in(), Some(0));
+        assert_eq!(t.refresh_expires_at(), None);
+        assert_eq!(t.expires_at(), Some(Duration::from_secs(3700)));
+        assert_eq!(t.authorization_header().expose(), "Bearer abc");
+        assert!(t.claims().is_none());
+    }
+
+    #[test]
+    fn jwt_bounds_the_lifetime() {
+        let jwt = make_test_jwt(r#"{"iat":1700000000,"exp":1700000300,"tenant":"acme"}"#);
+        let body = format!(r#"{{"access_token":"{jwt}","expires_in":300,"token_type":"bearer"}}"#);
+        let t = parse_token_response(&resp(200, &body), SENT).unwrap();
+        assert_eq!(t.lifetime(), Some(Duration::from_secs(299)));
+        assert_eq!(t.token_type(), "Bearer");
+        assert!(t.check_required_claims(&["tenant".into()]).is_ok());
+        assert_eq!(
+            t.check_required_claims(&["tenant".into(), "org".into()])
+                .unwrap_err(),
+            Error::MissingClaim("org".into())
+        );
+    }
+
+    #[test]
+    fn keycloak_invalid_client_is_typed() {
+        let e = parse_token_response(
+            &resp(401, r#"{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}"#),
+            SENT,
+        )
+        .unwrap_err();
+        assert_eq!(e.oauth_error(), Some("invalid_client"));
+        assert_eq!(
+            e.oauth_description(),
+            Some("Invalid client or Invalid client credentials")
+        );
+        assert!(e.to_string().contains("check the client id and secret"));
+    }
+
+    #[test]
+    fn broken_success_bodies_are_invalid_responses() {
+        for (body, needle) in [
+            (r#"{"access_token":"abc","expires_"#, "truncated"),
+            ("<html>oops</html>", "not JSON"),
+            (r#"{"token_type":"Bearer"}"#, "no `access_token`"),
+            (
+                r#"{"access_token":"abc","token_type":"DPoP"}"#,
+                "not supported",
+            ),
+            (
+                r#"{"access_token":"abc","expires_in":"soon"}"#,
+                "expires_in",
+            ),
+            ("[]", "not an object"),
+        ] {
+            let e = parse_token_response(&resp(200, body), SENT).unwrap_err();
+            assert!(matches!(e, Error::InvalidResponse(_)), "{body}: {e:?}");
+            assert!(e.to_string().contains(needle), "{body}: {e}");
+            assert!(!e.to_string().contains("abc"));
+        }
+    }
+
+    #[test]
+    fn server_errors_keep_status_and_retry_after() {
+        let r = HttpResponse::new(
+            503,
+            vec![("Retry-After".into(), "7".into())],
+            b"<h1>down</h1>".to_vec(),
+        );
+        match parse_token_response(&r, SENT).unwrap_err() {
+            Error::Http {
+                status: 503,
+                body_excerpt,
+                retry_after,
+            } => {
+                assert_eq!(body_excerpt, "down");
+                assert_eq!(retry_after, Some(Duration::from_secs(7)));
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn refresh_token_is_inherited_when_not_rotated() {
+        let first = parse_token_response(
+            &resp(200, r#"{"access_token":"a","expires_in":60,"refresh_token":"r1","refresh_expires_in":1800}"#),
+            SENT,
+        )
+        .unwrap();
+        let later = SentAt {
+            monotonic: SENT.monotonic + Duration::from_secs(100),
+            ..SENT
+        };
+        let mut second =
+            parse_token_response(&resp(200, r#"{"access_token":"b","expires_in":60}"#), later)
+                .unwrap();
+        second.inherit_refresh_token(&first);
+        assert_eq!(second.refresh_token().unwrap().expose(), "r1");
+        assert_eq!(second.refresh_expires_at(), first.refresh_expires_at());
+    }
+}
