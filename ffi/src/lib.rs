@@ -1,0 +1,1 @@
+//! C ABI for tokenward (work in progress).
