@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use crate::config::{AuthMethod, ClientConfig};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::{HttpRequest, Method};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -36,6 +36,11 @@ pub fn client_credentials(
     config: &ClientConfig,
     scopes: &[String],
 ) -> Result<HttpRequest> {
+    if !config.can_use_client_credentials() {
+        return Err(Error::config(
+            "client credentials need a client secret; a public client must log a user in instead",
+        ));
+    }
     let scope = scopes.join(" ");
     let mut params = vec![("grant_type", "client_credentials")];
     if !scope.is_empty() {
@@ -318,5 +323,8 @@ mod tests {
     fn invalid_config_is_refused_before_anything_is_built() {
         let c = ClientConfig::new("").secret("s");
         assert!(client_credentials(&provider(), &c, &[]).is_err());
+        let public = ClientConfig::new("spa");
+        let e = client_credentials(&provider(), &public, &[]).unwrap_err();
+        assert!(e.to_string().contains("need a client secret"), "{e}");
     }
 }

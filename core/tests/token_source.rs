@@ -1,0 +1,430 @@
+//! The cache policy of DESIGN.md, driven by a manual clock and a scripted in-process transport
+//! (the real-Keycloak versions of these scenarios are in `keycloak.rs`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokenward::{
+    Client, ClientConfig, Error, HttpRequest, HttpResponse, ManualClock, Provider, Result,
+};
+
+/// What the scripted token endpoint saw and how it answers.
+struct Endpoint {
+    requests: Mutex<Vec<HashMap<String, String>>>,
+    issued: AtomicUsize,
+    /// Answers for the next requests, in order; when empty, a fresh token.
+    script: Mutex<Vec<Reply>>,
+    delay: Mutex<Duration>,
+    expires_in: u64,
+    with_refresh_token: bool,
+}
+
+enum Reply {
+    Status(u16, &'static str, Option<&'static str>),
+    Block(Arc<Barrier>),
+}
+
+impl Endpoint {
+    fn new(expires_in: u64, with_refresh_token: bool) -> Arc<Endpoint> {
+        Arc::new(Endpoint {
+            requests: Mutex::new(Vec::new()),
+            issued: AtomicUsize::new(0),
+            script: Mutex::new(Vec::new()),
+            delay: Mutex::new(Duration::ZERO),
+            expires_in,
+            with_refresh_token,
+        })
+    }
+
+    fn push(&self, reply: Reply) {
+        self.script.lock().unwrap().push(reply);
+    }
+
+    fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    fn grant_types(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r["grant_type"].clone())
+            .collect()
+    }
+
+    fn answer(&self, req: &HttpRequest) -> Result<HttpResponse> {
+        let form: HashMap<String, String> =
+            form_urlencoded::parse(req.body.as_ref().unwrap().expose().as_bytes())
+                .into_owned()
+                .collect();
+        self.requests.lock().unwrap().push(form);
+        let delay = *self.delay.lock().unwrap();
+        if !delay.is_zero() {
+            thread::sleep(delay);
+        }
+        let next = {
+            let mut s = self.script.lock().unwrap();
+            if s.is_empty() {
+                None
+            } else {
+                Some(s.remove(0))
+            }
+        };
+        match next {
+            Some(Reply::Status(status, body, retry_after)) => {
+                let headers = retry_after
+                    .map(|r| vec![("Retry-After".to_string(), r.to_string())])
+                    .unwrap_or_default();
+                return Ok(HttpResponse::new(status, headers, body.as_bytes().to_vec()));
+            }
+            Some(Reply::Block(b)) => {
+                b.wait();
+                b.wait();
+            }
+            None => {}
+        }
+        let n = self.issued.fetch_add(1, SeqCst) + 1;
+        let rt = if self.with_refresh_token {
+            format!(r#","refresh_token":"rt-{n}","refresh_expires_in":1800"#)
+        } else {
+            String::new()
+        };
+        let body = format!(
+            r#"{{"access_token":"at-{n}","token_type":"Bearer","expires_in":{}{rt}}}"#,
+            self.expires_in
+        );
+        Ok(HttpResponse::new(200, vec![], body.into_bytes()))
+    }
+}
+
+fn client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>, config: ClientConfig) -> Client {
+    let e = endpoint.clone();
+    Client::builder(
+        Provider::keycloak("https://sso.example.com", "r").unwrap(),
+        config,
+    )
+    .transport(Arc::new(move |req: &HttpRequest| e.answer(req)))
+    .clock(clock.clone())
+    .build()
+    .unwrap()
+}
+
+fn service_client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>) -> Client {
+    client(endpoint, clock, ClientConfig::new("svc").secret("s3cret"))
+}
+
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_fresh_token_is_served_from_the_cache() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let a = c.token().unwrap();
+    clock.advance(Duration::from_secs(269));
+    let b = c.token().unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+    assert_eq!(ep.count(), 1);
+    assert_eq!(ep.grant_types(), ["client_credentials"]);
+}
+
+#[test]
+fn a_300s_token_renews_in_the_background_at_270s_without_making_callers_wait() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let first = c.token().unwrap();
+    let gate = Arc::new(Barrier::new(2));
+    ep.push(Reply::Block(gate.clone()));
+    clock.advance(Duration::from_secs(271));
+    // The renewal is now stuck inside the endpoint; callers still get the valid token at once.
+    for _ in 0..100 {
+        assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    }
+    gate.wait(); // the renewal has reached the endpoint
+    assert_eq!(ep.count(), 2, "exactly one background renewal");
+    assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    gate.wait(); // let it finish
+    wait_until("the renewed token", || {
+        c.token_source().peek().unwrap().access_token().expose() == "at-2"
+    });
+    assert!(!Arc::ptr_eq(&first, &c.token().unwrap()));
+    assert_eq!(ep.count(), 2);
+}
+
+#[test]
+fn sixteen_threads_after_expiry_make_one_request() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = Arc::new(service_client(&ep, &clock));
+    c.token().unwrap();
+    *ep.delay.lock().unwrap() = Duration::from_millis(100);
+    clock.advance(Duration::from_secs(301));
+    let start = Arc::new(Barrier::new(16));
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let (c, start) = (c.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                c.token().unwrap().access_token().expose().to_string()
+            })
+        })
+        .collect();
+    let tokens: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(tokens.iter().all(|t| t == "at-2"), "{tokens:?}");
+    assert_eq!(ep.count(), 2);
+}
+
+#[test]
+fn renewal_uses_the_refresh_token_and_keeps_the_rotated_one() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = client(&ep, &clock, ClientConfig::new("spa"));
+    let seeded = c.client_credentials_for(&[]).err();
+    assert!(
+        seeded.is_some(),
+        "a public client has no client credentials"
+    );
+    // Seed as a login would, then expire.
+    let first = c.refresh_token_grant(&"rt-0".into()).unwrap();
+    c.token_source().set(first);
+    clock.advance(Duration::from_secs(301));
+    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
+    let reqs = ep.requests.lock().unwrap().clone();
+    assert_eq!(reqs.last().unwrap()["grant_type"], "refresh_token");
+    assert_eq!(
+        reqs.last().unwrap()["refresh_token"],
+        "rt-1",
+        "the rotated refresh token is used"
+    );
+    assert_eq!(c.token().unwrap().refresh_token().unwrap().expose(), "rt-2");
+}
+
+#[test]
+fn invalid_grant_on_refresh_falls_back_to_client_credentials() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    c.token().unwrap();
+    ep.push(Reply::Status(
+        400,
+        r#"{"error":"invalid_grant","error_description":"Token is not active"}"#,
+        None,
+    ));
+    clock.advance(Duration::from_secs(301));
+    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
+    assert_eq!(
+        ep.grant_types(),
+        ["client_credentials", "refresh_token", "client_credentials"]
+    );
+}
+
+#[test]
+fn invalid_grant_without_a_secret_means_login_required() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = client(&ep, &clock, ClientConfig::new("spa"));
+    c.token_source()
+        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    ep.push(Reply::Status(
+        400,
+        r#"{"error":"invalid_grant","error_description":"Session not active"}"#,
+        None,
+    ));
+    clock.advance(Duration::from_secs(301));
+    let e = c.token().unwrap_err();
+    assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
+    assert!(
+        c.token_source().peek().unwrap().refresh_token().is_none(),
+        "the refused refresh token is dropped"
+    );
+}
+
+#[test]
+fn no_token_and_no_secret_is_login_required() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = client(&ep, &clock, ClientConfig::new("spa"));
+    assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+    assert_eq!(ep.count(), 0);
+}
+
+#[test]
+fn a_failed_renewal_keeps_the_valid_token_and_backs_off() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    c.token().unwrap();
+    ep.push(Reply::Status(500, "<h1>Internal Server Error</h1>", None));
+    clock.advance(Duration::from_secs(280));
+    assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    wait_until("the failed background renewal", || ep.count() == 2);
+    // Still valid: still served, and no new attempt during the back-off.
+    for _ in 0..50 {
+        assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    }
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(ep.count(), 2);
+    // After the back-off the next caller tries again, and succeeds.
+    clock.advance(Duration::from_secs(1));
+    wait_until("the retried renewal", || {
+        c.token().unwrap().access_token().expose() == "at-2"
+    });
+    assert_eq!(ep.count(), 3);
+}
+
+#[test]
+fn after_expiry_a_failure_is_typed_and_retry_after_is_honoured() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    c.token().unwrap();
+    ep.push(Reply::Status(503, "busy", Some("30")));
+    clock.advance(Duration::from_secs(301));
+    let e = c.token().unwrap_err();
+    assert!(matches!(e, Error::Http { status: 503, .. }), "{e:?}");
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+    // Within Retry-After the cached error comes back without a request.
+    clock.advance(Duration::from_secs(29));
+    assert!(matches!(c.token(), Err(Error::Http { status: 503, .. })));
+    assert_eq!(ep.count(), 2);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
+}
+
+#[test]
+fn a_rejected_token_is_renewed_once_for_many_callers() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = Arc::new(service_client(&ep, &clock));
+    let rejected = c.token().unwrap();
+    *ep.delay.lock().unwrap() = Duration::from_millis(50);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, r) = (c.clone(), rejected.clone());
+            thread::spawn(move || c.token_source().renew_after_rejection(&r).unwrap())
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().access_token().expose(), "at-2");
+    }
+    assert_eq!(ep.count(), 2);
+}
+
+#[test]
+fn the_hook_sees_every_new_token_and_a_panicking_hook_is_harmless() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let e = ep.clone();
+    let c = Client::builder(
+        Provider::keycloak("https://sso.example.com", "r").unwrap(),
+        ClientConfig::new("svc").secret("x"),
+    )
+    .transport(Arc::new(move |req: &HttpRequest| e.answer(req)))
+    .clock(clock.clone())
+    .on_token(move |t| {
+        s.lock()
+            .unwrap()
+            .push(t.refresh_token().unwrap().expose().to_string());
+        panic!("the application's hook is broken");
+    })
+    .build()
+    .unwrap();
+    c.token().unwrap();
+    clock.advance(Duration::from_secs(301));
+    c.token().unwrap();
+    assert_eq!(*seen.lock().unwrap(), ["rt-1", "rt-2"]);
+}
+
+#[test]
+fn a_required_claim_fails_fast() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = client(
+        &ep,
+        &clock,
+        ClientConfig::new("svc").secret("x").require_claim("tenant"),
+    );
+    assert_eq!(c.token().unwrap_err(), Error::MissingClaim("tenant".into()));
+}
+
+#[test]
+fn scopes_get_their_own_cache_entry() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let invoicing = c.token_source_for(&["invoicing".into()]);
+    let again = c.token_source_for(&["invoicing".into()]);
+    invoicing.token().unwrap();
+    again.token().unwrap();
+    c.token().unwrap();
+    let reqs = ep.requests.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0]["scope"], "invoicing");
+    assert!(!reqs[1].contains_key("scope"));
+}
+
+#[test]
+fn secrets_never_reach_debug_output_or_errors() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let t = c.token().unwrap();
+    ep.push(Reply::Status(401, r#"{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}"#, None));
+    let e = c.client_credentials().unwrap_err();
+    let outputs = [
+        format!("{c:?}"),
+        format!("{t:?}"),
+        format!("{e:?}"),
+        e.to_string(),
+    ];
+    for out in &outputs {
+        for secret in ["s3cret", "at-1", "rt-1"] {
+            assert!(!out.contains(secret), "{secret} leaked into {out}");
+        }
+    }
+    assert!(outputs[3].contains("Invalid client or Invalid client credentials"));
+}
