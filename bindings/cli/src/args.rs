@@ -1,0 +1,445 @@
+//! The command line: subcommands, flags and the help text.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+use crate::config::{parse_set, SecretSource, SecretSpec};
+use crate::output::Format;
+
+const EXAMPLES: &str = "\
+Examples, one per system tokenward was built for:
+
+  VION Cloud API (auth.<env>.ecocoa.ch, realm vion): sign in as a user (PKCE), then a service token
+    tokenward login --keycloak https://auth.test.ecocoa.ch --realm vion \\
+        --client-id my-app --scope 'openid user_impersonation' --open --json > vion-login.json
+    tokenward token --keycloak https://auth.test.ecocoa.ch --realm vion \\
+        --client-id my-service --client-secret-env VION_CLIENT_SECRET --header
+
+  ecoinvent API (client credentials, 3600 s tokens)
+    tokenward token \\
+        --token-url https://sso.ecoinvent.org/realms/ecoinvent/protocol/openid-connect/token \\
+        --client-id my-client --client-secret-file ~/.config/tokenward/ecoinvent.secret
+
+  Iopole API (client credentials, optional space-separated scopes, roles admin / user)
+    tokenward token \\
+        --token-url https://auth.ppd.iopole.fr/realms/iopole/protocol/openid-connect/token \\
+        --client-id my-client --client-secret-env IOPOLE_CLIENT_SECRET --scope '<scope> <scope>' \\
+      | tokenward decode        # expiry, realm roles (admin / user) and scope
+
+  Docbyte Vault (templated tenant URL; a token without a tenant claim is refused)
+    tokenward token \\
+        --template 'https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}' \\
+        --set account=ACCOUNT --set environment=ENVIRONMENT --set tenant=TENANT \\
+        --client-id my-client --client-secret-env DOCBYTE_CLIENT_SECRET \\
+        --scope openid --require-claim tenant
+
+Configuration (flags win over the environment, the environment over the profile):
+  TOKENWARD_ISSUER  TOKENWARD_KEYCLOAK  TOKENWARD_REALM  TOKENWARD_TEMPLATE  TOKENWARD_SET ('k=v k=v')
+  TOKENWARD_TOKEN_URL  TOKENWARD_CLIENT_ID  TOKENWARD_CLIENT_SECRET  TOKENWARD_CLIENT_SECRET_FILE
+  TOKENWARD_SCOPE  TOKENWARD_AUTH_METHOD  TOKENWARD_REQUIRE_CLAIM  TOKENWARD_TIMEOUT  TOKENWARD_CA_FILE
+  TOKENWARD_PROFILE (a profile name)  TOKENWARD_CONFIG (the profiles file)
+
+Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, written in a small
+subset of TOML ([profile.NAME] tables, key = \"string\" lines, # comments):
+    [profile.vion-test]
+    keycloak = \"https://auth.test.ecocoa.ch\"
+    realm = \"vion\"
+    client_id = \"my-service\"
+    client_secret_env = \"VION_CLIENT_SECRET\"
+
+    [profile.docbyte-acme]
+    template = \"https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}\"
+    set.account = \"acme\"
+    set.environment = \"prod\"
+    set.tenant = \"acme\"
+    client_id = \"vault-client\"
+    client_secret_file = \"~/.config/tokenward/docbyte.secret\"
+    scope = \"openid\"
+    require_claim = \"tenant\"
+  Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path. A profile
+  holds the secret itself (client_secret = \"...\") only if the file is mode 0600.
+
+Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
+invalid_grant, invalid_scope, a missing required claim, a forged callback); 4 network, timeout
+or server error (5xx); 1 local I/O failure. Errors go to stderr as `tokenward: error: ...`
+with the server's error and error_description; no secret or token ever appears in them.";
+
+/// tokenward: OAuth 2.0 / OpenID Connect tokens from Keycloak for scripts and CI pipelines.
+///
+/// Prints an access token on standard output and nothing else, so it fits in
+/// `curl -H "Authorization: Bearer $(tokenward token ...)"`. Secrets are read from the
+/// environment, a file or standard input, never required on the command line.
+#[derive(Debug, Parser)]
+#[command(name = "tokenward", version, after_help = EXAMPLES, verbatim_doc_comment)]
+pub struct Cli {
+    /// Say on stderr which endpoint, client and settings are used (never secrets).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Get a token with client credentials (machine to machine).
+    #[command(
+        after_help = "Example:\n  tokenward token --keycloak https://auth.test.ecocoa.ch --realm vion \\\n      --client-id my-service --client-secret-env VION_CLIENT_SECRET --header\n\nSee `tokenward --help` for all four seed systems and the configuration."
+    )]
+    Token(TokenArgs),
+    /// Sign in as a user in the browser: authorization code + PKCE on a loopback redirect.
+    #[command(
+        after_help = "The browser comes back to http://127.0.0.1:PORT/callback (RFC 8252); \
+register that redirect URI (Keycloak accepts any port for http://127.0.0.1/callback).\n\n\
+Example:\n  tokenward login --keycloak https://auth.test.ecocoa.ch --realm vion \\\n      \
+--client-id my-app --scope 'openid user_impersonation' --json > login.json"
+    )]
+    Login(LoginArgs),
+    /// Trade a refresh token for a new token.
+    #[command(
+        after_help = "Example:\n  RT=$(jq -r .refresh_token login.json) tokenward refresh \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app \\\n      --refresh-token-env RT --json"
+    )]
+    Refresh(RefreshArgs),
+    /// Revoke a token (RFC 7009); revoking a refresh token ends the user's session.
+    #[command(
+        after_help = "Example:\n  jq -r .refresh_token login.json | tokenward revoke \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app --kind refresh"
+    )]
+    Revoke(RevokeArgs),
+    /// Show the claims of a JWT: expiry in human time, roles, scope, tenant.
+    ///
+    /// The signature is not verified: this is for reading your own token, not for trusting one.
+    #[command(
+        after_help = "Example:\n  tokenward token --profile docbyte-acme | tokenward decode"
+    )]
+    Decode(DecodeArgs),
+    /// Print shell completions: `tokenward completions bash > /etc/bash_completion.d/tokenward`.
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// Where the provider is and who the client is.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClientArgs {
+    /// Use the settings of this profile from the profiles file [env: TOKENWARD_PROFILE].
+    #[arg(long, short = 'p', value_name = "NAME", help_heading = "Provider")]
+    pub profile: Option<String>,
+    /// The issuer URL; endpoints come from its OIDC discovery document.
+    #[arg(long, value_name = "URL", help_heading = "Provider")]
+    pub issuer: Option<String>,
+    /// A Keycloak base URL, e.g. https://auth.test.ecocoa.ch (with --realm).
+    #[arg(long, value_name = "BASE", help_heading = "Provider")]
+    pub keycloak: Option<String>,
+    /// The Keycloak realm, e.g. vion.
+    #[arg(long, value_name = "NAME", help_heading = "Provider")]
+    pub realm: Option<String>,
+    /// A realm or token URL with {placeholders}, filled by --set.
+    #[arg(long, value_name = "URL", help_heading = "Provider")]
+    pub template: Option<String>,
+    /// A value for a --template placeholder, e.g. --set tenant=acme (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set, action = ArgAction::Append, help_heading = "Provider")]
+    pub set: Vec<(String, String)>,
+    /// The token endpoint URL (Keycloak-shaped URLs also give the realm's other endpoints).
+    #[arg(long, value_name = "URL", help_heading = "Provider")]
+    pub token_url: Option<String>,
+
+    /// The client id the provider gave you.
+    #[arg(long, value_name = "ID", help_heading = "Client")]
+    pub client_id: Option<String>,
+    /// Scopes to ask for, space-separated (repeatable).
+    #[arg(long, value_name = "SCOPES", action = ArgAction::Append, help_heading = "Client")]
+    pub scope: Vec<String>,
+    /// How the client authenticates [default: post with a secret, none without].
+    #[arg(long, value_name = "METHOD", value_parser = ["post", "basic", "none", "client_secret_post", "client_secret_basic"], hide_possible_values = true, help_heading = "Client")]
+    pub auth_method: Option<String>,
+    /// Refuse a token without this claim, e.g. tenant (repeatable).
+    #[arg(long, value_name = "NAME", action = ArgAction::Append, help_heading = "Client")]
+    pub require_claim: Vec<String>,
+    /// Trust only the CA certificates in this PEM file (a private CA).
+    #[arg(long, value_name = "PEM", help_heading = "Client")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Where the client secret comes from; at most one.
+#[derive(Debug, Args, Clone, Default)]
+#[group(id = "client-secret", multiple = false)]
+pub struct SecretArgs {
+    /// Read the client secret from this environment variable.
+    #[arg(long, value_name = "VAR", help_heading = "Client secret")]
+    pub client_secret_env: Option<String>,
+    /// Read the client secret from this file (`-` is standard input).
+    #[arg(long, value_name = "PATH", help_heading = "Client secret")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Read the client secret from standard input.
+    #[arg(long, help_heading = "Client secret")]
+    pub client_secret_stdin: bool,
+    /// The client secret itself. Other users can read the command line: prefer the options above.
+    #[arg(long, value_name = "SECRET", help_heading = "Client secret")]
+    pub client_secret: Option<String>,
+}
+
+impl SecretArgs {
+    pub fn spec(&self) -> Option<SecretSpec> {
+        let (source, origin) = if let Some(v) = &self.client_secret_env {
+            (
+                SecretSource::Env(v.clone()),
+                format!("--client-secret-env {v}"),
+            )
+        } else if let Some(p) = &self.client_secret_file {
+            (SecretSource::File(p.clone()), "--client-secret-file".into())
+        } else if self.client_secret_stdin {
+            (SecretSource::Stdin, "--client-secret-stdin".into())
+        } else if let Some(s) = &self.client_secret {
+            (
+                SecretSource::Inline(tokenward::Secret::new(s.as_str())),
+                "--client-secret".into(),
+            )
+        } else {
+            return None;
+        };
+        Some(SecretSpec { source, origin })
+    }
+}
+
+/// How the token is printed.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Print `Authorization: Bearer <token>` instead of the bare token.
+    #[arg(long, conflicts_with = "json", help_heading = "Output")]
+    pub header: bool,
+    /// Print the whole token response as JSON (refresh_token, id_token, expires_in, ...).
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.header {
+            Format::Header
+        } else {
+            Format::Token
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Listen on this port of 127.0.0.1 [default: a free port].
+    #[arg(long, value_name = "PORT", help_heading = "Login")]
+    pub port: Option<u16>,
+    /// The path of the redirect URI [default: /callback].
+    #[arg(long, value_name = "PATH", help_heading = "Login")]
+    pub redirect_path: Option<String>,
+    /// Open the URL in the default browser.
+    #[arg(long, conflicts_with = "no_browser", help_heading = "Login")]
+    pub open: bool,
+    /// Only print the URL (the default; for headless machines and SSH sessions).
+    #[arg(long, help_heading = "Login")]
+    pub no_browser: bool,
+    /// How long to wait for the browser to come back, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = parse_secs, help_heading = "Login")]
+    pub timeout: u64,
+    /// HTTP timeout in seconds for the code exchange [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, help_heading = "Login")]
+    pub http_timeout: Option<u64>,
+    /// An extra authorization parameter, e.g. --param prompt=login or --param kc_idp_hint=google
+    /// (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_set, action = ArgAction::Append, help_heading = "Login")]
+    pub param: Vec<(String, String)>,
+}
+
+/// Where a token given to the command comes from (refresh token, token to revoke).
+#[derive(Debug, Clone)]
+pub struct TokenInput {
+    pub env: Option<String>,
+    pub file: Option<PathBuf>,
+    pub flag: &'static str,
+}
+
+impl TokenInput {
+    /// The source; standard input when no other is named.
+    pub fn spec(&self) -> SecretSpec {
+        match (&self.env, &self.file) {
+            (Some(v), _) => SecretSpec {
+                source: SecretSource::Env(v.clone()),
+                origin: format!("--{}-env {v}", self.flag),
+            },
+            (None, Some(p)) => SecretSpec {
+                source: SecretSource::File(p.clone()),
+                origin: format!("--{}-file", self.flag),
+            },
+            (None, None) => SecretSpec {
+                source: SecretSource::Stdin,
+                origin: "standard input".into(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Read the refresh token from this environment variable.
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "refresh-token",
+        help_heading = "Refresh token"
+    )]
+    pub refresh_token_env: Option<String>,
+    /// Read the refresh token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "refresh-token",
+        help_heading = "Refresh token"
+    )]
+    pub refresh_token_file: Option<PathBuf>,
+    /// Read the refresh token from standard input (the default).
+    #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
+    pub refresh_token_stdin: bool,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Which kind of token it is.
+    #[arg(long, value_enum, default_value = "refresh")]
+    pub kind: KindArg,
+    /// Read the token from this environment variable.
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "token",
+        help_heading = "Token to revoke"
+    )]
+    pub token_env: Option<String>,
+    /// Read the token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "token",
+        help_heading = "Token to revoke"
+    )]
+    pub token_file: Option<PathBuf>,
+    /// Read the token from standard input (the default).
+    #[arg(long, group = "token", help_heading = "Token to revoke")]
+    pub token_stdin: bool,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The JWT (an `Authorization: Bearer` line works too); `-` or nothing reads standard input.
+    #[arg(value_name = "JWT")]
+    pub token: Option<String>,
+    /// Print only the claims, as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_secs(s: &str) -> Result<u64, String> {
+    crate::config::parse_seconds(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn secret_sources_exclude_each_other() {
+        let r = Cli::try_parse_from([
+            "tokenward",
+            "token",
+            "--client-secret-env",
+            "A",
+            "--client-secret-stdin",
+        ]);
+        assert_eq!(
+            r.unwrap_err().kind(),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+    }
+
+    #[test]
+    fn help_has_an_example_per_seed_system() {
+        let help = Cli::command().render_help().to_string();
+        for needle in [
+            "auth.test.ecocoa.ch --realm vion",
+            "'openid user_impersonation'",
+            "https://sso.ecoinvent.org/realms/ecoinvent/protocol/openid-connect/token",
+            "https://auth.ppd.iopole.fr/realms/iopole/protocol/openid-connect/token",
+            "'https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}'",
+            "--require-claim tenant",
+        ] {
+            assert!(help.contains(needle), "missing {needle}");
+        }
+        for var in crate::config::ENV_VARS {
+            assert!(help.contains(var), "help does not name {var}");
+        }
+    }
+
+    #[test]
+    fn refresh_token_defaults_to_stdin() {
+        let t = TokenInput {
+            env: None,
+            file: None,
+            flag: "refresh-token",
+        };
+        assert_eq!(t.spec().source, SecretSource::Stdin);
+        let t = TokenInput {
+            env: Some("RT".into()),
+            ..t
+        };
+        assert_eq!(t.spec().origin, "--refresh-token-env RT");
+    }
+}

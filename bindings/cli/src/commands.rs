@@ -1,0 +1,333 @@
+//! One function per subcommand: gather the settings, build a core `Client`, call it, print.
+
+use std::io::Read;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokenward::{
+    Claims, Client, ClientConfig, HttpOptions, LoginOptions, Provider, Secret, TokenKind, Trust,
+};
+
+use crate::args::{
+    ClientArgs, DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, SecretArgs, TokenArgs,
+    TokenInput,
+};
+use crate::config::{self, Layer, ProviderSpec, Settings};
+use crate::exit::{CliError, CliResult};
+use crate::login::{open_browser, Loopback};
+use crate::output::{self, print, render_token};
+use crate::profile::{self, ProfileFile};
+use crate::secrets::SecretReader;
+
+/// What every command shares: how to read the environment, and whether to say more.
+pub struct Ctx<'a> {
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub verbose: bool,
+}
+
+impl Ctx<'_> {
+    fn warn(&self, msg: &str) {
+        eprintln!("tokenward: warning: {msg}");
+    }
+
+    fn note(&self, msg: &str) {
+        if self.verbose {
+            eprintln!("tokenward: {msg}");
+        }
+    }
+
+    /// Flags, then `TOKENWARD_*`, then the profile, merged.
+    fn settings(&self, cmdline: Layer, profile_flag: Option<&str>) -> CliResult<Settings> {
+        let env_layer = config::env_layer(self.env)?;
+        let mut layers = vec![cmdline, env_layer];
+        let mut warnings = Vec::new();
+        let profile = profile_flag
+            .map(str::to_string)
+            .or_else(|| (self.env)("TOKENWARD_PROFILE").filter(|p| !p.is_empty()));
+        if let Some(name) = profile {
+            let path = profile::default_path(self.env)
+                .ok_or_else(|| CliError::usage("no profiles file: set TOKENWARD_CONFIG or HOME"))?;
+            let file = ProfileFile::load(&path).map_err(CliError::usage)?;
+            let home = (self.env)("HOME");
+            layers.push(config::profile_layer(
+                &file,
+                &name,
+                home.as_deref(),
+                &mut warnings,
+            )?);
+            self.note(&format!("profile `{name}` from {}", path.display()));
+        }
+        let settings = config::resolve(&layers, warnings)?;
+        for w in &settings.warnings {
+            self.warn(w);
+        }
+        Ok(settings)
+    }
+}
+
+/// The command-line layer from the flags shared by the commands that talk to a provider.
+fn cmdline_layer(c: &ClientArgs, s: &SecretArgs, timeout: Option<u64>) -> Layer {
+    Layer {
+        origin: config::CMDLINE.into(),
+        issuer: c.issuer.clone(),
+        keycloak: c.keycloak.clone(),
+        realm: c.realm.clone(),
+        template: c.template.clone(),
+        set: c.set.clone(),
+        token_url: c.token_url.clone(),
+        client_id: c.client_id.clone(),
+        secret: s.spec(),
+        scope: (!c.scope.is_empty()).then(|| c.scope.join(" ")),
+        auth_method: c.auth_method.clone(),
+        require_claims: c.require_claim.clone(),
+        timeout,
+        ca_file: c.ca_file.clone(),
+        port: None,
+        redirect_path: None,
+    }
+}
+
+/// Translates the settings into a core client (discovery happens here for `--issuer`).
+fn build_client(
+    ctx: &Ctx,
+    settings: &Settings,
+    secret: Option<Secret>,
+    redirect_uri: Option<String>,
+) -> CliResult<Client> {
+    let mut config = ClientConfig::new(settings.client_id.as_str());
+    if let Some(s) = secret {
+        config = config.secret(s);
+    }
+    if let Some(m) = settings.auth_method {
+        config = config.auth_method(m);
+    }
+    if let Some(scope) = &settings.scope {
+        config = config.scope(scope);
+    }
+    for c in &settings.require_claims {
+        config = config.require_claim(c.as_str());
+    }
+    if let Some(uri) = redirect_uri {
+        config = config.redirect_uri(uri);
+    }
+    let mut http = HttpOptions::default();
+    if let Some(t) = settings.timeout {
+        http.timeout = t;
+    }
+    if let Some(ca) = &settings.ca_file {
+        http.trust = Trust::CaFile(ca.clone());
+    }
+    let builder = match &settings.provider {
+        ProviderSpec::Issuer(issuer) => {
+            ctx.note(&format!("discovering the endpoints of {issuer}"));
+            Client::discover(issuer, config)
+        }
+        ProviderSpec::Keycloak { base, realm } => {
+            Client::builder(Provider::keycloak(base, realm)?, config)
+        }
+        ProviderSpec::Template { url, values } => {
+            let values: Vec<(&str, &str)> = values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            Client::builder(Provider::from_template(url, &values)?, config)
+        }
+        ProviderSpec::TokenUrl(url) => Client::builder(Provider::from_token_url(url)?, config),
+    };
+    let client = builder.http_options(http.clone()).build()?;
+    if ctx.verbose {
+        let c = client.config();
+        ctx.note(&format!(
+            "token endpoint: {}",
+            client.provider().token_endpoint
+        ));
+        ctx.note(&format!(
+            "client: {} (auth method {:?}; secret from {})",
+            c.client_id,
+            c.effective_auth_method(),
+            settings
+                .secret
+                .as_ref()
+                .map(|s| s.origin.as_str())
+                .unwrap_or("nowhere: public client")
+        ));
+        ctx.note(&format!(
+            "scope: {}; required claims: {}; HTTP timeout {} s",
+            if c.scopes.is_empty() {
+                "(server default)".to_string()
+            } else {
+                c.scopes.join(" ")
+            },
+            if c.required_claims.is_empty() {
+                "none".to_string()
+            } else {
+                c.required_claims.join(", ")
+            },
+            http.timeout.as_secs()
+        ));
+    }
+    Ok(client)
+}
+
+fn client_secret(reader: &mut SecretReader, settings: &Settings) -> CliResult<Option<Secret>> {
+    settings
+        .secret
+        .as_ref()
+        .map(|spec| reader.read(spec, "client secret"))
+        .transpose()
+}
+
+pub fn token(ctx: &Ctx, args: &TokenArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    if settings.secret.is_none() {
+        return Err(CliError::usage(
+            "client credentials need a client secret; pass --client-secret-env VAR, \
+             --client-secret-file PATH or --client-secret-stdin (or set TOKENWARD_CLIENT_SECRET)",
+        ));
+    }
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let client = build_client(ctx, &settings, secret, None)?;
+    let token = client.client_credentials()?;
+    print(render_token(&token, args.output.format()).expose())
+}
+
+pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
+    let mut layer = cmdline_layer(&args.client, &args.secret, args.http_timeout);
+    layer.port = args.port;
+    layer.redirect_path = args.redirect_path.clone();
+    let settings = ctx.settings(layer, args.client.profile.as_deref())?;
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let path = settings.redirect_path.as_deref().unwrap_or("/callback");
+    let server = Loopback::bind(settings.port, path)?;
+    let client = build_client(ctx, &settings, secret, Some(server.redirect_uri()))?;
+    let options = LoginOptions {
+        extra: args.param.clone(),
+        ..LoginOptions::default()
+    };
+    let request = client.authorization_request(&options)?;
+    eprintln!(
+        "tokenward: open this URL in a browser to sign in:\n\n    {}\n",
+        request.url
+    );
+    if args.open {
+        if let Err(e) = open_browser(&request.url) {
+            ctx.warn(&format!("{e}; open the URL yourself"));
+        }
+    }
+    eprintln!(
+        "tokenward: waiting up to {} s for the browser to come back to {}",
+        args.timeout,
+        server.redirect_uri()
+    );
+    let callback = server.wait(Duration::from_secs(args.timeout))?;
+    let result = client.exchange_code(&request.pending, &callback.url);
+    callback.answer(result.is_ok());
+    let token = result?;
+    ctx.note("signed in");
+    print(render_token(&token, args.output.format()).expose())
+}
+
+pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.refresh_token_env.clone(),
+        file: args.refresh_token_file.clone(),
+        flag: "refresh-token",
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let refresh_token = reader.read(&input.spec(), "refresh token")?;
+    let client = build_client(ctx, &settings, secret, None)?;
+    let token = client.refresh_token_grant(&refresh_token)?;
+    print(render_token(&token, args.output.format()).expose())
+}
+
+pub fn revoke(ctx: &Ctx, args: &RevokeArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.token_env.clone(),
+        file: args.token_file.clone(),
+        flag: "token",
+    };
+    let (kind, what) = match args.kind {
+        KindArg::Access => (TokenKind::AccessToken, "access token"),
+        KindArg::Refresh => (TokenKind::RefreshToken, "refresh token"),
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let token = reader.read(&input.spec(), what)?;
+    let client = build_client(ctx, &settings, secret, None)?;
+    client.revoke(&token, kind)?;
+    ctx.note(&format!("{what} revoked"));
+    Ok(())
+}
+
+pub fn decode(ctx: &Ctx, args: &DecodeArgs) -> CliResult<()> {
+    let raw = match args.token.as_deref() {
+        Some(t) if t != "-" => Secret::new(t),
+        _ => {
+            let mut buf = String::new();
+            std::io::stdin().read_to_string(&mut buf).map_err(|e| {
+                CliError::usage(format!("cannot read the token from standard input: {e}"))
+            })?;
+            Secret::new(buf)
+        }
+    };
+    let jwt = bare_jwt(raw.expose());
+    if jwt.is_empty() {
+        return Err(CliError::usage(
+            "no token given; pass it as an argument or on standard input",
+        ));
+    }
+    // The input is the user's, so a token that is not a JWT is a usage error (exit 2).
+    let claims = Claims::decode_unverified(jwt).map_err(|e| CliError::usage(e.to_string()))?;
+    let json = serde_json::to_string_pretty(&serde_json::Value::Object(claims.0.clone()))
+        .expect("a JSON map always serializes");
+    if args.json {
+        return print(&(json + "\n"));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    ctx.note("decoding without verifying the signature");
+    print(&format!(
+        "{}\n{json}\n",
+        output::claims_summary(&claims, now)
+    ))
+}
+
+/// The JWT in what the user pasted: strips white space, `Authorization:` and `Bearer `.
+fn bare_jwt(input: &str) -> &str {
+    let t = input.trim();
+    let t = t
+        .strip_prefix("Authorization:")
+        .map(str::trim_start)
+        .unwrap_or(t);
+    t.strip_prefix("Bearer ")
+        .or_else(|| t.strip_prefix("bearer "))
+        .map(str::trim)
+        .unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_headers_are_accepted_by_decode() {
+        assert_eq!(bare_jwt("  a.b.c\n"), "a.b.c");
+        assert_eq!(bare_jwt("Bearer a.b.c"), "a.b.c");
+        assert_eq!(bare_jwt("Authorization: Bearer a.b.c\n"), "a.b.c");
+    }
+}
