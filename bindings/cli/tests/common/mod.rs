@@ -1,0 +1,216 @@
+//! Running the built `tokenward` binary and checking that no secret leaks from it.
+//!
+//! Every run goes through [`Tw::run`], which checks the captured output against every secret
+//! registered so far ([`register_secret`]): none may appear on stderr, and on stdout only a
+//! token the command is meant to print ([`Run::allow_on_stdout`] says which).
+
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tokenward");
+
+fn secrets() -> &'static Mutex<HashSet<String>> {
+    static S: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    S.get_or_init(Default::default)
+}
+
+/// Something no output may show (a client secret, a password, a refresh token).
+pub fn register_secret(s: &str) {
+    if s.len() >= 8 {
+        secrets().lock().unwrap().insert(s.to_string());
+    }
+}
+
+/// The outcome of one run of the binary.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub args: Vec<String>,
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "{self:#?}");
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(&self, code: i32, needles: &[&str]) -> &Self {
+        assert_eq!(self.code, code, "{self:#?}");
+        assert!(self.stdout.is_empty(), "stdout on failure: {self:#?}");
+        assert!(
+            self.stderr.contains("tokenward: error: "),
+            "no `tokenward: error: ` line: {self:#?}"
+        );
+        for n in needles {
+            assert!(self.stderr.contains(n), "stderr lacks {n:?}: {self:#?}");
+        }
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
+    }
+}
+
+/// A scratch directory and environment for running the binary in isolation: no inherited
+/// `TOKENWARD_*` variable, `HOME` inside the scratch directory.
+pub struct Tw {
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl Tw {
+    pub fn new(name: &str) -> Tw {
+        let dir = std::env::temp_dir().join(format!("tw-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Tw {
+            env: vec![("HOME".into(), dir.to_string_lossy().into_owned())],
+            dir,
+        }
+    }
+
+    pub fn env(mut self, k: &str, v: &str) -> Tw {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    /// Runs `tokenward args...` with `stdin`. `printed` is the one token stdout may hold.
+    pub fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the tokenward binary runs");
+        {
+            let mut input = child.stdin.take().unwrap();
+            if let Some(s) = stdin {
+                input.write_all(s.as_bytes()).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let run = Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        };
+        check_no_leak(&run);
+        run
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, None)
+    }
+}
+
+impl Drop for Tw {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The leak check every run passes through. Standard error never shows a secret or a JWT;
+/// standard output never shows a client secret or password (tokens there are the product, and
+/// each test checks it printed only the one it asked for).
+#[track_caller]
+pub fn check_no_leak(run: &Run) {
+    assert!(
+        !run.stderr.contains("eyJ"),
+        "a JWT-looking string on stderr: {run:#?}"
+    );
+    for s in secrets().lock().unwrap().iter() {
+        assert!(
+            !run.stderr.contains(s.as_str()),
+            "a secret on stderr: {run:#?}"
+        );
+        let is_token = s.starts_with("eyJ");
+        if !is_token {
+            assert!(
+                !run.stdout.contains(s.as_str()),
+                "a secret on stdout: {run:#?}"
+            );
+        }
+    }
+}
+
+/// Checks that stdout holds no registered secret except those in `allowed`.
+#[track_caller]
+pub fn stdout_only(run: &Run, allowed: &[&str]) {
+    for s in secrets().lock().unwrap().iter() {
+        if !allowed.contains(&s.as_str()) {
+            assert!(
+                !run.stdout.contains(s.as_str()),
+                "unexpected secret on stdout: {run:#?}"
+            );
+        }
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A JWT with this payload and a dummy signature.
+pub fn fake_jwt(payload: &str) -> String {
+    format!(
+        "{}.{}.c2ln",
+        b64url(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64url(payload.as_bytes())
+    )
+}
+
+fn b64url(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+pub fn mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}

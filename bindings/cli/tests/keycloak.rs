@@ -1,0 +1,657 @@
+//! `tokenward` end to end against the real Keycloak of tests/keycloak (realms vion, ecoinvent,
+//! iopole, acme). Needs `TW_KC_ENV` = the env file `tests/keycloak/start STATE_DIR` wrote;
+//! fails without it. Run: `tests/cli/run` (starts or reuses Keycloak), or
+//! `TW_KC_ENV=... cargo test -p tokenward-cli --features keycloak-tests --test keycloak`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::{closed_port, mode, register_secret, stdout_only, Run, Tw};
+use serde_json::Value;
+
+struct Kc {
+    url: String,
+    vars: HashMap<String, String>,
+}
+
+impl Kc {
+    fn var(&self, k: &str) -> &str {
+        self.vars
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} missing from $TW_KC_ENV"))
+    }
+
+    fn token_url(&self, realm: &str) -> String {
+        format!("{}/realms/{realm}/protocol/openid-connect/token", self.url)
+    }
+}
+
+/// The running Keycloak, from `$TW_KC_ENV`. Every secret in it is registered for the leak check.
+fn kc() -> &'static Kc {
+    static KC: OnceLock<Kc> = OnceLock::new();
+    KC.get_or_init(|| {
+        let path = std::env::var("TW_KC_ENV").expect(
+            "TW_KC_ENV is not set: start Keycloak with tests/keycloak/start STATE_DIR and set \
+             TW_KC_ENV=STATE_DIR/env (tests/cli/run does both)",
+        );
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read TW_KC_ENV={path}: {e}"));
+        let vars: HashMap<String, String> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        for (k, v) in &vars {
+            if k.ends_with("_SECRET") || k.ends_with("_PASSWORD") {
+                register_secret(v);
+            }
+        }
+        let url = vars.get("KC_URL").expect("KC_URL in $TW_KC_ENV").clone();
+        Kc { url, vars }
+    })
+}
+
+/// A scratch environment holding every client secret as `S_<NAME>` variables.
+fn tw(name: &str) -> Tw {
+    let kc = kc();
+    let mut tw = Tw::new(name);
+    for (k, v) in &kc.vars {
+        if let Some(n) = k.strip_prefix("TW_").filter(|_| k.ends_with("_SECRET")) {
+            tw = tw.env(&format!("S_{n}"), v);
+        }
+    }
+    tw
+}
+
+fn claims(jwt: &str) -> Value {
+    let r = Tw::new("decode-helper").run_with(&["decode", "--json"], Some(jwt));
+    r.ok();
+    r.json()
+}
+
+/// `token` printed exactly one JWT and nothing else; returns it (registered as a secret).
+#[track_caller]
+fn printed_token(r: &Run) -> String {
+    r.ok();
+    let t = r.stdout.strip_suffix('\n').expect("one line");
+    assert!(!t.contains(['\n', ' ']), "{r:#?}");
+    assert!(t.starts_with("eyJ") && t.split('.').count() == 3, "{r:#?}");
+    register_secret(t);
+    stdout_only(r, &[t]);
+    t.to_string()
+}
+
+/// Keycloak computes `expires_in` from `exp`, so a 3600 s token may say 3599.
+#[track_caller]
+fn lifetime_is(j: &Value, secs: u64) {
+    let e = j["expires_in"].as_u64().unwrap_or_else(|| panic!("{j}"));
+    assert!(
+        e == secs || e + 1 == secs,
+        "expires_in {e}, expected {secs}: {j}"
+    );
+}
+
+#[test]
+fn token_for_each_seed_realm() {
+    let kc = kc();
+    let tw = tw("seeds");
+
+    // VION: Keycloak base URL + realm.
+    let t = printed_token(&tw.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-service",
+        "--client-secret-env",
+        "S_VION_SERVICE_SECRET",
+    ]));
+    let c = claims(&t);
+    assert_eq!(c["azp"], "vion-service");
+    assert_eq!(c["iss"], format!("{}/realms/vion", kc.url));
+
+    // ecoinvent: the bare token URL, 3600 s tokens with Keycloak's extras, no refresh token.
+    let r = tw.run(&[
+        "token",
+        "--token-url",
+        &kc.token_url("ecoinvent"),
+        "--client-id",
+        "ecoinvent-client",
+        "--client-secret-env",
+        "S_ECOINVENT_CLIENT_SECRET",
+        "--json",
+    ]);
+    r.ok();
+    let j = r.json();
+    assert_eq!(j["token_type"], "Bearer");
+    lifetime_is(&j, 3600);
+    assert!(j.get("not-before-policy").is_some(), "{j}");
+    assert!(j.get("refresh_token").is_none(), "{j}");
+    let at = j["access_token"].as_str().unwrap();
+    register_secret(at);
+    stdout_only(&r, &[at]);
+
+    // Iopole: optional scopes; roles decide what a client may do.
+    for (client, role, other) in [
+        ("iopole-admin", "admin", "user"),
+        ("iopole-user", "user", "admin"),
+    ] {
+        let secret_var = format!("S_{}_SECRET", client.to_uppercase().replace('-', "_"));
+        let r = tw.run(&[
+            "token",
+            "--token-url",
+            &kc.token_url("iopole"),
+            "--client-id",
+            client,
+            "--client-secret-env",
+            &secret_var,
+            "--scope",
+            "invoicing directory",
+            "--json",
+        ]);
+        r.ok();
+        let j = r.json();
+        lifetime_is(&j, 600);
+        let scope = j["scope"].as_str().unwrap();
+        assert!(
+            scope.contains("invoicing") && scope.contains("directory"),
+            "{scope}"
+        );
+        let c = claims(j["access_token"].as_str().unwrap());
+        let roles: Vec<&str> = c["realm_access"]["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            roles.contains(&role) && !roles.contains(&other),
+            "{client}: {roles:?}"
+        );
+    }
+
+    // Docbyte: a URL template filled by --set, scope openid, a tenant claim required.
+    let template = kc.url.replace(
+        &kc.url[kc.url.rfind(':').unwrap()..],
+        ":{port}/realms/{tenant}",
+    );
+    let port = &kc.url[kc.url.rfind(':').unwrap() + 1..];
+    let r = tw.run(&[
+        "token",
+        "--template",
+        &template,
+        "--set",
+        &format!("port={port}"),
+        "--set",
+        "tenant=acme",
+        "--client-id",
+        "vault-service",
+        "--client-secret-env",
+        "S_VAULT_SERVICE_SECRET",
+        "--scope",
+        "openid",
+        "--require-claim",
+        "tenant",
+        "--json",
+    ]);
+    r.ok();
+    let j = r.json();
+    lifetime_is(&j, 300);
+    assert!(
+        j.get("refresh_token").is_none(),
+        "Docbyte issues no refresh token: {j}"
+    );
+    assert!(j["scope"].as_str().unwrap().contains("openid"));
+    assert!(claims(j["access_token"].as_str().unwrap())["tenant"].is_string());
+}
+
+#[test]
+fn both_client_auth_methods_and_every_output_format() {
+    let kc = kc();
+    let tw = tw("auth-methods");
+    let base = [
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "ecoinvent",
+        "--client-id",
+        "ecoinvent-client",
+        "--client-secret-env",
+        "S_ECOINVENT_CLIENT_SECRET",
+    ];
+    for method in ["post", "basic", "client_secret_basic"] {
+        let mut args = base.to_vec();
+        args.extend(["--auth-method", method]);
+        printed_token(&tw.run(&args));
+    }
+    let mut args = base.to_vec();
+    args.push("--header");
+    let r = tw.run(&args);
+    r.ok();
+    let t = r
+        .stdout
+        .strip_prefix("Authorization: Bearer ")
+        .and_then(|s| s.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("{r:#?}"));
+    assert!(t.starts_with("eyJ") && !t.contains(char::is_whitespace));
+    register_secret(t);
+    // Discovery gives the same endpoints.
+    let issuer = format!("{}/realms/ecoinvent", kc.url);
+    let mut args = base.to_vec();
+    args.splice(1..5, ["--issuer", &issuer]);
+    printed_token(&tw.run(&args));
+}
+
+#[test]
+fn secrets_from_file_stdin_and_argv() {
+    let kc = kc();
+    let tw = tw("secret-sources");
+    let secret = kc.var("TW_VION_SERVICE_SECRET");
+    let file = tw.file("vion.secret", &format!("{secret}\n"));
+    let base = [
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-service",
+    ];
+    let mut a = base.to_vec();
+    a.extend(["--client-secret-file", file.to_str().unwrap()]);
+    printed_token(&tw.run(&a));
+    let mut a = base.to_vec();
+    a.push("--client-secret-stdin");
+    printed_token(&tw.run_with(&a, Some(&format!("{secret}\n"))));
+    let mut a = base.to_vec();
+    a.extend(["--client-secret", secret, "--verbose"]);
+    let r = tw.run(&a);
+    printed_token(&r);
+    assert!(
+        r.stderr.contains("tokenward: warning: --client-secret"),
+        "{r:#?}"
+    );
+    assert!(r.stderr.contains("token endpoint: "), "{r:#?}");
+}
+
+#[test]
+fn refusals_exit_3_with_the_servers_words() {
+    let kc = kc();
+    let tw = tw("refusals").env("WRONG", "definitely-not-the-secret");
+    register_secret("definitely-not-the-secret");
+    let r = tw.run(&[
+        "token",
+        "--token-url",
+        &kc.token_url("ecoinvent"),
+        "--client-id",
+        "ecoinvent-client",
+        "--client-secret-env",
+        "WRONG",
+        "--verbose",
+    ]);
+    // Keycloak 26 answers a wrong secret with `unauthorized_client` (older ones, and the
+    // ecoinvent page, say `invalid_client`) and keeps `invalid_client` for an unknown client.
+    r.fails(
+        3,
+        &[
+            "unauthorized_client",
+            "Invalid client or Invalid client credentials",
+        ],
+    );
+    assert!(r.stderr.starts_with("tokenward: "), "{r:#?}");
+    tw.run(&[
+        "token",
+        "--token-url",
+        &kc.token_url("ecoinvent"),
+        "--client-id",
+        "no-such-client",
+        "--client-secret-env",
+        "S_ECOINVENT_CLIENT_SECRET",
+    ])
+    .fails(
+        3,
+        &[
+            "invalid_client",
+            "Invalid client or Invalid client credentials",
+        ],
+    );
+
+    tw.run(&[
+        "token",
+        "--token-url",
+        &kc.token_url("iopole"),
+        "--client-id",
+        "iopole-user",
+        "--client-secret-env",
+        "S_IOPOLE_USER_SECRET",
+        "--scope",
+        "no-such-scope",
+    ])
+    .fails(3, &["invalid_scope", "Invalid scopes"]);
+
+    // Docbyte rejects tokens without a tenant claim: so does --require-claim.
+    tw.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "acme",
+        "--client-id",
+        "vault-notenant",
+        "--client-secret-env",
+        "S_VAULT_NOTENANT_SECRET",
+        "--scope",
+        "openid",
+        "--require-claim",
+        "tenant",
+    ])
+    .fails(3, &["no `tenant` claim"]);
+}
+
+#[test]
+fn network_trouble_exits_4_and_bad_input_exits_2() {
+    let kc = kc();
+    let tw = tw("exit-codes");
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    tw.run(&[
+        "token",
+        "--keycloak",
+        &dead,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-service",
+        "--client-secret-env",
+        "S_VION_SERVICE_SECRET",
+        "--timeout",
+        "5",
+    ])
+    .fails(4, &["could not reach the server"]);
+    tw.run(&[
+        "token",
+        "--template",
+        &format!("{}/realms/{{tenant}}", kc.url),
+        "--client-id",
+        "vault-service",
+        "--client-secret-env",
+        "S_VAULT_SERVICE_SECRET",
+    ])
+    .fails(2, &["`{tenant}` has no value"]);
+    tw.run(&["token", "--realm", "vion", "--no-such-flag"])
+        .fails(2, &["unexpected argument"]);
+}
+
+#[test]
+fn environment_variables_and_profiles_configure_it() {
+    let kc = kc();
+    let secret = kc.var("TW_VION_SERVICE_SECRET");
+    // Everything from TOKENWARD_*.
+    let env_only = tw("env")
+        .env("TOKENWARD_KEYCLOAK", &kc.url)
+        .env("TOKENWARD_REALM", "vion")
+        .env("TOKENWARD_CLIENT_ID", "vion-service")
+        .env("TOKENWARD_CLIENT_SECRET", secret)
+        .env("TOKENWARD_AUTH_METHOD", "basic");
+    let t = printed_token(&env_only.run(&["token"]));
+    assert_eq!(claims(&t)["azp"], "vion-service");
+    // Flags win: the environment's client and secret are replaced by the command line's.
+    let r = env_only.run(&[
+        "token",
+        "--realm",
+        "ecoinvent",
+        "--client-id",
+        "ecoinvent-client",
+        "--client-secret-env",
+        "S_ECOINVENT_CLIENT_SECRET",
+    ]);
+    assert_eq!(claims(&printed_token(&r))["azp"], "ecoinvent-client");
+
+    // Profiles: vion-test reads its secret from an environment variable it names;
+    // docbyte-acme fills the template and requires the tenant claim.
+    let port = &kc.url[kc.url.rfind(':').unwrap() + 1..];
+    let profiles = format!(
+        r#"# tokenward profiles for the test Keycloak
+[profile.vion-test]
+keycloak = "{url}"
+realm = "vion"
+client_id = "vion-service"
+client_secret_env = "S_VION_SERVICE_SECRET"
+
+[profile.docbyte-acme]
+template = "http://127.0.0.1:{{port}}/realms/{{tenant}}"
+set.port = "{port}"
+set.tenant = "acme"
+client_id = "vault-service"
+client_secret_env = "S_VAULT_SERVICE_SECRET"
+scope = "openid"
+require_claim = "tenant"
+
+[profile.inline]
+keycloak = "{url}"
+realm = "vion"
+client_id = "vion-service"
+client_secret = "{secret}"
+"#,
+        url = kc.url
+    );
+    let with_file = tw("profiles");
+    let cfg = with_file.file("config.toml", &profiles);
+    mode(&cfg, 0o644);
+    let with_file = with_file.env("TOKENWARD_CONFIG", cfg.to_str().unwrap());
+    let t = printed_token(&with_file.run(&["token", "--profile", "vion-test"]));
+    assert_eq!(claims(&t)["azp"], "vion-service");
+    let t = printed_token(&with_file.run(&["token", "-p", "docbyte-acme"]));
+    assert!(claims(&t)["tenant"].is_string());
+    // TOKENWARD_PROFILE picks the profile; a flag still wins over it.
+    let by_env = tw("profiles-env")
+        .env("TOKENWARD_CONFIG", cfg.to_str().unwrap())
+        .env("TOKENWARD_PROFILE", "docbyte-acme");
+    let r = by_env.run(&[
+        "token",
+        "--client-id",
+        "vault-notenant",
+        "--client-secret-env",
+        "S_VAULT_NOTENANT_SECRET",
+    ]);
+    r.fails(3, &["no `tenant` claim"]);
+    // An inline secret counts only in a file nobody else can read.
+    let r = with_file.run(&["token", "--profile", "inline"]);
+    r.fails(
+        2,
+        &[
+            "ignoring client_secret in profile `inline`",
+            "chmod 600",
+            "need a client secret",
+        ],
+    );
+    mode(&cfg, 0o600);
+    printed_token(&with_file.run(&["token", "--profile", "inline"]));
+}
+
+/// Drives Keycloak's login form like a browser: follows `url`, posts the credentials, and
+/// returns where Keycloak redirects (the loopback callback).
+fn browser_login(url: &str, user: &str, password: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut page = agent.get(url).call().expect("the login page loads");
+    assert_eq!(page.status().as_u16(), 200, "login page");
+    // Keycloak marks its cookies Secure even on http loopback: send them by hand.
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter(|c| !c.ends_with('='))
+        .map(str::to_string)
+        .collect();
+    let html = page.body_mut().read_to_string().unwrap();
+    let at = html
+        .find("id=\"kc-form-login\"")
+        .expect("Keycloak's login form");
+    let form_start = html[..at].rfind("<form").unwrap();
+    let tag = &html[form_start..form_start + html[form_start..].find('>').unwrap()];
+    let action = tag
+        .split("action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("form action")
+        .replace("&amp;", "&");
+    let resp = agent
+        .post(&action)
+        .header("Cookie", &cookies.join("; "))
+        .send_form([
+            ("username", user),
+            ("password", password),
+            ("credentialId", ""),
+        ])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 302, "login POST should redirect");
+    resp.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_string()
+}
+
+#[test]
+fn login_refresh_revoke_refresh() {
+    let kc = kc();
+    let tw = tw("login");
+    let password = kc.var("TW_VION_USER_PASSWORD");
+    let provider = [
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-spa",
+    ];
+    let mut args = vec!["login"];
+    args.extend(provider);
+    args.extend([
+        "--scope",
+        "openid user_impersonation",
+        "--json",
+        "--timeout",
+        "90",
+    ]);
+    let mut child = tw
+        .command(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = String::new();
+    let url = loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("login printed no URL ({status:?}): {stderr}");
+        }
+        stderr.push_str(&line);
+        if line.trim_start().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let callback = browser_login(&url, "vion-user", password);
+    assert!(
+        callback.starts_with("http://127.0.0.1:") && callback.contains("code="),
+        "{callback}"
+    );
+    let mut page = ureq::get(&callback)
+        .call()
+        .expect("the loopback page answers");
+    let body = page.body_mut().read_to_string().unwrap();
+    assert!(body.contains("You can close this tab"), "{body}");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    err.read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    let run = Run {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    };
+    common::check_no_leak(&run);
+    run.ok();
+    let login = run.json();
+    let rt = login["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_string();
+    let at = login["access_token"].as_str().unwrap().to_string();
+    assert!(login["id_token"].is_string(), "{login}");
+    assert!(login["scope"]
+        .as_str()
+        .unwrap()
+        .contains("user_impersonation"));
+    register_secret(&rt);
+    register_secret(&at);
+    stdout_only(&run, &[&rt, &at, login["id_token"].as_str().unwrap()]);
+
+    // decode: the user, the scope, the expiry in human time.
+    let d = tw.run_with(&["decode"], Some(&at));
+    d.ok();
+    assert!(
+        d.stdout.contains("vion-user") && d.stdout.contains("user_impersonation"),
+        "{d:#?}"
+    );
+    assert!(
+        d.stdout.contains("expires:") && d.stdout.contains(" UTC)"),
+        "{d:#?}"
+    );
+
+    // refresh with the refresh token from an environment variable.
+    let tw = tw.env("RT", &rt);
+    let mut a = vec!["refresh"];
+    a.extend(provider);
+    a.extend(["--refresh-token-env", "RT", "--json"]);
+    let r = tw.run(&a);
+    r.ok();
+    let new = r.json();
+    let new_at = new["access_token"].as_str().unwrap();
+    let new_rt = new["refresh_token"].as_str().unwrap();
+    register_secret(new_at);
+    register_secret(new_rt);
+    assert_ne!(new_at, at);
+    stdout_only(
+        &r,
+        &[new_at, new_rt, new["id_token"].as_str().unwrap_or("")],
+    );
+
+    // revoke it (from stdin), then the session is gone: refresh is refused.
+    let mut a = vec!["revoke"];
+    a.extend(provider);
+    a.extend(["--kind", "refresh"]);
+    let r = tw.run_with(&a, Some(&format!("{rt}\n")));
+    r.ok();
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    let mut a = vec!["refresh"];
+    a.extend(provider);
+    let r = tw.run_with(&a, Some(&rt));
+    r.fails(3, &["invalid_grant"]);
+}
