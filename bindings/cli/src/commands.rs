@@ -4,7 +4,8 @@ use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokenward::{
-    Claims, Client, ClientConfig, HttpOptions, LoginOptions, Provider, Secret, TokenKind, Trust,
+    AuthMethod, Claims, Client, ClientConfig, HttpOptions, LoginOptions, Provider, Secret,
+    TokenKind, Trust,
 };
 
 use crate::args::{
@@ -141,9 +142,13 @@ fn build_client(
             client.provider().token_endpoint
         ));
         ctx.note(&format!(
-            "client: {} (auth method {:?}; secret from {})",
+            "client: {} (auth method {}; secret from {})",
             c.client_id,
-            c.effective_auth_method(),
+            match c.effective_auth_method() {
+                AuthMethod::ClientSecretPost => "client_secret_post",
+                AuthMethod::ClientSecretBasic => "client_secret_basic",
+                AuthMethod::None => "none",
+            },
             settings
                 .secret
                 .as_ref()
@@ -236,6 +241,10 @@ pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &args.secret, args.timeout),
         args.client.profile.as_deref(),
     )?;
+    if !args.client.scope.is_empty() {
+        // Core's refresh_token_grant keeps the login's scopes; say so rather than drop it quietly.
+        ctx.warn("--scope is not sent on refresh: the new token keeps the scopes of the login");
+    }
     let input = TokenInput {
         env: args.refresh_token_env.clone(),
         file: args.refresh_token_file.clone(),

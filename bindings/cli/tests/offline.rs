@@ -29,6 +29,14 @@ fn help_shows_the_four_seed_systems() {
 }
 
 #[test]
+fn the_leak_check_spots_jwts_only() {
+    let jwt = fake_jwt(r#"{"sub":"x"}"#);
+    assert!(common::has_jwt(&format!("error: {jwt} leaked")));
+    assert!(!common::has_jwt("state=abceyJ0123456789xyz&nonce=eyJabc"));
+    assert!(!common::has_jwt("no token here"));
+}
+
+#[test]
 fn completions_for_each_shell() {
     let tw = Tw::new("completions");
     for shell in ["bash", "zsh", "fish"] {
