@@ -112,6 +112,18 @@ fn usage_mistakes_exit_2() {
     .fails(2, &["needs --realm"]);
     tw.run(&["token", "--profile", "nope", "--client-id", "x"])
         .fails(2, &["cannot read the profiles file"]);
+    tw.run(&[
+        "token",
+        "--token-url",
+        "https://sso.example.org/token",
+        "--client-id",
+        "x",
+        "--client-secret-env",
+        "PATH",
+        "--ca-file",
+        "/no/such/ca.pem",
+    ])
+    .fails(2, &["cannot read CA file `/no/such/ca.pem`"]);
 }
 
 #[test]

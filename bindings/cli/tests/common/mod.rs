@@ -70,7 +70,10 @@ pub struct Tw {
 
 impl Tw {
     pub fn new(name: &str) -> Tw {
-        let dir = std::env::temp_dir().join(format!("tw-cli-{name}-{}", std::process::id()));
+        // Unique per call: tests run in parallel and may share a name.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("tw-cli-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Tw {
