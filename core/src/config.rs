@@ -18,6 +18,15 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
+    /// The RFC 7591 name: `client_secret_post`, `client_secret_basic` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::None => "none",
+        }
+    }
+
     /// Parses `post`, `basic`, `none` and the RFC names (`client_secret_post`, ...).
     pub fn parse(s: &str) -> Result<AuthMethod> {
         match s {

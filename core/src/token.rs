@@ -116,6 +116,38 @@ impl Token {
         }
     }
 
+    /// The response as the server sent it, as a JSON object: `access_token`, `token_type`,
+    /// `expires_in`, `refresh_token`, `refresh_expires_in`, `id_token`, `scope` and every extra
+    /// field. It holds the tokens in clear: for `--json` style output the user asked for.
+    pub fn response_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("access_token".into(), self.access_token.expose().into());
+        m.insert("token_type".into(), self.token_type.clone().into());
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                m.insert(k.into(), v);
+            }
+        };
+        put("expires_in", self.expires_in.map(Value::from));
+        put(
+            "refresh_token",
+            self.refresh_token.as_ref().map(|s| s.expose().into()),
+        );
+        put(
+            "refresh_expires_in",
+            self.refresh_expires_in.map(Value::from),
+        );
+        put(
+            "id_token",
+            self.id_token.as_ref().map(|s| s.expose().into()),
+        );
+        put("scope", self.scope.clone().map(Value::from));
+        for (k, v) in &self.extra {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+
     /// Fails with [`Error::MissingClaim`] for the first required claim the token lacks.
     pub fn check_required_claims(&self, required: &[String]) -> Result<()> {
         for name in required {
@@ -267,12 +299,26 @@ pub(crate) fn json_object(body: &[u8], what: &str) -> Result<Map<String, Value>>
 }
 
 /// The RFC 6749 §5.2 error in a JSON object, if it has one.
+///
+/// Keycloak (26.x among others) answers a wrong client secret with `401 unauthorized_client`
+/// "Invalid client or Invalid client credentials", where RFC 6749 §5.2 — which reserves 401 for
+/// this case — and other Keycloak versions say `invalid_client`. That answer is reported as
+/// `invalid_client`, so applications match one code whatever the server's version.
 fn oauth_error_from(obj: &Map<String, Value>, status: u16) -> Option<Error> {
-    let error = obj.get("error")?.as_str()?;
+    let mut error = obj.get("error")?.as_str()?;
     let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+    let description = text("error_description");
+    if status == 401
+        && error == "unauthorized_client"
+        && description
+            .as_deref()
+            .is_some_and(|d| d.contains("Invalid client"))
+    {
+        error = "invalid_client";
+    }
     Some(Error::OAuth {
         error: error.to_string(),
-        error_description: text("error_description"),
+        error_description: description,
         error_uri: text("error_uri"),
         status: Some(status),
     })
@@ -354,6 +400,35 @@ mod tests {
             Some("Invalid client or Invalid client credentials")
         );
         assert!(e.to_string().contains("check the client id and secret"));
+    }
+
+    #[test]
+    fn keycloak_26_wrong_secret_is_reported_as_invalid_client() {
+        let body = r#"{"error":"unauthorized_client","error_description":"Invalid client or Invalid client credentials"}"#;
+        let e = parse_token_response(&resp(401, body), SENT).unwrap_err();
+        assert_eq!(e.oauth_error(), Some("invalid_client"));
+        // Other unauthorized_client answers are kept as they are.
+        let body = r#"{"error":"unauthorized_client","error_description":"Client not enabled to retrieve service account"}"#;
+        assert_eq!(
+            parse_token_response(&resp(401, body), SENT)
+                .unwrap_err()
+                .oauth_error(),
+            Some("unauthorized_client")
+        );
+        assert_eq!(
+            parse_token_response(&resp(400, body), SENT)
+                .unwrap_err()
+                .oauth_error(),
+            Some("unauthorized_client")
+        );
+    }
+
+    #[test]
+    fn response_json_round_trips_the_fields() {
+        let body = r#"{"access_token":"a","expires_in":300,"refresh_token":"r","token_type":"Bearer","not-before-policy":0,"scope":"openid"}"#;
+        let t = parse_token_response(&resp(200, body), SENT).unwrap();
+        let back: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(serde_json::Value::Object(t.response_json()), back);
     }
 
     #[test]

@@ -1,0 +1,521 @@
+//! Every seed scenario against the real Keycloak started by `tests/keycloak/start`.
+//!
+//! Built only with `--features keycloak-tests`; the env file's path comes from `TW_KC_ENV`.
+//! Without it these tests fail (they are never silently skipped).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokenward::{
+    grant, AuthMethod, Client, ClientConfig, Clock, Error, LoginOptions, Provider, TokenKind,
+    Transport, UreqTransport,
+};
+
+struct Kc {
+    url: String,
+    vars: HashMap<String, String>,
+}
+
+impl Kc {
+    fn get() -> Kc {
+        let path = std::env::var("TW_KC_ENV").expect(
+            "TW_KC_ENV must name the env file written by tests/keycloak/start (run `make test`)",
+        );
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let vars: HashMap<String, String> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+            .collect();
+        Kc {
+            url: vars["KC_URL"].clone(),
+            vars,
+        }
+    }
+
+    fn secret(&self, var: &str) -> String {
+        self.vars
+            .get(var)
+            .unwrap_or_else(|| panic!("{var} missing from the Keycloak env file"))
+            .clone()
+    }
+
+    fn realm(&self, realm: &str) -> Provider {
+        Provider::keycloak(&self.url, realm).unwrap()
+    }
+}
+
+/// Keycloak computes `expires_in` as `exp - now` in whole seconds: one less when a second ticks
+/// between issuing and answering.
+fn assert_lifespan(t: &tokenward::Token, seconds: u64) {
+    let e = t.expires_in().unwrap();
+    assert!(
+        e == seconds || e + 1 == seconds,
+        "expires_in {e}, lifespan {seconds}"
+    );
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn ecoinvent_client_credentials_from_a_bare_token_url() {
+    let kc = Kc::get();
+    let url = format!("{}/realms/ecoinvent/protocol/openid-connect/token", kc.url);
+    let config =
+        ClientConfig::new("ecoinvent-client").secret(kc.secret("TW_ECOINVENT_CLIENT_SECRET"));
+    let c = Client::new(Provider::from_token_url(&url).unwrap(), config).unwrap();
+    let t = c.token().unwrap();
+    assert_lifespan(&t, 3600);
+    assert_eq!(t.token_type(), "Bearer");
+    assert_eq!(
+        t.not_before_policy(),
+        Some(0),
+        "Keycloak's extra field is kept"
+    );
+    assert!(
+        t.refresh_token().is_none(),
+        "no refresh token for client credentials"
+    );
+    assert_eq!(t.refresh_expires_in(), Some(0));
+    assert_eq!(
+        t.lifetime(),
+        Some(Duration::from_secs(3599)),
+        "exp - iat minus truncation"
+    );
+    assert!(
+        Arc::ptr_eq(&t, &c.token().unwrap()),
+        "the second call is a cache hit"
+    );
+    assert!(t.authorization_header().expose().starts_with("Bearer ey"));
+}
+
+#[test]
+fn wrong_secret_is_invalid_client_with_keycloaks_description() {
+    let kc = Kc::get();
+    let c = Client::new(
+        kc.realm("ecoinvent"),
+        ClientConfig::new("ecoinvent-client").secret("not-the-secret"),
+    )
+    .unwrap();
+    let e = c.token().unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_client"), "{e:?}");
+    assert_eq!(
+        e.oauth_description(),
+        Some("Invalid client or Invalid client credentials")
+    );
+    assert!(matches!(
+        e,
+        Error::OAuth {
+            status: Some(401),
+            ..
+        }
+    ));
+    assert!(!format!("{e} {e:?}").contains("not-the-secret"));
+}
+
+#[test]
+fn iopole_roles_scopes_and_both_auth_methods() {
+    let kc = Kc::get();
+    for (id, var, role, other) in [
+        ("iopole-admin", "TW_IOPOLE_ADMIN_SECRET", "admin", "user"),
+        ("iopole-user", "TW_IOPOLE_USER_SECRET", "user", "admin"),
+    ] {
+        for method in [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic] {
+            let config = ClientConfig::new(id)
+                .secret(kc.secret(var))
+                .auth_method(method)
+                .scope("invoicing directory");
+            let c = Client::new(kc.realm("iopole"), config).unwrap();
+            let t = c.token().unwrap();
+            assert_lifespan(&t, 600);
+            let claims = t.claims().expect("Keycloak access tokens are JWTs");
+            assert!(
+                claims.has_realm_role(role) && !claims.has_realm_role(other),
+                "{id}: {:?}",
+                claims.realm_roles()
+            );
+            let granted = t.scope().unwrap();
+            assert!(
+                granted.contains("invoicing") && granted.contains("directory"),
+                "{granted}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unknown_scope_is_invalid_scope() {
+    let kc = Kc::get();
+    let config = ClientConfig::new("iopole-user")
+        .secret(kc.secret("TW_IOPOLE_USER_SECRET"))
+        .scope("no-such-scope");
+    let e = Client::new(kc.realm("iopole"), config)
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_scope"), "{e:?}");
+}
+
+#[test]
+fn docbyte_template_tenant_claim_and_no_refresh_token() {
+    let kc = Kc::get();
+    let port = kc.url.rsplit(':').next().unwrap().to_string();
+    let template = "http://127.0.0.1:{port}/realms/{tenant}";
+    let provider =
+        Provider::from_template(template, &[("port", &port), ("tenant", "acme")]).unwrap();
+    let config = ClientConfig::new("vault-service")
+        .secret(kc.secret("TW_VAULT_SERVICE_SECRET"))
+        .scope("openid")
+        .require_claim("tenant");
+    let c = Client::new(provider.clone(), config).unwrap();
+    let t = c.token().unwrap();
+    assert_lifespan(&t, 300);
+    assert!(
+        t.refresh_token().is_none(),
+        "Docbyte issues no refresh token"
+    );
+    assert_eq!(t.claims().unwrap().str("tenant"), Some("acme"));
+
+    let config = ClientConfig::new("vault-notenant")
+        .secret(kc.secret("TW_VAULT_NOTENANT_SECRET"))
+        .scope("openid")
+        .require_claim("tenant");
+    let e = Client::new(provider, config).unwrap().token().unwrap_err();
+    assert_eq!(e, Error::MissingClaim("tenant".into()));
+}
+
+#[test]
+fn vion_discovery_introspection_and_revocation() {
+    let kc = Kc::get();
+    let issuer = format!("{}/realms/vion", kc.url);
+    let config = ClientConfig::new("vion-service").secret(kc.secret("TW_VION_SERVICE_SECRET"));
+    let c = Client::discover(&issuer, config).build().unwrap();
+    assert_eq!(c.provider().issuer.as_deref(), Some(issuer.as_str()));
+    assert!(
+        c.provider().callback_iss_required,
+        "Keycloak advertises RFC 9207"
+    );
+    let t = c.token().unwrap();
+    assert_lifespan(&t, 300);
+    // Keycloak 26.7 answers "inactive" when the caller is not in the token's audience.
+    assert!(
+        !c.introspect(t.access_token(), TokenKind::AccessToken)
+            .unwrap()
+            .active
+    );
+    c.revoke(t.access_token(), TokenKind::AccessToken).unwrap();
+    assert!(
+        c.token_source().peek().is_none(),
+        "revoking the cached token clears the cache"
+    );
+    assert!(
+        !Arc::ptr_eq(&t, &c.token().unwrap()),
+        "a new token after revocation"
+    );
+    // Discovery with a mistyped issuer fails with a typed error, not a panic.
+    let e = Client::discover(
+        &format!("{}/realms/nope", kc.url),
+        ClientConfig::new("x").secret("y"),
+    )
+    .build()
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::OAuth {
+                status: Some(404),
+                ..
+            } | Error::Http { status: 404, .. }
+        ),
+        "{e:?}"
+    );
+}
+
+/// Drives Keycloak's real login form over HTTP with a hand-kept cookie header (its cookies are
+/// `Secure` even on http loopback) and returns the callback URL Keycloak redirects to.
+fn log_in(auth_url: &str, username: &str, password: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut page = agent.get(auth_url).call().unwrap();
+    assert_eq!(page.status(), 200, "the login page");
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect();
+    let html = page.body_mut().read_to_string().unwrap();
+    let action = html
+        .split("id=\"kc-form-login\"")
+        .nth(1)
+        .and_then(|s| s.split("action=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .expect("Keycloak's login form")
+        .replace("&amp;", "&");
+    let form = form_urlencoded::Serializer::new(String::new())
+        .append_pair("username", username)
+        .append_pair("password", password)
+        .append_pair("credentialId", "")
+        .finish();
+    let resp = agent
+        .post(&action)
+        .header("Cookie", cookies.join("; "))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    assert_eq!(resp.status(), 302, "Keycloak redirects back after login");
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[test]
+fn vion_pkce_login_refresh_logout_and_revoke() {
+    let kc = Kc::get();
+    let config = ClientConfig::new("vion-spa")
+        .scope("openid user_impersonation")
+        .redirect_uri("http://127.0.0.1:8765/callback");
+    let c = Client::new(kc.realm("vion"), config).unwrap();
+    assert!(
+        matches!(c.token(), Err(Error::LoginRequired(_))),
+        "nothing cached before login"
+    );
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    assert!(
+        callback.starts_with("http://127.0.0.1:8765/callback?"),
+        "{callback}"
+    );
+    assert!(callback.contains("iss="), "Keycloak sends iss (RFC 9207)");
+
+    // A tampered state is refused before the code is used.
+    let tampered = callback.replace(login.pending.state.expose(), "forged");
+    assert_eq!(
+        c.exchange_code(&login.pending, &tampered).unwrap_err(),
+        Error::StateMismatch
+    );
+
+    let t = c.exchange_code(&login.pending, &callback).unwrap();
+    let scope = t.scope().unwrap();
+    assert!(
+        scope.contains("openid") && scope.contains("user_impersonation"),
+        "{scope}"
+    );
+    assert!(t.id_token().is_some() && t.refresh_token().is_some());
+    assert_eq!(
+        t.claims().unwrap().str("preferred_username"),
+        Some("vion-user")
+    );
+    assert!(
+        Arc::ptr_eq(&t, &c.token().unwrap()),
+        "the login's token is cached"
+    );
+
+    // Refresh rotates the refresh token and keeps the session.
+    let r = c.refresh().unwrap();
+    assert_ne!(r.access_token(), t.access_token());
+    assert_ne!(r.refresh_token(), t.refresh_token(), "rotated");
+    assert_eq!(
+        r.claims().unwrap().str("sid"),
+        t.claims().unwrap().str("sid")
+    );
+
+    let logout = c.logout_url(Some("http://127.0.0.1:8765/bye")).unwrap();
+    assert!(
+        logout.starts_with(&format!(
+            "{}/realms/vion/protocol/openid-connect/logout?client_id=vion-spa&id_token_hint=ey",
+            kc.url
+        )),
+        "{logout}"
+    );
+
+    // Revoking the refresh token ends the session: the public client must log in again.
+    c.revoke(r.refresh_token().unwrap(), TokenKind::RefreshToken)
+        .unwrap();
+    let e = c
+        .refresh_token_grant(r.refresh_token().unwrap())
+        .unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
+    assert!(matches!(c.refresh(), Err(Error::LoginRequired(_))));
+
+    // A replayed code is refused, and Keycloak revokes what that code issued (OAuth BCP).
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let t = c.exchange_code(&login.pending, &callback).unwrap();
+    let e = c.exchange_code(&login.pending, &callback).unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
+    let e = c
+        .refresh_token_grant(t.refresh_token().unwrap())
+        .unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
+}
+
+#[test]
+fn vion_login_error_callback_is_typed() {
+    let kc = Kc::get();
+    let config = ClientConfig::new("vion-spa").redirect_uri("http://127.0.0.1:8765/callback");
+    let c = Client::new(kc.realm("vion"), config).unwrap();
+    // PKCE is required on vion-spa: drop the challenge and Keycloak answers on the callback.
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let without_pkce: String = login
+        .url
+        .split('&')
+        .filter(|p| !p.starts_with("code_challenge"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let resp = agent.get(&without_pkce).call().unwrap();
+    assert_eq!(resp.status(), 302);
+    let callback = resp.headers()["location"].to_str().unwrap().to_string();
+    let e = c.exchange_code(&login.pending, &callback).unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_request"), "{e:?}");
+    assert!(
+        e.oauth_description()
+            .unwrap()
+            .contains("code_challenge_method"),
+        "{e:?}"
+    );
+}
+
+/// A password-grant token for `vion-short-service` (2 s access tokens with a refresh token),
+/// built from the crate's own form builder.
+fn short_session(kc: &Kc, c: &Client) -> tokenward::Token {
+    let req = grant::form_post(
+        &c.provider().token_endpoint,
+        c.config(),
+        &[
+            ("grant_type", "password"),
+            ("username", "vion-user"),
+            ("password", &kc.secret("TW_VION_USER_PASSWORD")),
+            ("scope", "openid"),
+        ],
+    )
+    .unwrap();
+    let transport = UreqTransport::new(Default::default()).unwrap();
+    let sent = tokenward::SentAt {
+        monotonic: tokenward::SystemClock.now(),
+        unix: unix_now(),
+    };
+    tokenward::token::parse_token_response(&transport.send(&req).unwrap(), sent).unwrap()
+}
+
+#[test]
+fn short_tokens_renew_by_refresh_token_and_invalid_grant_falls_through() {
+    let kc = Kc::get();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s = seen.clone();
+    let config =
+        ClientConfig::new("vion-short-service").secret(kc.secret("TW_VION_SHORT_SERVICE_SECRET"));
+    let c = Client::builder(kc.realm("vion"), config)
+        .on_token(move |_| {
+            s.fetch_add(1, SeqCst);
+        })
+        .build()
+        .unwrap();
+    let first = c.token_source().set(short_session(&kc, &c));
+    assert_eq!(first.expires_in(), Some(2));
+    thread::sleep(Duration::from_millis(2200));
+    let renewed = c.token().unwrap();
+    assert_ne!(renewed.access_token(), first.access_token());
+    assert_eq!(
+        renewed.claims().unwrap().str("sid"),
+        first.claims().unwrap().str("sid"),
+        "renewed by refresh, same session"
+    );
+    assert_eq!(seen.load(SeqCst), 1);
+
+    // Keycloak 26.7 answers introspection only for tokens whose `aud` names the caller;
+    // vion-short-service has an audience mapper for itself.
+    let info = c
+        .introspect(renewed.access_token(), TokenKind::AccessToken)
+        .unwrap();
+    assert!(info.active, "a user session's token is active");
+    assert_eq!(info.claims.str("username"), Some("vion-user"));
+
+    // Kill the session behind the cache's back (another client instance revokes it); the next
+    // renewal's refresh gets invalid_grant, drops the refresh token and falls through to client
+    // credentials, which this client may not use: Keycloak's refusal comes back typed.
+    let other = Client::new(kc.realm("vion"), c.config().clone()).unwrap();
+    other
+        .revoke(renewed.refresh_token().unwrap(), TokenKind::RefreshToken)
+        .unwrap();
+    thread::sleep(Duration::from_millis(2200));
+    let e = c.token().unwrap_err();
+    assert_eq!(
+        e.oauth_error(),
+        Some("unauthorized_client"),
+        "fell through to client credentials: {e:?}"
+    );
+    assert!(
+        c.token_source().peek().unwrap().refresh_token().is_none(),
+        "the refused refresh token was dropped"
+    );
+}
+
+#[test]
+fn sixteen_threads_through_expiry_never_get_an_expired_token() {
+    let kc = Kc::get();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let r = requests.clone();
+    let config =
+        ClientConfig::new("ecoinvent-short").secret(kc.secret("TW_ECOINVENT_SHORT_SECRET"));
+    let c = Arc::new(
+        Client::builder(kc.realm("ecoinvent"), config)
+            .on_token(move |_| {
+                r.fetch_add(1, SeqCst);
+            })
+            .build()
+            .unwrap(),
+    );
+    let late = Arc::new(Mutex::new(Vec::new()));
+    let span = Duration::from_secs(5);
+    let start = Instant::now();
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let (c, late) = (c.clone(), late.clone());
+            thread::spawn(move || {
+                while start.elapsed() < span {
+                    let t = c.token().unwrap();
+                    let exp = t.claims().unwrap().exp().unwrap();
+                    // Whole seconds: a token is expired once the wall clock reaches exp.
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64();
+                    if now >= exp as f64 {
+                        late.lock().unwrap().push((now, exp));
+                    }
+                    thread::sleep(Duration::from_millis(5));
+                }
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    assert!(
+        late.lock().unwrap().is_empty(),
+        "expired tokens handed out: {:?}",
+        late.lock().unwrap()
+    );
+    // 2 s tokens are usable for 1 s (exp - iat minus truncation) and renew 0.1 s early:
+    // about one request per 0.9 s over 5 s, never one per caller.
+    let n = requests.load(SeqCst);
+    assert!(
+        (5..=9).contains(&n),
+        "{n} token requests for 16 threads over 5 s"
+    );
+}
