@@ -1,0 +1,161 @@
+//! tokenward's hot paths beside oauth2-rs (with ureq) in the same run. Medians are read from
+//! criterion's estimates by `bench/report`.
+
+use std::hint::black_box;
+use std::sync::{Arc, RwLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use oauth2::basic::{BasicClient, BasicTokenResponse};
+use oauth2::{AuthType, ClientId, ClientSecret, PkceCodeChallenge, TokenResponse, TokenUrl};
+use tokenward::token::parse_token_response;
+use tokenward::{Client, ClientConfig, HttpResponse, OsRandom, Pkce, Provider, SentAt};
+use tokenward_bench::LocalTokenServer;
+
+fn tokenward_client(url: &str) -> Client {
+    Client::new(
+        Provider::from_token_url(url).unwrap(),
+        ClientConfig::new("svc").secret("bench-secret"),
+    )
+    .unwrap()
+}
+
+fn oauth2_client(
+    url: &str,
+) -> oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    BasicTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+> {
+    BasicClient::new(ClientId::new("svc".into()))
+        .set_client_secret(ClientSecret::new("bench-secret".into()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_token_uri(TokenUrl::new(url.to_string()).unwrap())
+}
+
+fn cached_token(c: &mut Criterion, server: &LocalTokenServer) {
+    let client = tokenward_client(&server.token_url);
+    client.token().unwrap();
+    c.bench_function("cached_token/tokenward/1_thread", |b| {
+        b.iter(|| black_box(client.token().unwrap()))
+    });
+
+    let client = Arc::new(client);
+    c.bench_function("cached_token/tokenward/2_threads", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let client = client.clone();
+                    thread::spawn(move || {
+                        for _ in 0..iters {
+                            black_box(client.token().unwrap());
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().for_each(|h| h.join().unwrap());
+            start.elapsed()
+        })
+    });
+
+    // The floor the issue names: an uncontended RwLock read plus an Arc clone.
+    let baseline = RwLock::new(Some(Arc::new(String::from("token"))));
+    c.bench_function("cached_token/baseline_rwlock_arc/1_thread", |b| {
+        b.iter(|| black_box(baseline.read().unwrap().clone()))
+    });
+}
+
+fn pkce(c: &mut Criterion) {
+    c.bench_function("pkce_pair/tokenward", |b| {
+        b.iter(|| black_box(Pkce::generate(&OsRandom).unwrap()))
+    });
+    c.bench_function("pkce_pair/oauth2-rs", |b| {
+        b.iter(|| black_box(PkceCodeChallenge::new_random_sha256()))
+    });
+}
+
+fn parse(c: &mut Criterion) {
+    // A Keycloak-sized response: a ~1 KB JWT plus the usual extras.
+    let jwt = format!(
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.{}.{}",
+        "eyJleHAiOjE3MDAwMDAzMDAsImlhdCI6MTcwMDAwMDAwMCwianRpIjoiYWJjIiwiaXNzIjoiaHR0cDovLzEyNy4wLjAuMTo4MDgwL3JlYWxtcy92aW9uIiwiYXVkIjoiYWNjb3VudCIsInN1YiI6IjEyMyIsInR5cCI6IkJlYXJlciIsImF6cCI6InZpb24tc2VydmljZSIsInJlYWxtX2FjY2VzcyI6eyJyb2xlcyI6WyJvZmZsaW5lX2FjY2VzcyIsInVtYV9hdXRob3JpemF0aW9uIl19LCJzY29wZSI6InByb2ZpbGUgZW1haWwifQ",
+        "x".repeat(342)
+    );
+    let body = format!(
+        r#"{{"access_token":"{jwt}","expires_in":300,"refresh_expires_in":0,"token_type":"Bearer","not-before-policy":0,"scope":"profile email"}}"#
+    );
+    let resp = HttpResponse::new(200, vec![], body.clone().into_bytes());
+    let sent = SentAt {
+        monotonic: Duration::ZERO,
+        unix: 1_700_000_000,
+    };
+    c.bench_function("token_parse/tokenward", |b| {
+        b.iter(|| black_box(parse_token_response(&resp, sent).unwrap()))
+    });
+    c.bench_function("token_parse/oauth2-rs", |b| {
+        b.iter(|| black_box(serde_json::from_slice::<BasicTokenResponse>(body.as_bytes()).unwrap()))
+    });
+}
+
+fn fetch(c: &mut Criterion, server: &LocalTokenServer) {
+    let url = server.token_url.clone();
+    let warm = tokenward_client(&url);
+    c.bench_function("cc_fetch_warm/tokenward", |b| {
+        b.iter(|| black_box(warm.client_credentials().unwrap()))
+    });
+    let o2 = oauth2_client(&url);
+    let agent = oauth2::ureq::builder().redirects(0).build();
+    c.bench_function("cc_fetch_warm/oauth2-rs", |b| {
+        b.iter(|| {
+            black_box(
+                o2.exchange_client_credentials()
+                    .request(&agent)
+                    .unwrap()
+                    .access_token()
+                    .secret()
+                    .len(),
+            )
+        })
+    });
+    c.bench_function("cc_fetch_cold/tokenward", |b| {
+        b.iter(|| black_box(tokenward_client(&url).client_credentials().unwrap()))
+    });
+    c.bench_function("cc_fetch_cold/oauth2-rs", |b| {
+        b.iter(|| {
+            let agent = oauth2::ureq::builder().redirects(0).build();
+            black_box(
+                oauth2_client(&url)
+                    .exchange_client_credentials()
+                    .request(&agent)
+                    .unwrap()
+                    .access_token()
+                    .secret()
+                    .len(),
+            )
+        })
+    });
+}
+
+fn all(c: &mut Criterion) {
+    let server = LocalTokenServer::start(3600);
+    cached_token(c, &server);
+    pkce(c);
+    parse(c);
+    fetch(c, &server);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2)).sample_size(30);
+    targets = all
+}
+criterion_main!(benches);
