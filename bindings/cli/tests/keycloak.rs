@@ -298,13 +298,14 @@ fn refusals_exit_3_with_the_servers_words() {
         "WRONG",
         "--verbose",
     ]);
-    // Keycloak 26 answers a wrong secret with `unauthorized_client` (older ones, and the
-    // ecoinvent page, say `invalid_client`) and keeps `invalid_client` for an unknown client.
+    // Keycloak 26 answers a wrong secret with 401 `unauthorized_client`; the core reports it as
+    // `invalid_client` (RFC 6749 5.2, older Keycloaks, the ecoinvent page), with its hint.
     r.fails(
         3,
         &[
-            "unauthorized_client",
+            "invalid_client",
             "Invalid client or Invalid client credentials",
+            "check the client id and secret",
         ],
     );
     assert!(r.stderr.starts_with("tokenward: "), "{r:#?}");
