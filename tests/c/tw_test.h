@@ -12,7 +12,7 @@
 static int tw_passed = 0;
 static int tw_failed = 0;
 
-static void tw_check_impl(int ok, const char *file, int line, const char *expr, const char *fmt,
+static inline void tw_check_impl(int ok, const char *file, int line, const char *expr, const char *fmt,
                           ...) {
     va_list ap;
     printf(ok ? "ok   " : "FAIL ");
@@ -44,16 +44,16 @@ static void tw_check_impl(int ok, const char *file, int line, const char *expr, 
         tw_check_impl(tw_rc_ == (tw_result)(expected), __FILE__, __LINE__, #call, __VA_ARGS__); \
     } while (0)
 
-static int tw_streq(const char *a, const char *b) {
+static inline int tw_streq(const char *a, const char *b) {
     return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-static int tw_contains(const char *haystack, const char *needle) {
+static inline int tw_contains(const char *haystack, const char *needle) {
     return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
 }
 
 /* An environment variable that must be set (tests/c/run exports them). */
-static const char *tw_env(const char *name) {
+static inline const char *tw_env(const char *name) {
     const char *v = getenv(name);
     if (v == NULL || *v == '\0') {
         fprintf(stderr, "environment variable %s is not set; run through tests/c/run\n", name);
@@ -62,7 +62,7 @@ static const char *tw_env(const char *name) {
     return v;
 }
 
-static int tw_summary(void) {
+static inline int tw_summary(void) {
     printf("# %d passed, %d failed\n", tw_passed, tw_failed);
     return tw_failed == 0 ? 0 : 1;
 }
