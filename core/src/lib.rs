@@ -70,3 +70,8 @@ pub use clock::SystemClock;
 pub use pkce::OsRandom;
 #[cfg(feature = "blocking")]
 pub use source::TokenSource;
+
+/// The README's Rust snippets, compiled by `cargo test --doc` so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,24 @@
+# The README's commands. Each target is one script, readable and runnable on its own.
+.PHONY: demo test bench header install
+
+PREFIX ?= /usr/local
+
+## demo: start the bundled Keycloak and show every binding against the four seed systems
+demo:
+	scripts/demo
+
+## test: install what is missing, then run every suite against a real Keycloak
+test:
+	tests/run
+
+## bench: tokenward beside its peers, medians in one table
+bench:
+	bench/run
+
+## header: regenerate include/tokenward.h with the pinned cbindgen
+header:
+	ffi/gen-header.sh
+
+## install: libtokenward, headers, pkg-config and CMake files under PREFIX
+install:
+	ffi/install.sh "$(PREFIX)"
