@@ -1,0 +1,105 @@
+/** The core's stable error codes (the same names in every tokenward binding). */
+export type ErrorCode =
+  | 'config'
+  | 'insecure_url'
+  | 'transport'
+  | 'timeout'
+  | 'http'
+  | 'oauth'
+  | 'api'
+  | 'invalid_response'
+  | 'state_mismatch'
+  | 'issuer_mismatch'
+  | 'missing_claim'
+  | 'login_required';
+
+/** Every failure is a TokenwardError with a stable `code`. */
+export class TokenwardError extends Error {
+  readonly name: 'TokenwardError';
+  readonly code: ErrorCode;
+  /** The server's OAuth `error` (`invalid_grant`, `access_denied`, ...), when it sent one. */
+  readonly error?: string;
+  /** The server's `error_description`, when it sent one. */
+  readonly description?: string;
+  /** The HTTP status of the response that failed, when there was one. */
+  readonly status?: number;
+}
+
+/** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
+export function createVerifier(): string;
+/** A `state` value: 43 characters, 256 random bits. */
+export function createState(): string;
+/** A `nonce` value: 43 characters, 256 random bits. */
+export function createNonce(): string;
+/** The S256 challenge of a verifier (RFC 7636); throws `config` for an invalid verifier. */
+export function codeChallenge(verifier: string): string;
+/** A fresh verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string };
+
+/** Where the pending login and the tokens are kept: sessionStorage by default. */
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface ClientOptions {
+  /** Keycloak's base URL (`https://sso.example.com`), or the realm URL when `realm` is omitted. */
+  url: string;
+  /** The realm name (`vion`). */
+  realm?: string;
+  /** A public client with PKCE S256. */
+  clientId: string;
+  /** Registered redirect URI; its page calls `handleCallback()`. */
+  redirectUri: string;
+  /** Space-separated scopes; default `openid`. */
+  scope?: string;
+  /** Default: `sessionStorage`. Pass `localStorage` to share the login between tabs. */
+  storage?: TokenStorage;
+  /** Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Renew when less than min(fraction × lifetime, maxMarginSeconds) is left (default 0.1, 60). */
+  refreshPolicy?: { fraction?: number; maxMarginSeconds?: number };
+  /** Per token request; default 30000. */
+  timeoutMs?: number;
+}
+
+export interface LoginOptions {
+  /** Overrides the client's scopes for this login. */
+  scope?: string;
+  redirectUri?: string;
+  /** Further authorization parameters: `prompt`, `login_hint`, `kc_idp_hint`, `ui_locales`, ... */
+  params?: Record<string, string>;
+}
+
+/** JWT claims (decoded, not verified). */
+export type Claims = Record<string, unknown>;
+
+export class Client {
+  constructor(options: ClientOptions);
+  /** Stores the pending login (verifier, state, nonce) and returns the authorization URL. */
+  authorizationUrl(options?: LoginOptions): string;
+  /** Stores the pending login and redirects to the login page (never resolves). */
+  login(options?: LoginOptions): Promise<never>;
+  /**
+   * On the redirect URI: checks `state`, `iss` and `error=`, exchanges the code, stores the
+   * token and removes the code from the address bar. Resolves to the access token's claims.
+   */
+  handleCallback(url?: string): Promise<Claims>;
+  /** A valid access token, renewed shortly before expiry; `login_required` when there is none. */
+  accessToken(): Promise<string>;
+  /** Renews now with the refresh token. */
+  refresh(): Promise<string>;
+  /** The access token's claims, or null when logged out. */
+  claims(): Claims | null;
+  /** The ID token's claims, or null. */
+  idTokenClaims(): Claims | null;
+  /** True when a token is stored (it may need a refresh). */
+  readonly loggedIn: boolean;
+  /** The end-session URL with `id_token_hint`. */
+  logoutUrl(options?: { postLogoutRedirectUri?: string; state?: string }): string;
+  /** Forgets the stored tokens and pending login. */
+  forget(): void;
+  /** Forgets the tokens and redirects to the end-session URL (never resolves). */
+  logout(options?: { postLogoutRedirectUri?: string; state?: string }): Promise<never>;
+}

@@ -1,0 +1,236 @@
+// tokenward for the browser. The Rust core (compiled to tokenward_bg.wasm) makes every OAuth
+// decision: PKCE, the authorization URL, the state / iss / error= checks of the callback, the
+// token request bodies, parsing token responses, the early-refresh deadlines. This file is the
+// browser's I/O around it: fetch, storage, the redirect, the address bar and Web Locks.
+import init, * as w from './tokenward_wasm.js';
+
+await init({ module_or_path: new URL('./tokenward_wasm_bg.wasm', import.meta.url) });
+
+/** An error from tokenward. `code` is the core's stable code name (`state_mismatch`, ...). */
+export class TokenwardError extends Error {
+  constructor(code, message, error, description, status) {
+    super(message);
+    this.name = 'TokenwardError';
+    this.code = code;
+    if (error) this.error = error;
+    if (description) this.description = description;
+    if (status > 0) this.status = status;
+  }
+}
+
+// Unpacks the module's answer: U+0001-separated fields, the first empty on success or the error
+// code on failure (then: message, OAuth error, description, HTTP status).
+const call = (r) => {
+  const [code, ...f] = r.split('\x01');
+  if (code) throw new TokenwardError(code, f[0], f[1], f[2], +f[3]);
+  return f;
+};
+
+/** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
+export const createVerifier = () => call(w.rnd())[0];
+/** A `state` value for an authorization request (256 random bits). */
+export const createState = createVerifier;
+/** A `nonce` value for an authorization request (256 random bits). */
+export const createNonce = createVerifier;
+/** The S256 code challenge of a verifier (RFC 7636); throws `config` for an invalid verifier. */
+export const codeChallenge = (verifier) => call(w.s256(verifier))[0];
+/** A fresh verifier and its S256 challenge. */
+export const pkcePair = () => {
+  const verifier = createVerifier();
+  return { verifier, challenge: codeChallenge(verifier) };
+};
+
+// Parameters of the callback that must not stay in the address bar or the history.
+const CALLBACK_PARAMS = ['code', 'state', 'session_state', 'iss', 'error', 'error_description', 'error_uri'];
+
+/** A browser OAuth client for one Keycloak realm and one public client (PKCE S256). */
+export class Client {
+  #o;
+  #s;
+  #key;
+  #fetch;
+  #flight = null;
+
+  constructor(options) {
+    this.#o = {
+      url: options.url,
+      realm: options.realm || '',
+      clientId: options.clientId,
+      redirectUri: options.redirectUri,
+      scope: options.scope ?? 'openid',
+      fraction: options.refreshPolicy?.fraction ?? -1,
+      margin: options.refreshPolicy?.maxMarginSeconds == null ? -1 : options.refreshPolicy.maxMarginSeconds * 1000,
+      timeout: options.timeoutMs ?? 30000,
+    };
+    this.#s = options.storage ?? globalThis.sessionStorage;
+    this.#key = `tokenward:${this.#o.url}:${this.#o.realm}:${this.#o.clientId}:`;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  #p() {
+    const o = this.#o;
+    return [o.url, o.realm, o.clientId];
+  }
+
+  /** Builds the authorization URL and stores the pending login (verifier, state, nonce). */
+  authorizationUrl(options = {}) {
+    const o = this.#o;
+    const extra = new URLSearchParams(options.params ?? {}).toString();
+    const [url, pending] = call(w.auth(o.url, o.realm, o.clientId, options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra));
+    this.#s.setItem(this.#key + 'pending', pending);
+    return url;
+  }
+
+  /** Starts a login: stores the pending login and sends the browser to the login page. */
+  async login(options = {}) {
+    location.assign(this.authorizationUrl(options));
+    // The page is going away; never settle, so nothing runs against a half-unloaded page.
+    return new Promise(() => {});
+  }
+
+  /**
+   * Finishes a login on the redirect URI: checks state, iss and error= (core), exchanges the
+   * code, stores the token and removes the code from the address bar. Returns the claims of
+   * the access token.
+   */
+  async handleCallback(url = location.href) {
+    const key = this.#key + 'pending';
+    const pending = this.#s.getItem(key) ?? '';
+    // A pending login is good for one callback, whatever its outcome.
+    this.#s.removeItem(key);
+    try {
+      const req = call(w.code(...this.#p(), pending, url));
+      const sent = Date.now();
+      const [status, body] = await this.#post(req);
+      this.#store(call(w.tok(status, body, sent, pending, 0, false, this.#o.fraction, this.#o.margin)), sent);
+      return this.claims();
+    } finally {
+      cleanAddressBar(url);
+    }
+  }
+
+  /** A valid access token: renewed with the refresh token shortly before it expires. */
+  async accessToken() {
+    const t = this.#load();
+    if (t) {
+      const now = Date.now();
+      if (now < t.ra) return t.a;
+      if (now < t.ea) {
+        // Early renewal: the caller keeps the still-valid token and does not wait.
+        this.#renew(false).catch(() => {});
+        return t.a;
+      }
+    }
+    return this.#renew(false);
+  }
+
+  /** Renews now with the refresh token (joins a renewal already in flight). */
+  refresh() {
+    return this.#renew(true);
+  }
+
+  // One renewal in flight per page; across tabs (shared storage) one at a time with Web Locks.
+  #renew(force) {
+    if (!this.#flight) {
+      const seen = this.#load();
+      const run = () => this.#refresh(force, seen);
+      const locks = globalThis.navigator?.locks;
+      this.#flight = (locks ? locks.request(this.#key + 'refresh', run) : run()).finally(() => {
+        this.#flight = null;
+      });
+    }
+    return this.#flight;
+  }
+
+  async #refresh(force, seen) {
+    const t = this.#load();
+    // Someone (another tab, with shared storage) renewed while this one waited for the lock.
+    if (t && (force ? seen && t.t !== seen.t : Date.now() < t.ra)) return t.a;
+    const now = Date.now();
+    const req = call(w.rt(...this.#p(), t ? JSON.stringify(t.r) : '', t?.t ?? 0, now));
+    const [status, body] = await this.#post(req);
+    try {
+      this.#store(call(w.tok(status, body, now, JSON.stringify(t.r), t.t, true, this.#o.fraction, this.#o.margin)), now);
+    } catch (e) {
+      // The server refused the refresh token for good: forget it (the access token stays while
+      // it is valid), so later calls ask for a login instead of retrying it.
+      if (e.error === 'invalid_grant') {
+        delete t.r.refresh_token;
+        this.#s.setItem(this.#key + 'token', JSON.stringify(t));
+      }
+      throw e;
+    }
+    return this.#load().a;
+  }
+
+  async #post([url, body, ...h]) {
+    const headers = {};
+    for (let i = 0; i < h.length; i += 2) headers[h[i]] = h[i + 1];
+    let res;
+    try {
+      res = await this.#fetch(url, {
+        method: 'POST', headers, body, credentials: 'omit', redirect: 'error',
+        signal: AbortSignal.timeout(this.#o.timeout),
+      });
+      return [res.status, await res.text()];
+    } catch (e) {
+      const timeout = e?.name === 'TimeoutError';
+      throw new TokenwardError(timeout ? 'timeout' : 'transport',
+        `${timeout ? 'no answer' : 'could not reach'} ${new URL(url).origin} (${e?.message ?? e}); check that the server is up and that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`);
+    }
+  }
+
+  #store([r, a, ra, ea], t) {
+    this.#s.setItem(this.#key + 'token', JSON.stringify({ r: JSON.parse(r), a, t, ra: +ra, ea: +ea }));
+  }
+
+  #load() {
+    const s = this.#s.getItem(this.#key + 'token');
+    return s ? JSON.parse(s) : null;
+  }
+
+  /** The access token's claims (not verified: the resource server does that), or null. */
+  claims() {
+    const t = this.#load();
+    return t ? JSON.parse(call(w.jwt(t.a))[0]) : null;
+  }
+
+  /** The ID token's claims (not verified), or null. */
+  idTokenClaims() {
+    const id = this.#load()?.r.id_token;
+    return id ? JSON.parse(call(w.jwt(id))[0]) : null;
+  }
+
+  /** True when a token is stored (it may need a refresh). */
+  get loggedIn() {
+    return this.#load() != null;
+  }
+
+  /** The end-session URL, with id_token_hint (Keycloak 18+ logs out without a prompt then). */
+  logoutUrl(options = {}) {
+    const id = this.#load()?.r.id_token ?? '';
+    return call(w.out(...this.#p(), id, options.postLogoutRedirectUri ?? '', options.state ?? ''))[0];
+  }
+
+  /** Forgets the tokens and any pending login held in storage (no request to the server). */
+  forget() {
+    this.#s.removeItem(this.#key + 'token');
+    this.#s.removeItem(this.#key + 'pending');
+  }
+
+  /** Forgets the tokens and sends the browser to the end-session URL. */
+  async logout(options = {}) {
+    const url = this.logoutUrl(options);
+    this.forget();
+    location.assign(url);
+    return new Promise(() => {});
+  }
+}
+
+function cleanAddressBar(url) {
+  if (typeof location === 'undefined' || typeof history === 'undefined') return;
+  const u = new URL(url, location.href);
+  if (u.href !== location.href) return;
+  for (const p of CALLBACK_PARAMS) u.searchParams.delete(p);
+  history.replaceState(history.state, '', u.href);
+}
