@@ -77,21 +77,6 @@ typedef struct tw_token tw_token;
 typedef uint32_t tw_result;
 
 /**
- * A name and a value: a URL template's placeholder (`{"tenant", "acme"}`) or an extra query
- * parameter of a login (`{"prompt", "login"}`). Both strings are UTF-8 and borrowed for the
- * call only.
- */
-typedef struct {
-    const char *name;
-    const char *value;
-} tw_param;
-
-/**
- * Which kind of token `tw_client_revoke` / `tw_client_introspect` is given.
- */
-typedef uint32_t tw_token_kind;
-
-/**
  * How the client authenticates at the token endpoint (`tw_options_set_auth_method`).
  */
 typedef uint32_t tw_auth_method;
@@ -109,14 +94,19 @@ typedef void (*tw_token_callback)(void *user_data,
                                   const tw_token *token);
 
 /**
- * An access token.
+ * A name and a value: a URL template's placeholder (`{"tenant", "acme"}`) or an extra query
+ * parameter of a login (`{"prompt", "login"}`). Both strings are UTF-8 and borrowed for the
+ * call only.
  */
-#define TW_TOKEN_KIND_ACCESS 0
+typedef struct {
+    const char *name;
+    const char *value;
+} tw_param;
 
 /**
- * A refresh token (revoking it ends the session at Keycloak).
+ * Which kind of token `tw_client_revoke` / `tw_client_introspect` is given.
  */
-#define TW_TOKEN_KIND_REFRESH 1
+typedef uint32_t tw_token_kind;
 
 /**
  * Success.
@@ -242,6 +232,16 @@ typedef void (*tw_token_callback)(void *user_data,
  */
 #define TW_TRUST_PLATFORM 1
 
+/**
+ * An access token.
+ */
+#define TW_TOKEN_KIND_ACCESS 0
+
+/**
+ * A refresh token (revoking it ends the session at Keycloak).
+ */
+#define TW_TOKEN_KIND_REFRESH 1
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -252,6 +252,303 @@ extern "C" {
  * Ownership: a static string; never free it. Thread-safety: any thread.
  */
 const char *tw_version(void);
+
+/**
+ * The code of the most recent call on this thread that failed, or `TW_OK` if none has.
+ *
+ * Thread-safety: reads this thread's own record; call it from any thread.
+ */
+tw_result tw_last_error_code(void);
+
+/**
+ * What went wrong in the most recent call on this thread that failed, and what to do about
+ * it. Never NULL: `""` when no call has failed yet. The message never contains a secret or a
+ * whole token.
+ *
+ * Ownership: the string belongs to the library; it stays valid until the next call on this
+ * thread fails (or `tw_last_error_clear()`, or the thread exits). Copy it to keep it.
+ * Thread-safety: each thread has its own last error.
+ */
+const char *tw_last_error_message(void);
+
+/**
+ * The server's OAuth `error` code (`invalid_client`, `invalid_scope`, `invalid_grant`, ...)
+ * when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
+ *
+ * Ownership and lifetime as for `tw_last_error_message()`.
+ */
+const char *tw_last_error_oauth_error(void);
+
+/**
+ * The server's `error_description` (e.g. Keycloak's "Invalid client or Invalid client
+ * credentials") when the most recent failure on this thread was `TW_ERR_OAUTH` and the server
+ * sent one; NULL otherwise.
+ *
+ * Ownership and lifetime as for `tw_last_error_message()`.
+ */
+const char *tw_last_error_oauth_description(void);
+
+/**
+ * The HTTP status of the most recent failure on this thread when the server answered
+ * (`TW_ERR_OAUTH`, `TW_ERR_API`, `TW_ERR_HTTP`); 0 otherwise.
+ */
+uint16_t tw_last_error_http_status(void);
+
+/**
+ * Forgets this thread's last error. Strings returned by the `tw_last_error_*` functions
+ * become invalid.
+ */
+void tw_last_error_clear(void);
+
+/**
+ * The stable name of a result code: `"ok"`, the core's names (`"config"`, `"oauth"`,
+ * `"missing_claim"`, ...), or the C interface's (`"null_argument"`, `"invalid_utf8"`,
+ * `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
+ *
+ * Ownership: a static string; never free it. Thread-safety: any thread.
+ */
+const char *tw_result_name(tw_result code);
+
+/**
+ * Frees a string this library returned through a `char **` out-parameter. Its bytes are
+ * overwritten with zeros first (it may hold a token or a PKCE verifier). NULL is ignored.
+ *
+ * Ownership: takes ownership of `s`; never pass a string from elsewhere, never free twice,
+ * never pass it to `free()`. Thread-safety: any thread.
+ */
+void tw_string_free(char *s);
+
+/**
+ * Creates options for the client `client_id` (as registered at the provider). The defaults:
+ * no secret (a public client), auth method auto, no scopes, 30 s HTTP timeout, Mozilla's root
+ * certificates, proxies from the environment, early refresh at min(10 % of the lifetime, 60 s).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty client id is refused later,
+ * when a client is made (`TW_ERR_CONFIG`).
+ * Ownership: on success `*out` is a new object the caller frees with `tw_options_free`.
+ */
+tw_result tw_options_new(const char *client_id,
+                         tw_options **out);
+
+/**
+ * Frees options. NULL is ignored.
+ *
+ * Ownership: takes ownership of `options`; clients made from it are unaffected.
+ */
+void tw_options_free(tw_options *options);
+
+/**
+ * Sets the client secret (a confidential client). The library keeps it out of every message
+ * and zeroes its copies when they are freed; the caller's string is only read.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty secret is refused when a
+ * client is made (`TW_ERR_CONFIG`).
+ */
+tw_result tw_options_set_secret(tw_options *options,
+                                const char *secret);
+
+/**
+ * Sets how the client authenticates: one of the `TW_AUTH_METHOD_*` constants.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant. A
+ * `client_secret_*` method without a secret is refused when a client is made
+ * (`TW_ERR_CONFIG`).
+ */
+tw_result tw_options_set_auth_method(tw_options *options,
+                                     tw_auth_method method);
+
+/**
+ * Sets the scopes requested by default, space-separated as OAuth writes them
+ * (`"openid user_impersonation"`). `""` requests none (the server's defaults).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a scope with characters OAuth does
+ * not allow is refused when a client is made (`TW_ERR_CONFIG`).
+ */
+tw_result tw_options_set_scope(tw_options *options,
+                               const char *scope);
+
+/**
+ * Sets the audience (`audience` parameter); tokens for different audiences are cached
+ * apart.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+ */
+tw_result tw_options_set_audience(tw_options *options,
+                                  const char *audience);
+
+/**
+ * Sets the redirect URI for logins: https, loopback http (`http://127.0.0.1:PORT/callback`)
+ * or a private-use scheme (`com.example.app:/cb`). It must match the client's registration
+ * exactly.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a malformed or plain-http URI is
+ * refused when a client is made (`TW_ERR_CONFIG`, `TW_ERR_INSECURE_URL`).
+ */
+tw_result tw_options_set_redirect_uri(tw_options *options,
+                                      const char *redirect_uri);
+
+/**
+ * Requires every access token to carry the claim `claim` (Docbyte: `"tenant"`); a token
+ * without it fails with `TW_ERR_MISSING_CLAIM` as soon as it arrives. Call once per claim.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+ */
+tw_result tw_options_add_required_claim(tw_options *options,
+                                        const char *claim);
+
+/**
+ * Renews a cached token `margin_ms` milliseconds before it expires (instead of
+ * min(10 % of its lifetime, 60 s)). The margin is capped at half the token's lifetime.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ */
+tw_result tw_options_set_refresh_margin_ms(tw_options *options,
+                                           uint64_t margin_ms);
+
+/**
+ * Sets the timeout for one whole HTTP exchange (connect, send, wait, read), in milliseconds.
+ * The default is 30000.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`; 0 is refused when a client is made (`TW_ERR_CONFIG`).
+ */
+tw_result tw_options_set_timeout_ms(tw_options *options,
+                                    uint64_t timeout_ms);
+
+/**
+ * Sets the timeout for establishing a connection, in milliseconds (default 10000; never more
+ * than the overall timeout).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ */
+tw_result tw_options_set_connect_timeout_ms(tw_options *options,
+                                            uint64_t timeout_ms);
+
+/**
+ * Trusts only the certificates in the PEM file at `path` (a private CA). The file is read
+ * when a client is made.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; an unreadable file or one without a
+ * certificate fails when a client is made (`TW_ERR_CONFIG`).
+ */
+tw_result tw_options_set_ca_file(tw_options *options,
+                                 const char *path);
+
+/**
+ * Chooses the root certificates: `TW_TRUST_WEBPKI` (built in, the default) or
+ * `TW_TRUST_PLATFORM` (the operating system's store). Replaces a CA file set before.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant.
+ */
+tw_result tw_options_set_trust(tw_options *options,
+                               tw_trust trust);
+
+/**
+ * Whether to honour `HTTPS_PROXY`, `ALL_PROXY`, `HTTP_PROXY` and `NO_PROXY` (default: yes).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ */
+tw_result tw_options_set_proxy_from_env(tw_options *options,
+                                        bool enabled);
+
+/**
+ * Registers `callback` to see every token the client obtains (a login, a refresh, client
+ * credentials, a renewal), e.g. to persist a rotated refresh token with
+ * `tw_token_refresh_token`. `callback` NULL removes the hook.
+ *
+ * The callback runs on the thread that obtained the token: the caller's thread, or the
+ * library's background renewal thread (named `tokenward-renew`) when a token is renewed
+ * ahead of its expiry. It may therefore run on several threads at once: make it
+ * thread-safe. The `tw_token` it receives is borrowed for the duration of the call only
+ * (copy what you need; never free it). It must return normally (no longjmp, no C++
+ * exception) and must not call `tw_client_*` functions of the same client (a renewal is in
+ * progress: that may deadlock). Once `tw_client_free` has returned, the callback is never
+ * called again for that client, so `user_data` may be freed then.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT` when `options` is NULL.
+ */
+tw_result tw_options_set_on_token(tw_options *options,
+                                  tw_token_callback callback,
+                                  void *user_data);
+
+/**
+ * Frees a token. NULL is ignored.
+ *
+ * Ownership: takes ownership of `token`, which must be an owned token (never the hook's).
+ * Its secrets are zeroed when the last copy is gone.
+ */
+void tw_token_free(tw_token *token);
+
+/**
+ * Copies the access token into `buf` (NUL-terminated), like `tw_client_access_token`.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_BUFFER_TOO_SMALL` with the size needed in
+ * `*out_len`. `buf` may be NULL when `buf_len` is 0 (to ask for the size).
+ * Thread-safety: any thread.
+ */
+tw_result tw_token_access_token(const tw_token *token,
+                                char *buf,
+                                size_t buf_len,
+                                size_t *out_len);
+
+/**
+ * The refresh token, as a new string in `*out`; `*out` is set to NULL when the server sent
+ * none (client credentials at Keycloak). Persist it to resume a session later
+ * (`tw_client_resume`): it is a secret, store it like a password.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: free `*out` with `tw_string_free`.
+ */
+tw_result tw_token_refresh_token(const tw_token *token,
+                                 char **out);
+
+/**
+ * The ID token (only when `openid` was among the scopes), as a new string in `*out`, or
+ * NULL when there is none.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ */
+tw_result tw_token_id_token(const tw_token *token,
+                            char **out);
+
+/**
+ * The granted scope (space-separated), as a new string in `*out`, or NULL when the server
+ * did not say.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ */
+tw_result tw_token_scope(const tw_token *token,
+                         char **out);
+
+/**
+ * The access token's claims as a JSON object (`{"exp":...,"tenant":"acme",...}`), as a new
+ * string in `*out`, or NULL when the access token is not a readable JWT. The claims are
+ * decoded, NOT verified: use them to learn about your own token, never to trust someone
+ * else's.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ */
+tw_result tw_token_claims_json(const tw_token *token,
+                               char **out);
+
+/**
+ * The response's fields beyond RFC 6749's as a JSON object (Keycloak's `not-before-policy`,
+ * `session_state`, ...), as a new string in `*out` (`{}` when there are none).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ */
+tw_result tw_token_extra_json(const tw_token *token,
+                              char **out);
+
+/**
+ * The server's `expires_in` in seconds; 0 when it sent none or `token` is NULL.
+ */
+uint64_t tw_token_expires_in(const tw_token *token);
+
+/**
+ * How long the token is usable after its request was sent, in milliseconds: the smaller of
+ * `expires_in` and the JWT's `exp - iat` less one second. 0 when unknown or `token` is NULL.
+ */
+uint64_t tw_token_lifetime_ms(const tw_token *token);
 
 /**
  * Makes a client for a bare token URL, as the ecoinvent and Iopole documentation give it
@@ -440,62 +737,6 @@ tw_result tw_client_end_session_url(const tw_client *client,
                                     char **out);
 
 /**
- * The code of the most recent call on this thread that failed, or `TW_OK` if none has.
- *
- * Thread-safety: reads this thread's own record; call it from any thread.
- */
-tw_result tw_last_error_code(void);
-
-/**
- * What went wrong in the most recent call on this thread that failed, and what to do about
- * it. Never NULL: `""` when no call has failed yet. The message never contains a secret or a
- * whole token.
- *
- * Ownership: the string belongs to the library; it stays valid until the next call on this
- * thread fails (or `tw_last_error_clear()`, or the thread exits). Copy it to keep it.
- * Thread-safety: each thread has its own last error.
- */
-const char *tw_last_error_message(void);
-
-/**
- * The server's OAuth `error` code (`invalid_client`, `invalid_scope`, `invalid_grant`, ...)
- * when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
- *
- * Ownership and lifetime as for `tw_last_error_message()`.
- */
-const char *tw_last_error_oauth_error(void);
-
-/**
- * The server's `error_description` (e.g. Keycloak's "Invalid client or Invalid client
- * credentials") when the most recent failure on this thread was `TW_ERR_OAUTH` and the server
- * sent one; NULL otherwise.
- *
- * Ownership and lifetime as for `tw_last_error_message()`.
- */
-const char *tw_last_error_oauth_description(void);
-
-/**
- * The HTTP status of the most recent failure on this thread when the server answered
- * (`TW_ERR_OAUTH`, `TW_ERR_API`, `TW_ERR_HTTP`); 0 otherwise.
- */
-uint16_t tw_last_error_http_status(void);
-
-/**
- * Forgets this thread's last error. Strings returned by the `tw_last_error_*` functions
- * become invalid.
- */
-void tw_last_error_clear(void);
-
-/**
- * The stable name of a result code: `"ok"`, the core's names (`"config"`, `"oauth"`,
- * `"missing_claim"`, ...), or the C interface's (`"null_argument"`, `"invalid_utf8"`,
- * `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
- *
- * Ownership: a static string; never free it. Thread-safety: any thread.
- */
-const char *tw_result_name(tw_result code);
-
-/**
  * Starts an authorization-code login with PKCE (S256), a fresh `state` and `nonce`. Open
  * `tw_login_url(*out)` in the user's browser; when the provider redirects to the redirect
  * URI, pass that full URL to `tw_client_login_finish`.
@@ -568,238 +809,6 @@ tw_result tw_client_login_finish(const tw_client *client,
                                  const tw_login *login,
                                  const char *callback_url,
                                  tw_token **out);
-
-/**
- * Creates options for the client `client_id` (as registered at the provider). The defaults:
- * no secret (a public client), auth method auto, no scopes, 30 s HTTP timeout, Mozilla's root
- * certificates, proxies from the environment, early refresh at min(10 % of the lifetime, 60 s).
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty client id is refused later,
- * when a client is made (`TW_ERR_CONFIG`).
- * Ownership: on success `*out` is a new object the caller frees with `tw_options_free`.
- */
-tw_result tw_options_new(const char *client_id,
-                         tw_options **out);
-
-/**
- * Frees options. NULL is ignored.
- *
- * Ownership: takes ownership of `options`; clients made from it are unaffected.
- */
-void tw_options_free(tw_options *options);
-
-/**
- * Sets the client secret (a confidential client). The library keeps it out of every message
- * and zeroes its copies when they are freed; the caller's string is only read.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty secret is refused when a
- * client is made (`TW_ERR_CONFIG`).
- */
-tw_result tw_options_set_secret(tw_options *options,
-                                const char *secret);
-
-/**
- * Sets how the client authenticates: one of the `TW_AUTH_METHOD_*` constants.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant. A
- * `client_secret_*` method without a secret is refused when a client is made
- * (`TW_ERR_CONFIG`).
- */
-tw_result tw_options_set_auth_method(tw_options *options,
-                                     tw_auth_method method);
-
-/**
- * Sets the scopes requested by default, space-separated as OAuth writes them
- * (`"openid user_impersonation"`). `""` requests none (the server's defaults).
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a scope with characters OAuth does
- * not allow is refused when a client is made (`TW_ERR_CONFIG`).
- */
-tw_result tw_options_set_scope(tw_options *options,
-                               const char *scope);
-
-/**
- * Sets the audience (`audience` parameter); tokens for different audiences are cached
- * apart.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
- */
-tw_result tw_options_set_audience(tw_options *options,
-                                  const char *audience);
-
-/**
- * Sets the redirect URI for logins: https, loopback http (`http://127.0.0.1:PORT/callback`)
- * or a private-use scheme (`com.example.app:/cb`). It must match the client's registration
- * exactly.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a malformed or plain-http URI is
- * refused when a client is made (`TW_ERR_CONFIG`, `TW_ERR_INSECURE_URL`).
- */
-tw_result tw_options_set_redirect_uri(tw_options *options,
-                                      const char *redirect_uri);
-
-/**
- * Requires every access token to carry the claim `claim` (Docbyte: `"tenant"`); a token
- * without it fails with `TW_ERR_MISSING_CLAIM` as soon as it arrives. Call once per claim.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
- */
-tw_result tw_options_add_required_claim(tw_options *options,
-                                        const char *claim);
-
-/**
- * Renews a cached token `margin_ms` milliseconds before it expires (instead of
- * min(10 % of its lifetime, 60 s)). The margin is capped at half the token's lifetime.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`.
- */
-tw_result tw_options_set_refresh_margin_ms(tw_options *options,
-                                           uint64_t margin_ms);
-
-/**
- * Sets the timeout for one whole HTTP exchange (connect, send, wait, read), in milliseconds.
- * The default is 30000.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`; 0 is refused when a client is made (`TW_ERR_CONFIG`).
- */
-tw_result tw_options_set_timeout_ms(tw_options *options,
-                                    uint64_t timeout_ms);
-
-/**
- * Trusts only the certificates in the PEM file at `path` (a private CA). The file is read
- * when a client is made.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; an unreadable file or one without a
- * certificate fails when a client is made (`TW_ERR_CONFIG`).
- */
-tw_result tw_options_set_ca_file(tw_options *options,
-                                 const char *path);
-
-/**
- * Chooses the root certificates: `TW_TRUST_WEBPKI` (built in, the default) or
- * `TW_TRUST_PLATFORM` (the operating system's store). Replaces a CA file set before.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant.
- */
-tw_result tw_options_set_trust(tw_options *options,
-                               tw_trust trust);
-
-/**
- * Whether to honour `HTTPS_PROXY`, `ALL_PROXY`, `HTTP_PROXY` and `NO_PROXY` (default: yes).
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`.
- */
-tw_result tw_options_set_proxy_from_env(tw_options *options,
-                                        bool enabled);
-
-/**
- * Registers `callback` to see every token the client obtains (a login, a refresh, client
- * credentials, a renewal), e.g. to persist a rotated refresh token with
- * `tw_token_refresh_token`. `callback` NULL removes the hook.
- *
- * The callback runs on the thread that obtained the token: the caller's thread, or the
- * library's background renewal thread (named `tokenward-renew`) when a token is renewed
- * ahead of its expiry. It may therefore run on several threads at once: make it
- * thread-safe. The `tw_token` it receives is borrowed for the duration of the call only
- * (copy what you need; never free it). It must return normally (no longjmp, no C++
- * exception) and must not call `tw_client_*` functions of the same client (a renewal is in
- * progress: that may deadlock). Once `tw_client_free` has returned, the callback is never
- * called again for that client, so `user_data` may be freed then.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT` when `options` is NULL.
- */
-tw_result tw_options_set_on_token(tw_options *options,
-                                  tw_token_callback callback,
-                                  void *user_data);
-
-/**
- * Frees a string this library returned through a `char **` out-parameter. Its bytes are
- * overwritten with zeros first (it may hold a token or a PKCE verifier). NULL is ignored.
- *
- * Ownership: takes ownership of `s`; never pass a string from elsewhere, never free twice,
- * never pass it to `free()`. Thread-safety: any thread.
- */
-void tw_string_free(char *s);
-
-/**
- * Frees a token. NULL is ignored.
- *
- * Ownership: takes ownership of `token`, which must be an owned token (never the hook's).
- * Its secrets are zeroed when the last copy is gone.
- */
-void tw_token_free(tw_token *token);
-
-/**
- * Copies the access token into `buf` (NUL-terminated), like `tw_client_access_token`.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_BUFFER_TOO_SMALL` with the size needed in
- * `*out_len`. `buf` may be NULL when `buf_len` is 0 (to ask for the size).
- * Thread-safety: any thread.
- */
-tw_result tw_token_access_token(const tw_token *token,
-                                char *buf,
-                                size_t buf_len,
-                                size_t *out_len);
-
-/**
- * The refresh token, as a new string in `*out`; `*out` is set to NULL when the server sent
- * none (client credentials at Keycloak). Persist it to resume a session later
- * (`tw_client_resume`): it is a secret, store it like a password.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`.
- * Ownership: free `*out` with `tw_string_free`.
- */
-tw_result tw_token_refresh_token(const tw_token *token,
-                                 char **out);
-
-/**
- * The ID token (only when `openid` was among the scopes), as a new string in `*out`, or
- * NULL when there is none.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
- */
-tw_result tw_token_id_token(const tw_token *token,
-                            char **out);
-
-/**
- * The granted scope (space-separated), as a new string in `*out`, or NULL when the server
- * did not say.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
- */
-tw_result tw_token_scope(const tw_token *token,
-                         char **out);
-
-/**
- * The access token's claims as a JSON object (`{"exp":...,"tenant":"acme",...}`), as a new
- * string in `*out`, or NULL when the access token is not a readable JWT. The claims are
- * decoded, NOT verified: use them to learn about your own token, never to trust someone
- * else's.
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
- */
-tw_result tw_token_claims_json(const tw_token *token,
-                               char **out);
-
-/**
- * The response's fields beyond RFC 6749's as a JSON object (Keycloak's `not-before-policy`,
- * `session_state`, ...), as a new string in `*out` (`{}` when there are none).
- *
- * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
- */
-tw_result tw_token_extra_json(const tw_token *token,
-                              char **out);
-
-/**
- * The server's `expires_in` in seconds; 0 when it sent none or `token` is NULL.
- */
-uint64_t tw_token_expires_in(const tw_token *token);
-
-/**
- * How long the token is usable after its request was sent, in milliseconds: the smaller of
- * `expires_in` and the JWT's `exp - iat` less one second. 0 when unknown or `token` is NULL.
- */
-uint64_t tw_token_lifetime_ms(const tw_token *token);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -255,6 +255,11 @@ class Options {
         return *this;
     }
     Options &&timeout(std::chrono::milliseconds t) && { return std::move(timeout(t)); }
+    Options &connect_timeout(std::chrono::milliseconds t) & {
+        detail::check(tw_options_set_connect_timeout_ms(p_.get(), static_cast<std::uint64_t>(t.count())));
+        return *this;
+    }
+    Options &&connect_timeout(std::chrono::milliseconds t) && { return std::move(connect_timeout(t)); }
     Options &ca_file(const std::string &path) & {
         detail::check(tw_options_set_ca_file(p_.get(), detail::cstr(path)));
         return *this;

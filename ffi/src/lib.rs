@@ -23,13 +23,13 @@
 
 // Declared in the order the header should read: results and errors, options, tokens,
 // clients, logins.
-mod client;
 mod error;
-mod hook;
-mod login;
-mod options;
 mod strings;
+mod options;
+mod hook;
 mod token;
+mod client;
+mod login;
 
 use std::ffi::c_char;
 

@@ -228,6 +228,21 @@ pub unsafe extern "C" fn tw_options_set_timeout_ms(
     })
 }
 
+/// Sets the timeout for establishing a connection, in milliseconds (default 10000; never more
+/// than the overall timeout).
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_options_set_connect_timeout_ms(
+    options: *mut tw_options,
+    timeout_ms: u64,
+) -> tw_result {
+    with_options(options, |o| {
+        o.http.connect_timeout = Duration::from_millis(timeout_ms);
+        Ok(())
+    })
+}
+
 /// Trusts only the certificates in the PEM file at `path` (a private CA). The file is read
 /// when a client is made.
 ///

@@ -68,6 +68,8 @@ static void test_options(void) {
              "set_trust(NULL options)");
     CHECK_RC(tw_options_set_trust(o, 7), TW_ERR_INVALID_ARGUMENT, "set_trust(7)");
     CHECK_RC(tw_options_set_timeout_ms(NULL, 1), TW_ERR_NULL_ARGUMENT, "set_timeout_ms(NULL)");
+    CHECK_RC(tw_options_set_connect_timeout_ms(NULL, 1), TW_ERR_NULL_ARGUMENT,
+             "set_connect_timeout_ms(NULL)");
     CHECK_RC(tw_options_set_refresh_margin_ms(NULL, 1), TW_ERR_NULL_ARGUMENT,
              "set_refresh_margin_ms(NULL)");
     CHECK_RC(tw_options_set_proxy_from_env(NULL, false), TW_ERR_NULL_ARGUMENT,

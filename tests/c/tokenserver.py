@@ -10,6 +10,7 @@ Listens on 127.0.0.1 (a free port), writes STATE_DIR/port, and serves POST /<mod
     long            expires_in=3600
     jwt             an unsigned JWT with a `tenant` claim, expires_in=3600
     big             a 5000-character token, expires_in=3600
+    kcsize          a 1300-character token (a Keycloak JWT's size), expires_in=3600
     invalid_client  401 {"error":"invalid_client","error_description":"Invalid client or ..."}
     html500         500 with an HTML page
 
@@ -91,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
                 )
                 life = 3600
             else:
-                token = f"{mode}-{n}-" + "x" * (5000 if mode == "big" else 40)
+                token = f"{mode}-{n}-" + "x" * {"big": 5000, "kcsize": 1300}.get(mode, 40)
                 life = 2 if mode == "short" else 3600
             body = {"access_token": token, "token_type": "Bearer", "expires_in": life}
             return self.send(200, json.dumps(body))
