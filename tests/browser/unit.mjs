@@ -1,0 +1,289 @@
+// Unit tests of the built package (wasm/pkg or $TW_WASM_PKG) in node: PKCE helpers and the
+// Client against a scripted fetch, with a memory storage. Usage: node unit.mjs [PKG_DIR]
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { test, ok, eq, rejects, done } from './harness.mjs';
+
+const pkg = process.argv[2] ?? new URL('../../wasm/pkg', import.meta.url).pathname;
+// node's fetch cannot read file: URLs, so hand the glue the module's bytes before index.js loads.
+const glue = await import(pathToFileURL(`${pkg}/tokenward_wasm.js`));
+glue.initSync({ module: readFileSync(`${pkg}/tokenward_wasm_bg.wasm`) });
+const tw = await import(pathToFileURL(`${pkg}/index.js`));
+const { Client, TokenwardError, codeChallenge, createVerifier, createState, createNonce, pkcePair } = tw;
+
+const KC = 'http://127.0.0.1:9';
+const ISS = `${KC}/realms/vion`;
+const TOKEN_URL = `${ISS}/protocol/openid-connect/token`;
+const REDIRECT = 'http://127.0.0.1:8765/callback';
+const b64u = (s) => Buffer.from(s).toString('base64url');
+const jwt = (claims) => `${b64u('{"alg":"RS256","typ":"JWT"}')}.${b64u(JSON.stringify(claims))}.c2ln`;
+const now = () => Math.floor(Date.now() / 1000);
+
+class MemoryStorage {
+  m = new Map();
+  getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
+  setItem(k, v) { this.m.set(k, String(v)); }
+  removeItem(k) { this.m.delete(k); }
+}
+
+// A scripted token endpoint: each call takes the next answer ([status, body] or a thrown error).
+function scriptedFetch(answers) {
+  const calls = [];
+  const f = async (url, init) => {
+    calls.push({ url, init, form: Object.fromEntries(new URLSearchParams(init.body)) });
+    await new Promise((r) => setTimeout(r, 5));
+    const a = answers.shift();
+    if (!a) throw new Error('no scripted answer left');
+    if (a instanceof Error) throw a;
+    return new Response(a[1], { status: a[0], headers: { 'content-type': 'application/json' } });
+  };
+  f.calls = calls;
+  return f;
+}
+
+function tokenBody({ lifetime = 300, nonce, rt = 'rt-1', access = 'a' } = {}) {
+  const iat = now();
+  const body = {
+    access_token: jwt({ iat, exp: iat + lifetime, iss: ISS, sub: 'u1', preferred_username: 'vion-user', tag: access }),
+    expires_in: lifetime,
+    refresh_expires_in: 1800,
+    token_type: 'Bearer',
+    id_token: jwt({ iat, exp: iat + lifetime, iss: ISS, nonce }),
+    'not-before-policy': 0,
+    session_state: 'sid',
+    scope: 'openid profile email',
+  };
+  if (rt) body.refresh_token = rt;
+  return JSON.stringify(body);
+}
+
+function client(fetch, storage = new MemoryStorage(), extra = {}) {
+  return new Client({ url: KC, realm: 'vion', clientId: 'vion-spa', redirectUri: REDIRECT, storage, fetch, ...extra });
+}
+
+// Starts a login and returns what the callback needs.
+function started(c, storage) {
+  const url = new URL(c.authorizationUrl());
+  const key = [...storage.m.keys()].find((k) => k.endsWith(':pending'));
+  return { url, key, pending: JSON.parse(storage.getItem(key)), state: url.searchParams.get('state') };
+}
+
+async function loggedIn(answers = [], extra = {}) {
+  const storage = new MemoryStorage();
+  const c = client(scriptedFetch([]), storage, extra);
+  const s = started(c, storage);
+  const f = scriptedFetch([[200, tokenBody({ nonce: s.pending.nonce })], ...answers]);
+  const c2 = client(f, storage, extra);
+  await c2.handleCallback(`${REDIRECT}?state=${s.state}&session_state=x&iss=${encodeURIComponent(ISS)}&code=the-code`);
+  f.calls.length = 0;
+  const tokenKey = [...storage.m.keys()].find((k) => k.endsWith(':token'));
+  return { c: c2, f, storage, tokenKey, s };
+}
+
+const shift = (storage, key, fields) => {
+  const t = JSON.parse(storage.getItem(key));
+  Object.assign(t, fields(t));
+  storage.setItem(key, JSON.stringify(t));
+};
+
+test('RFC 7636 appendix B challenge', () => {
+  eq(codeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+});
+
+test('verifier, state and nonce are 43 unreserved characters and differ', () => {
+  const seen = new Set();
+  for (const f of [createVerifier, createState, createNonce, createVerifier]) {
+    const v = f();
+    ok(/^[A-Za-z0-9_-]{43}$/.test(v), v);
+    seen.add(v);
+  }
+  eq(seen.size, 4);
+  const p = pkcePair();
+  eq(p.challenge, codeChallenge(p.verifier));
+});
+
+test('an invalid verifier is a config error', async () => {
+  const e = await rejects(() => codeChallenge('short'), 'config');
+  ok(e instanceof TokenwardError && e.name === 'TokenwardError');
+  ok(/43 to 128/.test(e.message), e.message);
+});
+
+test('authorization URL carries PKCE S256, state, nonce, scope; pending login stored', () => {
+  const storage = new MemoryStorage();
+  const c = client(scriptedFetch([]), storage);
+  const url = new URL(c.authorizationUrl({ params: { prompt: 'login', ui_locales: 'de fr' } }));
+  eq(url.origin + url.pathname, `${ISS}/protocol/openid-connect/auth`);
+  const q = url.searchParams;
+  eq(q.get('response_type'), 'code');
+  eq(q.get('client_id'), 'vion-spa');
+  eq(q.get('redirect_uri'), REDIRECT);
+  eq(q.get('scope'), 'openid');
+  eq(q.get('code_challenge_method'), 'S256');
+  eq(q.get('prompt'), 'login');
+  eq(q.get('ui_locales'), 'de fr');
+  const pending = JSON.parse([...storage.m.values()][0]);
+  eq(pending.state, q.get('state'));
+  eq(pending.nonce, q.get('nonce'));
+  eq(codeChallenge(pending.code_verifier), q.get('code_challenge'));
+  ok(!url.href.includes(pending.code_verifier), 'verifier not in the URL');
+});
+
+test('reserved extra parameters and plain-http Keycloak are refused', async () => {
+  const c = client(scriptedFetch([]));
+  await rejects(() => c.authorizationUrl({ params: { state: 'mine' } }), 'config');
+  const bad = new Client({ url: 'http://sso.example.com', realm: 'vion', clientId: 'x', redirectUri: REDIRECT, storage: new MemoryStorage() });
+  await rejects(() => bad.authorizationUrl(), 'insecure_url');
+});
+
+test('callback: code exchange posts the verifier, stores the token, one-shot pending', async () => {
+  const storage = new MemoryStorage();
+  const c = client(scriptedFetch([]), storage);
+  const s = started(c, storage);
+  const f = scriptedFetch([[200, tokenBody({ nonce: s.pending.nonce })]]);
+  const c2 = client(f, storage);
+  const claims = await c2.handleCallback(`${REDIRECT}?state=${s.state}&iss=${encodeURIComponent(ISS)}&code=abc`);
+  eq(claims.preferred_username, 'vion-user');
+  eq(f.calls.length, 1);
+  eq(f.calls[0].url, TOKEN_URL);
+  eq(f.calls[0].init.method, 'POST');
+  eq(f.calls[0].init.headers['Content-Type'], 'application/x-www-form-urlencoded');
+  const form = f.calls[0].form;
+  eq(form.grant_type, 'authorization_code');
+  eq(form.code, 'abc');
+  eq(form.code_verifier, s.pending.code_verifier);
+  eq(form.redirect_uri, REDIRECT);
+  eq(form.client_id, 'vion-spa');
+  eq(storage.getItem(s.key), null, 'pending removed');
+  ok(c2.loggedIn);
+  eq(c2.idTokenClaims().nonce, s.pending.nonce);
+  const a = await c2.accessToken();
+  eq(a.split('.').length, 3, 'a JWT');
+  eq(await c2.accessToken(), a, 'stable');
+  eq(f.calls.length, 1, 'fresh token: no request');
+  // The same callback again: the pending login is gone.
+  await rejects(() => c2.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'state_mismatch');
+});
+
+for (const [name, query, code, extra] of [
+  ['tampered state', (s) => `state=x${s.state}&code=abc`, 'state_mismatch'],
+  ['wrong iss', (s) => `state=${s.state}&code=abc&iss=${encodeURIComponent('http://127.0.0.1:9/realms/other')}`, 'issuer_mismatch'],
+  ['error=access_denied', (s) => `error=access_denied&error_description=User+said+no&state=${s.state}`, 'oauth', (e) => {
+    eq(e.error, 'access_denied');
+    eq(e.description, 'User said no');
+  }],
+]) {
+  test(`callback refused: ${name}; nothing stored, no request`, async () => {
+    const storage = new MemoryStorage();
+    const f = scriptedFetch([]);
+    const c = client(f, storage);
+    const s = started(c, storage);
+    const e = await rejects(() => c.handleCallback(`${REDIRECT}?${query(s)}`), code);
+    if (extra) extra(e);
+    eq(f.calls.length, 0);
+    eq(storage.m.size, 0, 'storage empty');
+    ok(!e.message.includes(s.pending.code_verifier));
+  });
+}
+
+test('callback without a stored login is state_mismatch', async () => {
+  const storage = new MemoryStorage();
+  const c = client(scriptedFetch([]), storage);
+  await rejects(() => c.handleCallback(`${REDIRECT}?state=abc&code=abc`), 'state_mismatch');
+  eq(storage.m.size, 0);
+});
+
+test('token endpoint 400 invalid_grant is an oauth error; nothing stored', async () => {
+  const storage = new MemoryStorage();
+  const c = client(scriptedFetch([]), storage);
+  const s = started(c, storage);
+  const f = scriptedFetch([[400, '{"error":"invalid_grant","error_description":"Code not valid"}']]);
+  const e = await rejects(() => client(f, storage).handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'oauth');
+  eq(e.error, 'invalid_grant');
+  eq(e.status, 400);
+  eq(e.description, 'Code not valid');
+  eq(storage.m.size, 0);
+});
+
+test('HTML 502, network failure and a wrong nonce are typed', async () => {
+  for (const [answer, code] of [
+    [[502, '<html><h1>Bad Gateway</h1></html>'], 'http'],
+    [new TypeError('Failed to fetch'), 'transport'],
+    [[200, tokenBody({ nonce: 'not-the-nonce' })], 'invalid_response'],
+    [[200, '{"access_token":'], 'invalid_response'],
+  ]) {
+    const storage = new MemoryStorage();
+    const c = client(scriptedFetch([]), storage);
+    const s = started(c, storage);
+    await rejects(() => client(scriptedFetch([answer]), storage).handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), code);
+    eq(storage.m.size, 0);
+  }
+});
+
+test('early refresh: token kept, renewal in the background, refresh token sent', async () => {
+  const { c, f, storage, tokenKey } = await loggedIn([[200, tokenBody({ rt: 'rt-2', access: 'b' })]]);
+  const before = await c.accessToken();
+  shift(storage, tokenKey, (t) => ({ ra: Date.now() - 1 }));
+  eq(await c.accessToken(), before, 'still-valid token returned at once');
+  await new Promise((r) => setTimeout(r, 50));
+  eq(f.calls.length, 1);
+  eq(f.calls[0].form.grant_type, 'refresh_token');
+  eq(f.calls[0].form.refresh_token, 'rt-1');
+  const after = await c.accessToken();
+  ok(after !== before, 'renewed');
+  eq(c.claims().tag, 'b');
+});
+
+test('expired: concurrent callers share one refresh', async () => {
+  const { c, f, storage, tokenKey } = await loggedIn([[200, tokenBody({ access: 'c' })]]);
+  shift(storage, tokenKey, () => ({ ra: Date.now() - 2, ea: Date.now() - 1 }));
+  const got = await Promise.all([1, 2, 3, 4, 5].map(() => c.accessToken()));
+  eq(f.calls.length, 1, 'one request');
+  eq(new Set(got).size, 1);
+  eq(c.claims().tag, 'c');
+});
+
+test('refresh response without refresh_token keeps the old one', async () => {
+  const { c, f } = await loggedIn([[200, tokenBody({ rt: null, access: 'd' })], [200, tokenBody({ access: 'e' })]]);
+  await c.refresh();
+  await c.refresh();
+  eq(f.calls[1].form.refresh_token, 'rt-1');
+});
+
+test('invalid_grant on refresh: token kept while valid, then login_required', async () => {
+  const { c, f, storage, tokenKey } = await loggedIn([[400, '{"error":"invalid_grant","error_description":"Session not active"}']]);
+  const e = await rejects(() => c.refresh(), 'oauth');
+  eq(e.error, 'invalid_grant');
+  ok(await c.accessToken(), 'still valid');
+  shift(storage, tokenKey, () => ({ ra: 0, ea: 0 }));
+  await rejects(() => c.accessToken(), 'login_required');
+  eq(f.calls.length, 1, 'the refused refresh token is not sent again');
+});
+
+test('no token: login_required', async () => {
+  await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
+});
+
+test('refresh policy option moves the renewal point', async () => {
+  const { storage, tokenKey } = await loggedIn([], { refreshPolicy: { fraction: 0.5, maxMarginSeconds: 1000 } });
+  const t = JSON.parse(storage.getItem(tokenKey));
+  const margin = t.ea - t.ra;
+  ok(margin > 140_000 && margin <= 150_000, `margin ${margin}`);
+  const d = await loggedIn();
+  const t2 = JSON.parse(d.storage.getItem(d.tokenKey));
+  eq(t2.ea - t2.ra, 29_900, 'default: 10 % of a 299 s usable lifetime');
+});
+
+test('logout URL has id_token_hint, client_id and the redirect', async () => {
+  const { c, storage, tokenKey } = await loggedIn();
+  const u = new URL(c.logoutUrl({ postLogoutRedirectUri: 'http://127.0.0.1:8765/', state: 's1' }));
+  eq(u.origin + u.pathname, `${ISS}/protocol/openid-connect/logout`);
+  eq(u.searchParams.get('id_token_hint'), JSON.parse(storage.getItem(tokenKey)).r.id_token);
+  eq(u.searchParams.get('client_id'), 'vion-spa');
+  eq(u.searchParams.get('post_logout_redirect_uri'), 'http://127.0.0.1:8765/');
+  eq(u.searchParams.get('state'), 's1');
+  c.forget();
+  eq(storage.m.size, 0);
+  ok(!c.loggedIn && c.claims() === null);
+});
+
+process.exitCode = (await done('unit: ')) ? 1 : 0;
