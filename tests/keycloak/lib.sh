@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this
 # Shared settings and helpers for install/start/stop. Sourced, never run.
 
 # Newest 26.x on Maven Central when this was written (26.6+ is the first line
@@ -89,4 +90,76 @@ tw_pick_java() {
   (( m >= 21 )) || tw_die "$TW_JAVA is Java $m; Keycloak $TW_KC_VERSION needs >= 21"
   TW_JAVA_MAJOR=$m
   export TW_JAVA TW_JAVA_MAJOR
+}
+
+# Prints N distinct free TCP ports on 127.0.0.1 (held open together, so distinct).
+tw_free_ports() {
+  local n=$1
+  if command -v python3 >/dev/null; then
+    python3 - "$n" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+    return
+  fi
+  # No python: random high ports that nothing answers on.
+  local -a got=() p
+  while (( ${#got[@]} < n )); do
+    p=$((20000 + RANDOM % 40000))
+    [[ " ${got[*]} " == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then got+=("$p"); fi
+  done
+  echo "${got[*]}"
+}
+
+# Starts kc.sh start-dev from KC home $1 in its own session/process group,
+# logging to $2; remaining args go to kc.sh. Sets TW_KC_PID (= the group id).
+# Extra environment for Keycloak comes from the caller's exported variables.
+tw_kc_launch() {
+  local home=$1 log=$2; shift 2
+  # JAVA_OPTS would drop kc.sh's defaults (heap cap, urandom egd, ...): heap goes via JAVA_OPTS_KC_HEAP.
+  env -u JAVA_OPTS -u KC_URL -u KC_PID -u KC_MGMT_URL \
+    JAVA="$TW_JAVA" JAVA_OPTS_KC_HEAP="${TW_KC_HEAP:--Xms64m -Xmx512m}" \
+    setsid "$home/bin/kc.sh" start-dev "${TW_KC_BUILD_OPTS[@]}" "$@" </dev/null >"$log" 2>&1 &
+  TW_KC_PID=$!
+  # setsid only forks when the caller is a group leader (job control on); then $!
+  # would not be the group. Give the child a moment to exec setsid before judging.
+  local i pgid=""
+  for ((i = 0; i < 100; i++)); do
+    pgid=$(ps -o pgid= -p "$TW_KC_PID" 2>/dev/null | tr -d ' ') || true
+    [[ -z $pgid || $pgid == "$TW_KC_PID" ]] && return 0
+    sleep 0.05
+  done
+  tw_die "kc.sh did not get its own process group (pgid $pgid, pid $TW_KC_PID); run without job control"
+}
+
+# True if process group $1 still has a process started from KC home $2.
+tw_kc_group_alive() {
+  local pgid=$1 home=$2 p
+  for p in $(pgrep -g "$pgid" 2>/dev/null || true); do
+    if tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$home/"; then return 0; fi
+  done
+  return 1
+}
+
+# SIGTERM the group, wait up to 20 s, then SIGKILL. Only signals a group whose
+# processes run from $home, so a stale PID reused by something else is left alone.
+tw_kc_stop_group() {
+  local pgid=$1 home=$2 i
+  tw_kc_group_alive "$pgid" "$home" || return 0
+  kill -TERM -- "-$pgid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    tw_kc_group_alive "$pgid" "$home" || return 0
+    sleep 0.2
+  done
+  tw_log "still running after 20 s: SIGKILL to process group $pgid"
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+  for ((i = 0; i < 25; i++)); do
+    tw_kc_group_alive "$pgid" "$home" || return 0
+    sleep 0.2
+  done
+  tw_die "process group $pgid survived SIGKILL"
 }
