@@ -257,6 +257,7 @@ const char *tw_version(void);
  * The code of the most recent call on this thread that failed, or `TW_OK` if none has.
  *
  * Thread-safety: reads this thread's own record; call it from any thread.
+ * Errors: none; it never fails. Ownership: returns a plain value.
  */
 tw_result tw_last_error_code(void);
 
@@ -268,6 +269,7 @@ tw_result tw_last_error_code(void);
  * Ownership: the string belongs to the library; it stays valid until the next call on this
  * thread fails (or `tw_last_error_clear()`, or the thread exits). Copy it to keep it.
  * Thread-safety: each thread has its own last error.
+ * Errors: none; it never fails.
  */
 const char *tw_last_error_message(void);
 
@@ -276,6 +278,7 @@ const char *tw_last_error_message(void);
  * when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
  *
  * Ownership and lifetime as for `tw_last_error_message()`.
+ * Errors: none; it never fails. Thread-safety: this thread's own record.
  */
 const char *tw_last_error_oauth_error(void);
 
@@ -285,18 +288,22 @@ const char *tw_last_error_oauth_error(void);
  * sent one; NULL otherwise.
  *
  * Ownership and lifetime as for `tw_last_error_message()`.
+ * Errors: none; it never fails. Thread-safety: this thread's own record.
  */
 const char *tw_last_error_oauth_description(void);
 
 /**
  * The HTTP status of the most recent failure on this thread when the server answered
  * (`TW_ERR_OAUTH`, `TW_ERR_API`, `TW_ERR_HTTP`); 0 otherwise.
+ * Errors: none; it never fails. Ownership: returns a plain value.
+ * Thread-safety: this thread's own record.
  */
 uint16_t tw_last_error_http_status(void);
 
 /**
  * Forgets this thread's last error. Strings returned by the `tw_last_error_*` functions
  * become invalid.
+ * Errors: none. Ownership: nothing is passed. Thread-safety: clears this thread's record only.
  */
 void tw_last_error_clear(void);
 
@@ -306,6 +313,7 @@ void tw_last_error_clear(void);
  * `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
  *
  * Ownership: a static string; never free it. Thread-safety: any thread.
+ * Errors: none; it never fails.
  */
 const char *tw_result_name(tw_result code);
 
@@ -315,6 +323,7 @@ const char *tw_result_name(tw_result code);
  *
  * Ownership: takes ownership of `s`; never pass a string from elsewhere, never free twice,
  * never pass it to `free()`. Thread-safety: any thread.
+ * Errors: none.
  */
 void tw_string_free(char *s);
 
@@ -326,6 +335,7 @@ void tw_string_free(char *s);
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty client id is refused later,
  * when a client is made (`TW_ERR_CONFIG`).
  * Ownership: on success `*out` is a new object the caller frees with `tw_options_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_options_new(const char *client_id,
                          tw_options **out);
@@ -334,6 +344,7 @@ tw_result tw_options_new(const char *client_id,
  * Frees options. NULL is ignored.
  *
  * Ownership: takes ownership of `options`; clients made from it are unaffected.
+ * Errors: none. Thread-safety: no other thread may be using `options`.
  */
 void tw_options_free(tw_options *options);
 
@@ -343,6 +354,8 @@ void tw_options_free(tw_options *options);
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty secret is refused when a
  * client is made (`TW_ERR_CONFIG`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_secret(tw_options *options,
                                 const char *secret);
@@ -353,6 +366,8 @@ tw_result tw_options_set_secret(tw_options *options,
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant. A
  * `client_secret_*` method without a secret is refused when a client is made
  * (`TW_ERR_CONFIG`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_auth_method(tw_options *options,
                                      tw_auth_method method);
@@ -363,6 +378,8 @@ tw_result tw_options_set_auth_method(tw_options *options,
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a scope with characters OAuth does
  * not allow is refused when a client is made (`TW_ERR_CONFIG`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_scope(tw_options *options,
                                const char *scope);
@@ -372,6 +389,8 @@ tw_result tw_options_set_scope(tw_options *options,
  * apart.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_audience(tw_options *options,
                                   const char *audience);
@@ -383,6 +402,8 @@ tw_result tw_options_set_audience(tw_options *options,
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a malformed or plain-http URI is
  * refused when a client is made (`TW_ERR_CONFIG`, `TW_ERR_INSECURE_URL`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_redirect_uri(tw_options *options,
                                       const char *redirect_uri);
@@ -392,6 +413,8 @@ tw_result tw_options_set_redirect_uri(tw_options *options,
  * without it fails with `TW_ERR_MISSING_CLAIM` as soon as it arrives. Call once per claim.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_add_required_claim(tw_options *options,
                                         const char *claim);
@@ -401,6 +424,8 @@ tw_result tw_options_add_required_claim(tw_options *options,
  * min(10 % of its lifetime, 60 s)). The margin is capped at half the token's lifetime.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_refresh_margin_ms(tw_options *options,
                                            uint64_t margin_ms);
@@ -410,6 +435,8 @@ tw_result tw_options_set_refresh_margin_ms(tw_options *options,
  * The default is 30000.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`; 0 is refused when a client is made (`TW_ERR_CONFIG`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_timeout_ms(tw_options *options,
                                     uint64_t timeout_ms);
@@ -419,6 +446,8 @@ tw_result tw_options_set_timeout_ms(tw_options *options,
  * than the overall timeout).
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_connect_timeout_ms(tw_options *options,
                                             uint64_t timeout_ms);
@@ -429,6 +458,8 @@ tw_result tw_options_set_connect_timeout_ms(tw_options *options,
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; an unreadable file or one without a
  * certificate fails when a client is made (`TW_ERR_CONFIG`).
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_ca_file(tw_options *options,
                                  const char *path);
@@ -438,6 +469,8 @@ tw_result tw_options_set_ca_file(tw_options *options,
  * `TW_TRUST_PLATFORM` (the operating system's store). Replaces a CA file set before.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_trust(tw_options *options,
                                tw_trust trust);
@@ -446,6 +479,8 @@ tw_result tw_options_set_trust(tw_options *options,
  * Whether to honour `HTTPS_PROXY`, `ALL_PROXY`, `HTTP_PROXY` and `NO_PROXY` (default: yes).
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
  */
 tw_result tw_options_set_proxy_from_env(tw_options *options,
                                         bool enabled);
@@ -465,6 +500,8 @@ tw_result tw_options_set_proxy_from_env(tw_options *options,
  * called again for that client, so `user_data` may be freed then.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT` when `options` is NULL.
+ * Ownership: `user_data` stays the caller's and must stay valid until every client made
+ * with these options has been freed. Thread-safety: as for every `tw_options` function.
  */
 tw_result tw_options_set_on_token(tw_options *options,
                                   tw_token_callback callback,
@@ -475,6 +512,7 @@ tw_result tw_options_set_on_token(tw_options *options,
  *
  * Ownership: takes ownership of `token`, which must be an owned token (never the hook's).
  * Its secrets are zeroed when the last copy is gone.
+ * Errors: none. Thread-safety: no other thread may be using this `tw_token`.
  */
 void tw_token_free(tw_token *token);
 
@@ -484,6 +522,7 @@ void tw_token_free(tw_token *token);
  * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_BUFFER_TOO_SMALL` with the size needed in
  * `*out_len`. `buf` may be NULL when `buf_len` is 0 (to ask for the size).
  * Thread-safety: any thread.
+ * Ownership: copied into the caller's buffer; nothing to free.
  */
 tw_result tw_token_access_token(const tw_token *token,
                                 char *buf,
@@ -497,6 +536,7 @@ tw_result tw_token_access_token(const tw_token *token,
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`.
  * Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_token_refresh_token(const tw_token *token,
                                  char **out);
@@ -506,6 +546,7 @@ tw_result tw_token_refresh_token(const tw_token *token,
  * NULL when there is none.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_token_id_token(const tw_token *token,
                             char **out);
@@ -515,6 +556,7 @@ tw_result tw_token_id_token(const tw_token *token,
  * did not say.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_token_scope(const tw_token *token,
                          char **out);
@@ -526,6 +568,7 @@ tw_result tw_token_scope(const tw_token *token,
  * else's.
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_token_claims_json(const tw_token *token,
                                char **out);
@@ -535,18 +578,21 @@ tw_result tw_token_claims_json(const tw_token *token,
  * `session_state`, ...), as a new string in `*out` (`{}` when there are none).
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_token_extra_json(const tw_token *token,
                               char **out);
 
 /**
  * The server's `expires_in` in seconds; 0 when it sent none or `token` is NULL.
+ * Errors: none (0 instead). Ownership: returns a plain value. Thread-safety: any thread.
  */
 uint64_t tw_token_expires_in(const tw_token *token);
 
 /**
  * How long the token is usable after its request was sent, in milliseconds: the smaller of
  * `expires_in` and the JWT's `exp - iat` less one second. 0 when unknown or `token` is NULL.
+ * Errors: none (0 instead). Ownership: returns a plain value. Thread-safety: any thread.
  */
 uint64_t tw_token_lifetime_ms(const tw_token *token);
 
@@ -561,6 +607,7 @@ uint64_t tw_token_lifetime_ms(const tw_token *token);
  * `TW_ERR_INSECURE_URL` (plain http to a non-loopback host).
  * Ownership: on success `*out` is a new client for `tw_client_free`; `options` stays the
  * caller's.
+ * Thread-safety: any thread; `options` must not be changed meanwhile.
  */
 tw_result tw_client_from_token_url(const char *token_url,
                                    const tw_options *options,
@@ -573,6 +620,7 @@ tw_result tw_client_from_token_url(const char *token_url,
  *
  * Errors and ownership as for `tw_client_from_token_url`; a realm with `/ ? #` is
  * `TW_ERR_CONFIG`.
+ * Thread-safety: any thread; `options` must not be changed meanwhile.
  */
 tw_result tw_client_from_keycloak(const char *base_url,
                                   const char *realm,
@@ -589,6 +637,7 @@ tw_result tw_client_from_keycloak(const char *base_url,
  * without a value, a value without a placeholder, or a value that is not a plain name
  * (`/ ? # @ : %` or white space) is `TW_ERR_CONFIG`, with the name in the message.
  * Other errors and ownership as for `tw_client_from_token_url`.
+ * Thread-safety: any thread; `options` must not be changed meanwhile.
  */
 tw_result tw_client_from_template(const char *url_template,
                                   const tw_param *values,
@@ -604,6 +653,8 @@ tw_result tw_client_from_template(const char *url_template,
  * Errors: as for `tw_client_from_token_url`, plus the network's (`TW_ERR_TRANSPORT`,
  * `TW_ERR_TIMEOUT`, `TW_ERR_HTTP`), `TW_ERR_INVALID_RESPONSE` (not a discovery document) and
  * `TW_ERR_ISSUER_MISMATCH`.
+ * Ownership: as for `tw_client_from_token_url`. Thread-safety: any thread; `options` must not
+ * be changed meanwhile.
  */
 tw_result tw_client_discover(const char *issuer,
                              const tw_options *options,
@@ -616,6 +667,7 @@ tw_result tw_client_discover(const char *issuer,
  *
  * Ownership: takes ownership of `client`. Thread-safety: no other call on this client may
  * run concurrently or follow.
+ * Errors: none.
  */
 void tw_client_free(tw_client *client);
 
@@ -636,6 +688,7 @@ void tw_client_free(tw_client *client);
  * `TW_ERR_MISSING_CLAIM`, `TW_ERR_LOGIN_REQUIRED`, `TW_ERR_TRANSPORT`, `TW_ERR_TIMEOUT`,
  * `TW_ERR_HTTP`, `TW_ERR_INVALID_RESPONSE`.
  * Thread-safety: any number of threads may call this on one client at once.
+ * Ownership: copied into the caller's buffer; nothing to free.
  */
 tw_result tw_client_access_token(const tw_client *client,
                                  char *buf,
@@ -647,6 +700,7 @@ tw_result tw_client_access_token(const tw_client *client,
  * `Bearer <token>`.
  *
  * Errors, buffer rules and thread-safety as for `tw_client_access_token`.
+ * Ownership: copied into the caller's buffer; nothing to free.
  */
 tw_result tw_client_authorization_header(const tw_client *client,
                                          char *buf,
@@ -659,6 +713,7 @@ tw_result tw_client_authorization_header(const tw_client *client,
  *
  * Errors: as for `tw_client_access_token` (no buffer errors).
  * Ownership: on success `*out` is a new `tw_token` for `tw_token_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_client_token(const tw_client *client,
                           tw_token **out);
@@ -669,6 +724,7 @@ tw_result tw_client_token(const tw_client *client,
  *
  * Errors: as for `tw_client_access_token` (no buffer errors).
  * Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_client_claims_json(const tw_client *client,
                                 char **out);
@@ -680,6 +736,7 @@ tw_result tw_client_claims_json(const tw_client *client,
  * `out` may be NULL; otherwise on success `*out` is the new token, for `tw_token_free`.
  * Errors: `TW_ERR_NULL_ARGUMENT` (client), and the server's as for
  * `tw_client_access_token`. Thread-safety: any thread; concurrent renewals are merged.
+ * Ownership: `*out`, when asked for, is the caller's (`tw_token_free`).
  */
 tw_result tw_client_refresh(const tw_client *client,
                             tw_token **out);
@@ -692,6 +749,8 @@ tw_result tw_client_refresh(const tw_client *client,
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_OAUTH` with
  * `invalid_grant` when the refresh token is expired, revoked or used (log in again); the
  * network's. Thread-safety: any thread.
+ * Ownership: `refresh_token` is read during the call only; `*out`, when asked for, is the
+ * caller's (`tw_token_free`).
  */
 tw_result tw_client_resume(const tw_client *client,
                            const char *refresh_token,
@@ -705,6 +764,7 @@ tw_result tw_client_resume(const tw_client *client,
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`, `TW_ERR_INVALID_ARGUMENT` (kind);
  * `TW_ERR_CONFIG` when the provider has no revocation endpoint (a bare non-Keycloak token
  * URL); the server's and the network's. Thread-safety: any thread.
+ * Ownership: `token` is read during the call only.
  */
 tw_result tw_client_revoke(const tw_client *client,
                            const char *token,
@@ -716,6 +776,7 @@ tw_result tw_client_revoke(const tw_client *client,
  * token is valid.
  *
  * Errors: as for `tw_client_revoke`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_client_introspect(const tw_client *client,
                                const char *token,
@@ -763,6 +824,7 @@ tw_result tw_client_login_begin(const tw_client *client,
  * `tw_login_from_json` (the URL was used already) or when `login` is NULL.
  *
  * Ownership: borrowed from `login`; valid until `tw_login_free(login)`.
+ * Errors: none (NULL instead). Thread-safety: any thread.
  */
 const char *tw_login_url(const tw_login *login);
 
@@ -772,6 +834,7 @@ const char *tw_login_url(const tw_login *login);
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free` (it is zeroed
  * there); store it only where this user's session alone can read it.
+ * Thread-safety: any thread.
  */
 tw_result tw_login_to_json(const tw_login *login,
                            char **out);
@@ -781,6 +844,7 @@ tw_result tw_login_to_json(const tw_login *login,
  *
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` when the text is
  * not a saved login. Ownership: on success `*out` is a new login for `tw_login_free`.
+ * Thread-safety: any thread.
  */
 tw_result tw_login_from_json(const char *json,
                              tw_login **out);
@@ -789,6 +853,7 @@ tw_result tw_login_from_json(const char *json,
  * Frees a login (its secrets are zeroed). NULL is ignored.
  *
  * Ownership: takes ownership of `login`.
+ * Errors: none. Thread-safety: no other thread may be using `login`.
  */
 void tw_login_free(tw_login *login);
 
@@ -804,6 +869,8 @@ void tw_login_free(tw_login *login);
  * `TW_ERR_ISSUER_MISMATCH`; `TW_ERR_OAUTH` (the user denied: `access_denied`; a used or
  * expired code: `invalid_grant`); `TW_ERR_INVALID_RESPONSE`; the network's.
  * Thread-safety: any thread.
+ * Ownership: `login` stays the caller's (`tw_login_free`); `*out`, when asked for, is the
+ * caller's (`tw_token_free`).
  */
 tw_result tw_client_login_finish(const tw_client *client,
                                  const tw_login *login,

@@ -111,6 +111,7 @@ fn make(
 /// `TW_ERR_INSECURE_URL` (plain http to a non-loopback host).
 /// Ownership: on success `*out` is a new client for `tw_client_free`; `options` stays the
 /// caller's.
+/// Thread-safety: any thread; `options` must not be changed meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_from_token_url(
     token_url: *const c_char,
@@ -128,6 +129,7 @@ pub unsafe extern "C" fn tw_client_from_token_url(
 ///
 /// Errors and ownership as for `tw_client_from_token_url`; a realm with `/ ? #` is
 /// `TW_ERR_CONFIG`.
+/// Thread-safety: any thread; `options` must not be changed meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_from_keycloak(
     base_url: *const c_char,
@@ -151,6 +153,7 @@ pub unsafe extern "C" fn tw_client_from_keycloak(
 /// without a value, a value without a placeholder, or a value that is not a plain name
 /// (`/ ? # @ : %` or white space) is `TW_ERR_CONFIG`, with the name in the message.
 /// Other errors and ownership as for `tw_client_from_token_url`.
+/// Thread-safety: any thread; `options` must not be changed meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_from_template(
     url_template: *const c_char,
@@ -173,6 +176,8 @@ pub unsafe extern "C" fn tw_client_from_template(
 /// Errors: as for `tw_client_from_token_url`, plus the network's (`TW_ERR_TRANSPORT`,
 /// `TW_ERR_TIMEOUT`, `TW_ERR_HTTP`), `TW_ERR_INVALID_RESPONSE` (not a discovery document) and
 /// `TW_ERR_ISSUER_MISMATCH`.
+/// Ownership: as for `tw_client_from_token_url`. Thread-safety: any thread; `options` must not
+/// be changed meanwhile.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_discover(
     issuer: *const c_char,
@@ -197,6 +202,7 @@ pub unsafe extern "C" fn tw_client_discover(
 ///
 /// Ownership: takes ownership of `client`. Thread-safety: no other call on this client may
 /// run concurrently or follow.
+/// Errors: none.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_free(client: *mut tw_client) {
     guard_value((), || {
@@ -227,6 +233,7 @@ fn client_ref<'a>(client: *const tw_client) -> FfiResult<&'a Client> {
 /// `TW_ERR_MISSING_CLAIM`, `TW_ERR_LOGIN_REQUIRED`, `TW_ERR_TRANSPORT`, `TW_ERR_TIMEOUT`,
 /// `TW_ERR_HTTP`, `TW_ERR_INVALID_RESPONSE`.
 /// Thread-safety: any number of threads may call this on one client at once.
+/// Ownership: copied into the caller's buffer; nothing to free.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_access_token(
     client: *const tw_client,
@@ -246,6 +253,7 @@ pub unsafe extern "C" fn tw_client_access_token(
 /// `Bearer <token>`.
 ///
 /// Errors, buffer rules and thread-safety as for `tw_client_access_token`.
+/// Ownership: copied into the caller's buffer; nothing to free.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_authorization_header(
     client: *const tw_client,
@@ -266,6 +274,7 @@ pub unsafe extern "C" fn tw_client_authorization_header(
 ///
 /// Errors: as for `tw_client_access_token` (no buffer errors).
 /// Ownership: on success `*out` is a new `tw_token` for `tw_token_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_token(
     client: *const tw_client,
@@ -284,6 +293,7 @@ pub unsafe extern "C" fn tw_client_token(
 ///
 /// Errors: as for `tw_client_access_token` (no buffer errors).
 /// Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_claims_json(
     client: *const tw_client,
@@ -314,6 +324,7 @@ fn optional_token_out(out: *mut *mut tw_token, token: Arc<tokenward::Token>) {
 /// `out` may be NULL; otherwise on success `*out` is the new token, for `tw_token_free`.
 /// Errors: `TW_ERR_NULL_ARGUMENT` (client), and the server's as for
 /// `tw_client_access_token`. Thread-safety: any thread; concurrent renewals are merged.
+/// Ownership: `*out`, when asked for, is the caller's (`tw_token_free`).
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_refresh(
     client: *const tw_client,
@@ -334,6 +345,8 @@ pub unsafe extern "C" fn tw_client_refresh(
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_OAUTH` with
 /// `invalid_grant` when the refresh token is expired, revoked or used (log in again); the
 /// network's. Thread-safety: any thread.
+/// Ownership: `refresh_token` is read during the call only; `*out`, when asked for, is the
+/// caller's (`tw_token_free`).
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_resume(
     client: *const tw_client,
@@ -367,6 +380,7 @@ fn token_kind(kind: tw_token_kind) -> FfiResult<TokenKind> {
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`, `TW_ERR_INVALID_ARGUMENT` (kind);
 /// `TW_ERR_CONFIG` when the provider has no revocation endpoint (a bare non-Keycloak token
 /// URL); the server's and the network's. Thread-safety: any thread.
+/// Ownership: `token` is read during the call only.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_revoke(
     client: *const tw_client,
@@ -386,6 +400,7 @@ pub unsafe extern "C" fn tw_client_revoke(
 /// token is valid.
 ///
 /// Errors: as for `tw_client_revoke`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_introspect(
     client: *const tw_client,

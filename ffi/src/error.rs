@@ -206,6 +206,7 @@ fn with_last<T>(f: impl Fn(Option<&LastError>) -> T) -> T {
 /// The code of the most recent call on this thread that failed, or `TW_OK` if none has.
 ///
 /// Thread-safety: reads this thread's own record; call it from any thread.
+/// Errors: none; it never fails. Ownership: returns a plain value.
 #[no_mangle]
 pub extern "C" fn tw_last_error_code() -> tw_result {
     guard_value(TW_OK, || with_last(|l| l.map_or(TW_OK, |l| l.code)))
@@ -218,6 +219,7 @@ pub extern "C" fn tw_last_error_code() -> tw_result {
 /// Ownership: the string belongs to the library; it stays valid until the next call on this
 /// thread fails (or `tw_last_error_clear()`, or the thread exits). Copy it to keep it.
 /// Thread-safety: each thread has its own last error.
+/// Errors: none; it never fails.
 #[no_mangle]
 pub extern "C" fn tw_last_error_message() -> *const c_char {
     static EMPTY: &CStr = c"";
@@ -230,6 +232,7 @@ pub extern "C" fn tw_last_error_message() -> *const c_char {
 /// when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
 ///
 /// Ownership and lifetime as for `tw_last_error_message()`.
+/// Errors: none; it never fails. Thread-safety: this thread's own record.
 #[no_mangle]
 pub extern "C" fn tw_last_error_oauth_error() -> *const c_char {
     guard_value(ptr::null(), || {
@@ -245,6 +248,7 @@ pub extern "C" fn tw_last_error_oauth_error() -> *const c_char {
 /// sent one; NULL otherwise.
 ///
 /// Ownership and lifetime as for `tw_last_error_message()`.
+/// Errors: none; it never fails. Thread-safety: this thread's own record.
 #[no_mangle]
 pub extern "C" fn tw_last_error_oauth_description() -> *const c_char {
     guard_value(ptr::null(), || {
@@ -257,6 +261,8 @@ pub extern "C" fn tw_last_error_oauth_description() -> *const c_char {
 
 /// The HTTP status of the most recent failure on this thread when the server answered
 /// (`TW_ERR_OAUTH`, `TW_ERR_API`, `TW_ERR_HTTP`); 0 otherwise.
+/// Errors: none; it never fails. Ownership: returns a plain value.
+/// Thread-safety: this thread's own record.
 #[no_mangle]
 pub extern "C" fn tw_last_error_http_status() -> u16 {
     guard_value(0, || with_last(|l| l.map_or(0, |l| l.http_status)))
@@ -264,6 +270,7 @@ pub extern "C" fn tw_last_error_http_status() -> u16 {
 
 /// Forgets this thread's last error. Strings returned by the `tw_last_error_*` functions
 /// become invalid.
+/// Errors: none. Ownership: nothing is passed. Thread-safety: clears this thread's record only.
 #[no_mangle]
 pub extern "C" fn tw_last_error_clear() {
     guard_value((), || {
@@ -280,6 +287,7 @@ pub extern "C" fn tw_last_error_clear() {
 /// `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
 ///
 /// Ownership: a static string; never free it. Thread-safety: any thread.
+/// Errors: none; it never fails.
 #[no_mangle]
 pub extern "C" fn tw_result_name(code: tw_result) -> *const c_char {
     let name: &'static CStr = match code {

@@ -70,6 +70,7 @@ pub unsafe extern "C" fn tw_client_login_begin(
 /// `tw_login_from_json` (the URL was used already) or when `login` is NULL.
 ///
 /// Ownership: borrowed from `login`; valid until `tw_login_free(login)`.
+/// Errors: none (NULL instead). Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_login_url(login: *const tw_login) -> *const c_char {
     guard_value(ptr::null(), || {
@@ -85,6 +86,7 @@ pub unsafe extern "C" fn tw_login_url(login: *const tw_login) -> *const c_char {
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free` (it is zeroed
 /// there); store it only where this user's session alone can read it.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_login_to_json(
     login: *const tw_login,
@@ -102,6 +104,7 @@ pub unsafe extern "C" fn tw_login_to_json(
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` when the text is
 /// not a saved login. Ownership: on success `*out` is a new login for `tw_login_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_login_from_json(
     json: *const c_char,
@@ -119,6 +122,7 @@ pub unsafe extern "C" fn tw_login_from_json(
 /// Frees a login (its secrets are zeroed). NULL is ignored.
 ///
 /// Ownership: takes ownership of `login`.
+/// Errors: none. Thread-safety: no other thread may be using `login`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_login_free(login: *mut tw_login) {
     guard_value((), || {
@@ -140,6 +144,8 @@ pub unsafe extern "C" fn tw_login_free(login: *mut tw_login) {
 /// `TW_ERR_ISSUER_MISMATCH`; `TW_ERR_OAUTH` (the user denied: `access_denied`; a used or
 /// expired code: `invalid_grant`); `TW_ERR_INVALID_RESPONSE`; the network's.
 /// Thread-safety: any thread.
+/// Ownership: `login` stays the caller's (`tw_login_free`); `*out`, when asked for, is the
+/// caller's (`tw_token_free`).
 #[no_mangle]
 pub unsafe extern "C" fn tw_client_login_finish(
     client: *const tw_client,

@@ -59,6 +59,7 @@ fn with_options(
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty client id is refused later,
 /// when a client is made (`TW_ERR_CONFIG`).
 /// Ownership: on success `*out` is a new object the caller frees with `tw_options_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_new(
     client_id: *const c_char,
@@ -79,6 +80,7 @@ pub unsafe extern "C" fn tw_options_new(
 /// Frees options. NULL is ignored.
 ///
 /// Ownership: takes ownership of `options`; clients made from it are unaffected.
+/// Errors: none. Thread-safety: no other thread may be using `options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_free(options: *mut tw_options) {
     guard_value((), || {
@@ -94,6 +96,8 @@ pub unsafe extern "C" fn tw_options_free(options: *mut tw_options) {
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`. An empty secret is refused when a
 /// client is made (`TW_ERR_CONFIG`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_secret(
     options: *mut tw_options,
@@ -111,6 +115,8 @@ pub unsafe extern "C" fn tw_options_set_secret(
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant. A
 /// `client_secret_*` method without a secret is refused when a client is made
 /// (`TW_ERR_CONFIG`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_auth_method(
     options: *mut tw_options,
@@ -137,6 +143,8 @@ pub unsafe extern "C" fn tw_options_set_auth_method(
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a scope with characters OAuth does
 /// not allow is refused when a client is made (`TW_ERR_CONFIG`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_scope(
     options: *mut tw_options,
@@ -153,6 +161,8 @@ pub unsafe extern "C" fn tw_options_set_scope(
 /// apart.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_audience(
     options: *mut tw_options,
@@ -170,6 +180,8 @@ pub unsafe extern "C" fn tw_options_set_audience(
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; a malformed or plain-http URI is
 /// refused when a client is made (`TW_ERR_CONFIG`, `TW_ERR_INSECURE_URL`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_redirect_uri(
     options: *mut tw_options,
@@ -185,6 +197,8 @@ pub unsafe extern "C" fn tw_options_set_redirect_uri(
 /// without it fails with `TW_ERR_MISSING_CLAIM` as soon as it arrives. Call once per claim.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_add_required_claim(
     options: *mut tw_options,
@@ -202,6 +216,8 @@ pub unsafe extern "C" fn tw_options_add_required_claim(
 /// min(10 % of its lifetime, 60 s)). The margin is capped at half the token's lifetime.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_refresh_margin_ms(
     options: *mut tw_options,
@@ -217,6 +233,8 @@ pub unsafe extern "C" fn tw_options_set_refresh_margin_ms(
 /// The default is 30000.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`; 0 is refused when a client is made (`TW_ERR_CONFIG`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_timeout_ms(
     options: *mut tw_options,
@@ -232,6 +250,8 @@ pub unsafe extern "C" fn tw_options_set_timeout_ms(
 /// than the overall timeout).
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_connect_timeout_ms(
     options: *mut tw_options,
@@ -248,6 +268,8 @@ pub unsafe extern "C" fn tw_options_set_connect_timeout_ms(
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; an unreadable file or one without a
 /// certificate fails when a client is made (`TW_ERR_CONFIG`).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_ca_file(
     options: *mut tw_options,
@@ -263,6 +285,8 @@ pub unsafe extern "C" fn tw_options_set_ca_file(
 /// `TW_TRUST_PLATFORM` (the operating system's store). Replaces a CA file set before.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_ARGUMENT` for an unknown constant.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_trust(
     options: *mut tw_options,
@@ -285,6 +309,8 @@ pub unsafe extern "C" fn tw_options_set_trust(
 /// Whether to honour `HTTPS_PROXY`, `ALL_PROXY`, `HTTP_PROXY` and `NO_PROXY` (default: yes).
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_proxy_from_env(
     options: *mut tw_options,
@@ -310,6 +336,8 @@ pub unsafe extern "C" fn tw_options_set_proxy_from_env(
 /// called again for that client, so `user_data` may be freed then.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT` when `options` is NULL.
+/// Ownership: `user_data` stays the caller's and must stay valid until every client made
+/// with these options has been freed. Thread-safety: as for every `tw_options` function.
 #[no_mangle]
 pub unsafe extern "C" fn tw_options_set_on_token(
     options: *mut tw_options,

@@ -101,6 +101,7 @@ pub(crate) fn owned_string(value: &str, what: &str) -> FfiResult<*mut c_char> {
 ///
 /// Ownership: takes ownership of `s`; never pass a string from elsewhere, never free twice,
 /// never pass it to `free()`. Thread-safety: any thread.
+/// Errors: none.
 #[no_mangle]
 pub unsafe extern "C" fn tw_string_free(s: *mut c_char) {
     guard_value((), || {

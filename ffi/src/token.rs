@@ -35,6 +35,7 @@ fn token_ref<'a>(token: *const tw_token) -> FfiResult<&'a Token> {
 ///
 /// Ownership: takes ownership of `token`, which must be an owned token (never the hook's).
 /// Its secrets are zeroed when the last copy is gone.
+/// Errors: none. Thread-safety: no other thread may be using this `tw_token`.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_free(token: *mut tw_token) {
     guard_value((), || {
@@ -59,6 +60,7 @@ fn optional_out(value: Option<&str>, what: &str, out: *mut *mut c_char) -> FfiRe
 /// Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_BUFFER_TOO_SMALL` with the size needed in
 /// `*out_len`. `buf` may be NULL when `buf_len` is 0 (to ask for the size).
 /// Thread-safety: any thread.
+/// Ownership: copied into the caller's buffer; nothing to free.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_access_token(
     token: *const tw_token,
@@ -79,6 +81,7 @@ pub unsafe extern "C" fn tw_token_access_token(
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`.
 /// Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_refresh_token(
     token: *const tw_token,
@@ -98,6 +101,7 @@ pub unsafe extern "C" fn tw_token_refresh_token(
 /// NULL when there is none.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_id_token(
     token: *const tw_token,
@@ -113,6 +117,7 @@ pub unsafe extern "C" fn tw_token_id_token(
 /// did not say.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_scope(
     token: *const tw_token,
@@ -130,6 +135,7 @@ pub unsafe extern "C" fn tw_token_scope(
 /// else's.
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_claims_json(
     token: *const tw_token,
@@ -146,6 +152,7 @@ pub unsafe extern "C" fn tw_token_claims_json(
 /// `session_state`, ...), as a new string in `*out` (`{}` when there are none).
 ///
 /// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_extra_json(
     token: *const tw_token,
@@ -159,6 +166,7 @@ pub unsafe extern "C" fn tw_token_extra_json(
 }
 
 /// The server's `expires_in` in seconds; 0 when it sent none or `token` is NULL.
+/// Errors: none (0 instead). Ownership: returns a plain value. Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_expires_in(token: *const tw_token) -> u64 {
     guard_value(0, || {
@@ -171,6 +179,7 @@ pub unsafe extern "C" fn tw_token_expires_in(token: *const tw_token) -> u64 {
 
 /// How long the token is usable after its request was sent, in milliseconds: the smaller of
 /// `expires_in` and the JWT's `exp - iat` less one second. 0 when unknown or `token` is NULL.
+/// Errors: none (0 instead). Ownership: returns a plain value. Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_token_lifetime_ms(token: *const tw_token) -> u64 {
     guard_value(0, || {
