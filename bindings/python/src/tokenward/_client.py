@@ -1,0 +1,715 @@
+"""`Client`: one registered client at one provider, with the library's token cache."""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+import logging
+import os
+import threading
+import urllib.parse
+from ctypes import c_size_t, c_void_p
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
+
+from . import _ffi
+from ._errors import ConfigError, TokenwardError
+from ._login import Login, _LoginHandle
+from ._token import TokenInfo
+from ._util import (
+    Seconds,
+    bool_arg,
+    millis_arg,
+    names_arg,
+    opt_text_arg,
+    path_arg,
+    scope_arg,
+    text_arg,
+)
+
+_F = _ffi.F
+_C = _ffi.C
+_log = logging.getLogger("tokenward")
+
+
+class AuthMethod(str, enum.Enum):
+    """How the client authenticates at the token endpoint."""
+
+    AUTO = "auto"  #: client_secret_post when a secret is set, else none
+    CLIENT_SECRET_POST = "client_secret_post"  #: id and secret in the form body
+    CLIENT_SECRET_BASIC = "client_secret_basic"  #: HTTP Basic
+    NONE = "none"  #: a public client (PKCE protects the code)
+
+
+_AUTH_METHODS: Dict[str, int] = {
+    "auto": _C["TW_AUTH_METHOD_AUTO"],
+    "client_secret_post": _C["TW_AUTH_METHOD_CLIENT_SECRET_POST"],
+    "post": _C["TW_AUTH_METHOD_CLIENT_SECRET_POST"],
+    "client_secret_basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
+    "basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
+    "none": _C["TW_AUTH_METHOD_NONE"],
+}
+_TRUST: Dict[str, int] = {"webpki": _C["TW_TRUST_WEBPKI"], "platform": _C["TW_TRUST_PLATFORM"]}
+_KINDS: Dict[str, int] = {
+    "access": _C["TW_TOKEN_KIND_ACCESS"],
+    "access_token": _C["TW_TOKEN_KIND_ACCESS"],
+    "refresh": _C["TW_TOKEN_KIND_REFRESH"],
+    "refresh_token": _C["TW_TOKEN_KIND_REFRESH"],
+}
+
+TokenHook = Callable[[TokenInfo], None]
+
+
+class ClientClosedError(ConfigError):
+    """A method was called on a closed Client."""
+
+    code, number = "closed", 1
+
+
+# --- the hot path ---------------------------------------------------------------------------
+
+_access_token = _ffi.raw("tw_client_access_token")
+_TOO_SMALL = _ffi.TW_ERR_BUFFER_TOO_SMALL
+_tls = threading.local()
+
+
+class _Scratch:
+    """A thread's buffer for tw_client_access_token (the library copies the token into it)."""
+
+    __slots__ = ("ba", "buf", "cap", "len", "plen")
+
+    def __init__(self, size: int) -> None:
+        self.ba = bytearray(size)
+        self.buf = (ctypes.c_char * size).from_buffer(self.ba)
+        self.cap = c_size_t(size)
+        self.len = c_size_t()
+        self.plen = ctypes.pointer(self.len)
+
+
+def _scratch(size: int = 4096) -> _Scratch:
+    s = _Scratch(size)
+    _tls.s = s
+    return s
+
+
+class _ClientHandle(c_void_p):
+    """Owns a `tw_client *` and the token hook it calls.
+
+    The library must not free a client while another thread uses it. `Client.close()` drops
+    the Client's reference to this handle; a call running in another thread holds its own
+    reference until it returns, so the client is freed (here) when the last user is done."""
+
+    hook: Any = None
+
+    def __del__(self) -> None:
+        if self.value:
+            try:
+                _F["tw_client_free"](self)
+            except Exception:  # interpreter shutdown
+                pass
+            self.value = None
+
+
+def _safe_url(url: str) -> str:
+    """A URL for repr(): without user info, query or fragment."""
+    try:
+        p = urllib.parse.urlsplit(url)
+        host = p.hostname or ""
+        if p.port:
+            host = f"{host}:{p.port}"
+        return urllib.parse.urlunsplit((p.scheme, host, p.path, "", ""))
+    except ValueError:
+        return "<unreadable URL>"
+
+
+class _Options:
+    """A `tw_options` filled from keyword arguments; freed on exit."""
+
+    def __init__(self, client_id: Any, kw: Dict[str, Any]) -> None:
+        self.ptr = c_void_p()
+        self.hook: Any = None
+        _ffi.check(_F["tw_options_new"](text_arg(client_id, "client_id"), ctypes.byref(self.ptr)))
+        try:
+            self._apply(kw)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set(self, fn: str, *args: Any) -> None:
+        _ffi.check(_F[fn](self.ptr, *args))
+
+    def _apply(self, kw: Dict[str, Any]) -> None:
+        secret = kw.pop("client_secret", None)
+        if secret is not None:
+            self._set("tw_options_set_secret", text_arg(secret, "client_secret", secret=True))
+        method = kw.pop("auth_method", None)
+        if method is not None:
+            name = method.value if isinstance(method, AuthMethod) else method
+            if not isinstance(name, str):
+                raise TypeError(f"auth_method must be a str or AuthMethod, not {type(method).__name__}")
+            if name not in _AUTH_METHODS:
+                raise ConfigError(
+                    f"unknown auth_method {name!r}; use client_secret_post, client_secret_basic, "
+                    "none or auto"
+                )
+            self._set("tw_options_set_auth_method", _AUTH_METHODS[name])
+        scope = kw.pop("scope", None)
+        if scope is not None:
+            self._set("tw_options_set_scope", text_arg(scope_arg(scope), "scope"))
+        audience = kw.pop("audience", None)
+        if audience is not None:
+            self._set("tw_options_set_audience", text_arg(audience, "audience"))
+        redirect_uri = kw.pop("redirect_uri", None)
+        if redirect_uri is not None:
+            self._set("tw_options_set_redirect_uri", text_arg(redirect_uri, "redirect_uri"))
+        for claim in names_arg(kw.pop("required_claims", None) or (), "required_claims"):
+            self._set("tw_options_add_required_claim", text_arg(claim, "required_claims item"))
+        margin = kw.pop("refresh_margin", None)
+        if margin is not None:
+            self._set("tw_options_set_refresh_margin_ms", millis_arg(margin, "refresh_margin", allow_zero=True))
+        timeout = kw.pop("timeout", None)
+        if timeout is not None:
+            self._set("tw_options_set_timeout_ms", millis_arg(timeout, "timeout"))
+        connect_timeout = kw.pop("connect_timeout", None)
+        if connect_timeout is not None:
+            self._set("tw_options_set_connect_timeout_ms", millis_arg(connect_timeout, "connect_timeout"))
+        trust = kw.pop("trust", None)
+        if trust is not None:
+            if not isinstance(trust, str):
+                raise TypeError(f"trust must be a str, not {type(trust).__name__}")
+            if trust not in _TRUST:
+                raise ConfigError(f"unknown trust {trust!r}; use 'webpki' or 'platform'")
+            self._set("tw_options_set_trust", _TRUST[trust])
+        ca_file = kw.pop("ca_file", None)
+        if ca_file is not None:
+            self._set("tw_options_set_ca_file", path_arg(ca_file, "ca_file"))
+        proxy = kw.pop("proxy_from_env", None)
+        if proxy is not None:
+            self._set("tw_options_set_proxy_from_env", bool_arg(proxy, "proxy_from_env"))
+        on_token = kw.pop("on_token", None)
+        if on_token is not None:
+            if not callable(on_token):
+                raise TypeError(f"on_token must be callable, not {type(on_token).__name__}")
+            self.hook = _make_hook(on_token)
+            self._set("tw_options_set_on_token", self.hook, None)
+        if kw:
+            raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(kw))}")
+
+    def close(self) -> None:
+        if self.ptr.value:
+            _F["tw_options_free"](self.ptr)
+            self.ptr = c_void_p()
+
+
+def _make_hook(fn: TokenHook) -> Any:
+    def hook(_user_data: Optional[int], token: Optional[int]) -> None:
+        # Runs on the thread that obtained the token (maybe the library's renewal thread).
+        try:
+            fn(TokenInfo._from_ptr(c_void_p(token)))
+        except BaseException as e:  # never let an exception cross into the library
+            _log.warning(
+                "tokenward: the on_token hook raised %s; it was ignored", type(e).__name__
+            )
+            _log.debug("tokenward: on_token hook failure", exc_info=True)
+
+    return _ffi.TOKEN_CALLBACK(hook)
+
+
+_OPTION_NAMES = (
+    "client_secret",
+    "scope",
+    "auth_method",
+    "required_claims",
+    "timeout",
+    "connect_timeout",
+    "ca_file",
+    "redirect_uri",
+    "audience",
+    "refresh_margin",
+    "trust",
+    "proxy_from_env",
+    "on_token",
+)
+
+
+class Client:
+    """An OAuth 2.0 / OpenID Connect client for one provider, with its token cache.
+
+    Make one with `Client.keycloak`, `Client.from_issuer`, `Client.from_token_url`,
+    `Client.from_template` or `Client.from_env`, once per process and share it: every method
+    may be called from many threads at once. `token()` returns a valid access token from the
+    library's cache (renewed shortly before expiry in the background, one request at a time).
+
+    Use it as a context manager or call `close()`; neither `repr()` nor `str()` shows a secret
+    or a token.
+
+    Keyword options of every constructor:
+        client_id: the client's id as registered (required).
+        client_secret: the secret of a confidential client.
+        scope: scopes to request, "a b" or ["a", "b"].
+        auth_method: "client_secret_post" (default with a secret), "client_secret_basic",
+            "none" (a public client) or "auto".
+        required_claims: claims every access token must carry (Docbyte: ["tenant"]); a token
+            without one raises MissingClaimError.
+        timeout: seconds (or a timedelta) for one whole HTTP exchange (default 30).
+        connect_timeout: seconds to establish a connection (default 10).
+        ca_file: trust only the certificates in this PEM file.
+        trust: "webpki" (built-in roots, the default) or "platform" (the OS's store).
+        redirect_uri: the redirect URI for logins (must match the registration exactly).
+        audience: the `audience` parameter.
+        refresh_margin: renew this many seconds before expiry (default: min(10 %, 60 s)).
+        proxy_from_env: honour HTTPS_PROXY / NO_PROXY (default True).
+        on_token: called with a TokenInfo for every token obtained (login, refresh, renewal),
+            e.g. to persist a rotated refresh token. It may run on a library thread; it must
+            be thread-safe and must not call this client's methods.
+    """
+
+    __slots__ = ("_h", "_memo", "_desc", "_client_id", "_last_login", "__weakref__")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "use Client.keycloak(), Client.from_issuer(), Client.from_token_url(), "
+            "Client.from_template() or Client.from_env() to make a Client"
+        )
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def _make(
+        cls,
+        desc: str,
+        client_id: Any,
+        options: Dict[str, Any],
+        build: Callable[[c_void_p, _ClientHandle], int],
+    ) -> "Client":
+        opts = _Options(client_id, options)
+        try:
+            h = _ClientHandle()
+            _ffi.check(build(opts.ptr, h))
+            h.hook = opts.hook
+        finally:
+            opts.close()
+        self = object.__new__(cls)
+        self._h = h
+        self._memo = (b"", "")
+        self._desc = desc
+        self._client_id = client_id
+        self._last_login = None
+        return self
+
+    @classmethod
+    def keycloak(
+        cls,
+        base_url: str,
+        realm: str,
+        *,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scope: Union[str, Iterable[str], None] = None,
+        auth_method: Union[str, AuthMethod, None] = None,
+        required_claims: Union[str, Iterable[str], None] = None,
+        timeout: Optional[Seconds] = None,
+        connect_timeout: Optional[Seconds] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        trust: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        audience: Optional[str] = None,
+        refresh_margin: Optional[Seconds] = None,
+        proxy_from_env: Optional[bool] = None,
+        on_token: Optional[TokenHook] = None,
+    ) -> "Client":
+        """A client for a Keycloak realm: `base_url` is the server
+        (`https://auth.test.ecocoa.ch`), `realm` the realm's name (`vion`). Every endpoint is
+        derived from them; no network traffic."""
+        b = text_arg(base_url, "base_url")
+        r = text_arg(realm, "realm")
+        return cls._make(
+            f"keycloak {_safe_url(base_url)} realm {realm}",
+            client_id,
+            _collect(locals()),
+            lambda o, h: _F["tw_client_from_keycloak"](b, r, o, ctypes.byref(h)),
+        )
+
+    @classmethod
+    def from_issuer(
+        cls,
+        issuer: str,
+        *,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scope: Union[str, Iterable[str], None] = None,
+        auth_method: Union[str, AuthMethod, None] = None,
+        required_claims: Union[str, Iterable[str], None] = None,
+        timeout: Optional[Seconds] = None,
+        connect_timeout: Optional[Seconds] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        trust: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        audience: Optional[str] = None,
+        refresh_margin: Optional[Seconds] = None,
+        proxy_from_env: Optional[bool] = None,
+        on_token: Optional[TokenHook] = None,
+    ) -> "Client":
+        """A client by OpenID Connect discovery: fetches `issuer/.well-known/openid-configuration`
+        now (blocking, within `timeout`) and checks that its `issuer` is exactly `issuer`."""
+        i = text_arg(issuer, "issuer")
+        return cls._make(
+            f"issuer {_safe_url(issuer)}",
+            client_id,
+            _collect(locals()),
+            lambda o, h: _F["tw_client_discover"](i, o, ctypes.byref(h)),
+        )
+
+    @classmethod
+    def from_token_url(
+        cls,
+        token_url: str,
+        *,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scope: Union[str, Iterable[str], None] = None,
+        auth_method: Union[str, AuthMethod, None] = None,
+        required_claims: Union[str, Iterable[str], None] = None,
+        timeout: Optional[Seconds] = None,
+        connect_timeout: Optional[Seconds] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        trust: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        audience: Optional[str] = None,
+        refresh_margin: Optional[Seconds] = None,
+        proxy_from_env: Optional[bool] = None,
+        on_token: Optional[TokenHook] = None,
+    ) -> "Client":
+        """A client for a bare token URL, as the ecoinvent and Iopole documentation give it. A
+        Keycloak-shaped URL also yields the realm's other endpoints (revocation, logout,
+        login). No network traffic."""
+        u = text_arg(token_url, "token_url")
+        return cls._make(
+            f"token_url {_safe_url(token_url)}",
+            client_id,
+            _collect(locals()),
+            lambda o, h: _F["tw_client_from_token_url"](u, o, ctypes.byref(h)),
+        )
+
+    @classmethod
+    def from_template(
+        cls,
+        template: str,
+        values: Optional[Mapping[str, str]] = None,
+        /,
+        *,
+        client_id: str,
+        client_secret: Optional[str] = None,
+        scope: Union[str, Iterable[str], None] = None,
+        auth_method: Union[str, AuthMethod, None] = None,
+        required_claims: Union[str, Iterable[str], None] = None,
+        timeout: Optional[Seconds] = None,
+        connect_timeout: Optional[Seconds] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        trust: Optional[str] = None,
+        redirect_uri: Optional[str] = None,
+        audience: Optional[str] = None,
+        refresh_margin: Optional[Seconds] = None,
+        proxy_from_env: Optional[bool] = None,
+        on_token: Optional[TokenHook] = None,
+        **more_values: str,
+    ) -> "Client":
+        """A client from a URL template and its values, e.g. Docbyte's
+        `https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}` with
+        `values={"account": "acme", "environment": "prod", "tenant": "t1"}` or the same as
+        keyword arguments (`account="acme", ...`; a placeholder named like an option goes in
+        `values`). A placeholder without a value, a value without a placeholder, or a value
+        that is not a plain name is a ConfigError. No network traffic."""
+        t = text_arg(template, "template")
+        merged: Dict[str, Any] = {}
+        if values is not None:
+            if not isinstance(values, Mapping):
+                raise TypeError(f"values must be a mapping of str to str, not {type(values).__name__}")
+            merged.update(values)
+        for k, v in more_values.items():
+            if k in merged:
+                raise ConfigError(f"template value {k!r} is given twice (values and keyword)")
+            merged[k] = v
+        keep = []  # the C strings must outlive the call
+        params = (_ffi.tw_param * max(len(merged), 1))()
+        for i, (k, v) in enumerate(merged.items()):
+            kb = text_arg(k, "template value name")
+            vb = text_arg(v, f"template value {k!r}")
+            keep += [kb, vb]
+            params[i].name = kb
+            params[i].value = vb
+        n = len(merged)
+        opts = _collect(locals())
+        return cls._make(
+            f"template {_safe_url(template)}",
+            client_id,
+            opts,
+            lambda o, h: _F["tw_client_from_template"](t, params, n, o, ctypes.byref(h)),
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Optional[Mapping[str, str]] = None,
+        **options: Any,
+    ) -> "Client":
+        """A client configured by `TOKENWARD_*` environment variables, the same as the CLI's
+        (twelve-factor style). The provider, exactly one of:
+
+            TOKENWARD_ISSUER=URL                       OIDC discovery
+            TOKENWARD_KEYCLOAK=BASE + TOKENWARD_REALM  a Keycloak realm
+            TOKENWARD_TEMPLATE=URL + TOKENWARD_SET='k=v k=v' and/or TOKENWARD_SET_<NAME>=v
+            TOKENWARD_TOKEN_URL=URL                    a bare token endpoint
+
+        and TOKENWARD_CLIENT_ID, TOKENWARD_CLIENT_SECRET or TOKENWARD_CLIENT_SECRET_FILE,
+        TOKENWARD_SCOPE, TOKENWARD_AUTH_METHOD (post, basic, none), TOKENWARD_REQUIRE_CLAIM
+        (comma- or space-separated), TOKENWARD_TIMEOUT (whole seconds), TOKENWARD_CA_FILE,
+        TOKENWARD_REDIRECT_URI. Empty variables count as unset. Keyword `options` (as for
+        `Client.keycloak`) override the environment."""
+        from ._env import from_env
+
+        return from_env(cls, os.environ if environ is None else environ, options)
+
+    # --- tokens -------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """A valid access token for the configured scopes: from the cache when fresh (no I/O),
+        else renewed by the right source (refresh token, else client credentials), one request
+        at a time however many threads ask."""
+        h = self._h
+        try:
+            s = _tls.s
+        except AttributeError:
+            s = _scratch()
+        if _access_token(h, s.buf, s.cap, s.plen):
+            return self._token_slow()
+        n = s.len.value
+        last = self._memo
+        if n == len(last[0]) and s.ba.startswith(last[0]):
+            return last[1]
+        b = bytes(memoryview(s.ba)[:n])
+        t = b.decode("utf-8")
+        self._memo = (b, t)
+        return t
+
+    def _token_slow(self) -> str:
+        """token() after a failed call: closed client, a buffer too small, or an error."""
+        while True:
+            h = self._handle()
+            s = _tls.s
+            rc = _access_token(h, s.buf, s.cap, s.plen)
+            if rc == _ffi.TW_OK:
+                b = bytes(memoryview(s.ba)[: s.len.value])
+                t = b.decode("utf-8")
+                self._memo = (b, t)
+                return t
+            if rc != _TOO_SMALL:
+                raise _ffi.last_error(rc)
+            _scratch(max(s.len.value, 2 * s.cap.value))
+
+    def authorization_header(self) -> str:
+        """`"Bearer <token>"` for the Authorization header."""
+        return "Bearer " + self.token()
+
+    def token_info(self) -> TokenInfo:
+        """The current token with everything that came with it (expiry, scope, claims, roles,
+        refresh and ID token), from the cache or renewed as for `token()`."""
+        out = c_void_p()
+        _ffi.check(_F["tw_client_token"](self._handle(), ctypes.byref(out)))
+        return TokenInfo._take(out)
+
+    def claims(self) -> Dict[str, Any]:
+        """The current access token's claims (decoded by the library, not verified); empty
+        when the token is not a JWT."""
+        c = _ffi.call_json(_F["tw_client_claims_json"], self._handle())
+        return c if isinstance(c, dict) else {}
+
+    def refresh(self) -> TokenInfo:
+        """Renews the token now, whatever its age: with the refresh token if there is one
+        (`invalid_grant` drops it), else client credentials, else LoginRequiredError."""
+        out = c_void_p()
+        _ffi.check(_F["tw_client_refresh"](self._handle(), ctypes.byref(out)))
+        return TokenInfo._take(out)
+
+    def resume(self, refresh_token: str) -> TokenInfo:
+        """Resumes a session from a refresh token stored earlier (e.g. by an `on_token` hook):
+        redeems it and caches the new tokens."""
+        rt = text_arg(refresh_token, "refresh_token", secret=True)
+        out = c_void_p()
+        _ffi.check(_F["tw_client_resume"](self._handle(), rt, ctypes.byref(out)))
+        return TokenInfo._take(out)
+
+    def _renew_after_rejection(self, rejected: str) -> str:
+        """The API refused `rejected` (a 401): force one renewal and return the new token.
+
+        Uses tw_client_refresh, which renews whatever the cached token is; threads that hit
+        the same 401 at once are merged by the library."""
+        _ffi.check(_F["tw_client_refresh"](self._handle(), None))
+        return self.token()
+
+    # --- logins -------------------------------------------------------------------------
+
+    def authorization_url(
+        self,
+        redirect_uri: Optional[str] = None,
+        *,
+        scope: Union[str, Iterable[str], None] = None,
+        extra: Optional[Mapping[str, str]] = None,
+        **extra_params: str,
+    ) -> Login:
+        """Starts an authorization-code login with PKCE (S256), a fresh `state` and `nonce`.
+
+        Send the user to the returned login's `.url`; when the provider redirects to the
+        redirect URI, pass that full URL to `exchange_code`. `redirect_uri` and `scope`
+        default to the client's. `extra` / keyword arguments are further query parameters
+        (`prompt="login"`, `login_hint=...`, `kc_idp_hint=...`). No network traffic."""
+        rd = opt_text_arg(redirect_uri, "redirect_uri")
+        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
+        if extra is not None and not isinstance(extra, Mapping):
+            raise TypeError(f"extra must be a mapping of str to str, not {type(extra).__name__}")
+        merged: Dict[str, Any] = dict(extra or {})
+        merged.update(extra_params)
+        keep = []
+        params = (_ffi.tw_param * max(len(merged), 1))()
+        for i, (k, v) in enumerate(merged.items()):
+            kb = text_arg(k, "extra parameter name")
+            vb = text_arg(v, f"extra parameter {k!r}")
+            keep += [kb, vb]
+            params[i].name = kb
+            params[i].value = vb
+        h = _LoginHandle()
+        _ffi.check(
+            _F["tw_client_login_begin"](
+                self._handle(), rd, sc, params, len(merged), ctypes.byref(h)
+            )
+        )
+        login = Login(h)
+        self._last_login = login
+        return login
+
+    def exchange_code(self, callback_url: str, login: Optional[Login] = None) -> TokenInfo:
+        """Finishes a login: checks the callback URL (or its query string) the provider
+        redirected to (`state` in constant time, `iss`, an `error=` answer), exchanges the
+        code with the PKCE verifier, checks the ID token's `nonce`, and caches the tokens.
+
+        `login` is the Login from `authorization_url` (or `Login.from_json`); it defaults to
+        this client's most recent one, which suits a native app with one login at a time.
+        Web apps pass the login restored from the user's session."""
+        cb = text_arg(callback_url, "callback_url", secret=True)
+        if login is None:
+            login = self._last_login
+            if login is None:
+                raise ConfigError(
+                    "no login to finish: call authorization_url() first, or pass the Login "
+                    "(e.g. Login.from_json(session['login']))"
+                )
+        elif not isinstance(login, Login):
+            raise TypeError(f"login must be a tokenward.Login, not {type(login).__name__}")
+        out = c_void_p()
+        _ffi.check(
+            _F["tw_client_login_finish"](self._handle(), login._handle(), cb, ctypes.byref(out))
+        )
+        if login is self._last_login:
+            self._last_login = None
+        return TokenInfo._take(out)
+
+    def logout_url(self, post_logout_redirect_uri: Optional[str] = None) -> str:
+        """The end-session URL to send the user's browser to, with the session's ID token as
+        `id_token_hint`. It holds the ID token: do not log it. No network traffic."""
+        rd = opt_text_arg(post_logout_redirect_uri, "post_logout_redirect_uri")
+        return _ffi.call_string(_F["tw_client_end_session_url"], self._handle(), rd) or ""
+
+    def revoke(self, token: Optional[str] = None, *, kind: str = "refresh") -> None:
+        """Revokes a token (RFC 7009). Without arguments, the current session: its refresh
+        token when it has one (which ends the session at Keycloak), else its access token;
+        the cache is emptied. With `token`, that token, of `kind` "refresh" or "access".
+
+        An unknown or already invalid token is not an error."""
+        if not isinstance(kind, str) or kind not in _KINDS:
+            raise ConfigError(f"unknown token kind {kind!r}; use 'refresh' or 'access'")
+        if token is None:
+            info = self.token_info()
+            if info.refresh_token:
+                token, kind = info.refresh_token, "refresh"
+            else:
+                token, kind = info.access_token, "access"
+        t = text_arg(token, "token", secret=True)
+        _ffi.check(_F["tw_client_revoke"](self._handle(), t, _KINDS[kind]))
+        self._memo = (b"", "")
+
+    def introspect(self, token: Optional[str] = None, *, kind: str = "access") -> Dict[str, Any]:
+        """Asks the server about a token (RFC 7662; Keycloak allows it to confidential clients
+        only); `token` defaults to the current access token. `"active"` says if it is valid."""
+        if not isinstance(kind, str) or kind not in _KINDS:
+            raise ConfigError(f"unknown token kind {kind!r}; use 'refresh' or 'access'")
+        if token is None:
+            token, kind = self.token(), "access"
+        t = text_arg(token, "token", secret=True)
+        answer = _ffi.call_json(_F["tw_client_introspect"], self._handle(), t, _KINDS[kind])
+        return answer if isinstance(answer, dict) else {}
+
+    # --- adapters -----------------------------------------------------------------------
+
+    def requests_auth(self) -> Any:
+        """A `requests.auth.AuthBase` for this client (needs `requests`)."""
+        from .requests_auth import TokenwardAuth
+
+        return TokenwardAuth(self)
+
+    def httpx_auth(self) -> Any:
+        """An `httpx.Auth` for this client (needs `httpx`)."""
+        from .httpx_auth import TokenwardHttpxAuth
+
+        return TokenwardHttpxAuth(self)
+
+    # --- lifetime -----------------------------------------------------------------------
+
+    def _handle(self) -> _ClientHandle:
+        h = self._h
+        if h is None:
+            raise ClientClosedError(f"this Client ({self._desc}) is closed; make a new one")
+        return h
+
+    @property
+    def closed(self) -> bool:
+        return self._h is None
+
+    @property
+    def client_id(self) -> str:
+        return self._client_id
+
+    def close(self) -> None:
+        """Frees the client and its token cache (once calls running in other threads have
+        returned). Idempotent."""
+        self._h = None
+        self._memo = (b"", "")
+        self._last_login = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._h is None else "open"
+        return f"<tokenward.Client {self._desc} client_id={self._client_id!r} {state}>"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        raise TypeError("a tokenward.Client cannot be pickled; make one per process")
+
+
+def _collect(scope: Dict[str, Any]) -> Dict[str, Any]:
+    """The constructor's option keywords that were given (not None)."""
+    return {k: scope[k] for k in _OPTION_NAMES if scope.get(k) is not None}
+
+
+def options_from_kwargs(options: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Splits keyword arguments into known options and the rest."""
+    known = {k: v for k, v in options.items() if k in _OPTION_NAMES}
+    rest = {k: v for k, v in options.items() if k not in _OPTION_NAMES}
+    return known, rest
+
+
+__all__ = ["AuthMethod", "Client", "ClientClosedError", "TokenHook", "TokenwardError"]
