@@ -1,0 +1,56 @@
+"""Plays the user's browser for a Keycloak login (the approach of tests/c/kc_login.py).
+
+Opens the authorization URL, submits the login form and returns the URL Keycloak redirects to
+(the callback with `code`, `state` and `iss`), without following it. Keycloak's login cookies
+are `Secure` even on http://127.0.0.1, so they are carried by hand in a Cookie header.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import re
+import urllib.parse
+from typing import Dict, Optional, Tuple
+
+
+def _request(method: str, url: str, cookies: Dict[str, str], body: Optional[dict] = None) -> Tuple[int, Optional[str], str]:
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
+    path = u.path + ("?" + u.query if u.query else "")
+    headers = {}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        data = urllib.parse.urlencode(body)
+    conn.request(method, path, body=data, headers=headers)
+    resp = conn.getresponse()
+    text = resp.read().decode("utf-8", "replace")
+    for k, v in resp.getheaders():
+        if k.lower() == "set-cookie":
+            name, _, rest = v.partition("=")
+            cookies[name.strip()] = rest.split(";", 1)[0]
+    conn.close()
+    return resp.status, resp.getheader("Location"), text
+
+
+def login(auth_url: str, username: str, password: str) -> str:
+    """The callback URL Keycloak redirects to after a successful login."""
+    cookies: Dict[str, str] = {}
+    status, location, page = _request("GET", auth_url, cookies)
+    if status != 200:
+        raise AssertionError(f"GET authorization URL: HTTP {status} {location or page[:200]}")
+    m = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page) or re.search(
+        r'<form[^>]*action="([^"]+)"[^>]*id="kc-form-login"', page
+    )
+    if not m:
+        raise AssertionError("no login form on Keycloak's page")
+    action = urllib.parse.urljoin(auth_url, html.unescape(m.group(1)))
+    status, location, page = _request(
+        "POST", action, cookies, {"username": username, "password": password, "credentialId": ""}
+    )
+    if status not in (302, 303) or not location:
+        raise AssertionError(f"login POST: HTTP {status}, no redirect: {page[:300]}")
+    return location

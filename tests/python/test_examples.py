@@ -1,0 +1,35 @@
+"""The README's Python quickstart runs as written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import HERE
+from resource_server import ResourceServer
+
+
+def test_quickstart_runs(kc):
+    api = ResourceServer(kc.url)
+    try:
+        env = dict(os.environ)
+        env.update(
+            KEYCLOAK_URL=kc.url,
+            ECOINVENT_CLIENT_ID="ecoinvent-client",
+            ECOINVENT_CLIENT_SECRET=kc.secret("ecoinvent-client"),
+            ECOINVENT_API=api.url + "/ecoinvent",
+        )
+        p = subprocess.run(
+            [sys.executable, os.path.join(HERE, "examples", "quickstart.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        api.close()
+    assert p.returncode == 0, p.stderr
+    assert "token expires in 3600 s" in p.stdout
+    assert "versions: ['3.10', '3.11']" in p.stdout
+    assert kc.secret("ecoinvent-client") not in p.stdout + p.stderr

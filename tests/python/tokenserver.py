@@ -1,0 +1,148 @@
+"""A loopback token endpoint that counts requests, for offline tests and the benchmarks.
+
+    POST /token                      client credentials (client_id c1 / secret s1, form or Basic)
+                                     -> a signed-looking JWT, expires_in = server.expires_in
+    GET  /.well-known/openid-configuration, /v2.0/.well-known/openid-configuration
+                                     a discovery document (issuer = server.url), for
+                                     from_issuer and for msal's authority
+                                     (/wrong-issuer/... names another issuer)
+    GET  .../keys                    an empty JWKS
+    POST /hang/token                 never answers (until the server closes)
+    POST /html/token                 500 with an HTML page
+    POST /garbage/token              200 with a body that is not JSON
+
+`count` is the number of POST /token requests; `delay` seconds are slept before answering.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TokenServer:
+    def __init__(self, expires_in: int = 3600, delay: float = 0.0) -> None:
+        self.expires_in = expires_in
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.count = 0
+        self.hang = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status: int, body: str, ctype: str = "application/json") -> None:
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                path = urllib.parse.urlsplit(self.path).path
+                if path.endswith("/.well-known/openid-configuration"):
+                    base = outer.url + path[: -len("/.well-known/openid-configuration")]
+                    if base.endswith("/wrong-issuer"):
+                        base = outer.url + "/someone-else"
+                    self._send(200, json.dumps(outer.discovery(base)))
+                elif path.endswith("/keys"):
+                    self._send(200, '{"keys": []}')
+                else:
+                    self._send(404, '{"error": "not_found"}')
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+                path = urllib.parse.urlsplit(self.path).path
+                if path.startswith("/hang/"):
+                    outer.hang.wait(60)
+                    return
+                if path.startswith("/html/"):
+                    self._send(500, "<html><body>Internal error</body></html>", "text/html")
+                    return
+                if path.startswith("/garbage/"):
+                    self._send(200, "this is not json")
+                    return
+                cid, secret = form.get("client_id", [None])[0], form.get("client_secret", [None])[0]
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Basic "):
+                    cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+                    cid, secret = urllib.parse.unquote_plus(cid), urllib.parse.unquote_plus(secret)
+                if (cid, secret) != ("c1", "s1"):
+                    self._send(401, json.dumps({"error": "invalid_client", "error_description": "Invalid client or Invalid client credentials"}))
+                    return
+                with outer.lock:
+                    outer.count += 1
+                    k = outer.count
+                if outer.delay:
+                    time.sleep(outer.delay)
+                self._send(200, json.dumps(outer.token_response(k)))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.token_url = self.url + "/token"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def token_response(self, k: int) -> dict:
+        now = int(time.time())
+        header = _b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
+        claims = {
+            "exp": now + self.expires_in,
+            "iat": now,
+            "iss": self.url,
+            "azp": "c1",
+            "sub": "service-account-c1",
+            "jti": f"token-{k}",
+            "realm_access": {"roles": ["user"]},
+            "scope": "profile email",
+            "pad": "x" * 700,  # about the size of a Keycloak access token
+        }
+        payload = _b64(json.dumps(claims).encode())
+        return {
+            "access_token": f"{header}.{payload}.{_b64(b'sig' * 86)}",
+            "expires_in": self.expires_in,
+            "refresh_expires_in": 0,
+            "token_type": "Bearer",
+            "not-before-policy": 0,
+            "scope": "profile email",
+        }
+
+    def discovery(self, issuer: str) -> dict:
+        return {
+            "issuer": issuer,
+            "authorization_endpoint": issuer + "/auth",
+            "token_endpoint": self.token_url,
+            "jwks_uri": issuer + "/keys",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        }
+
+    def reset(self) -> int:
+        with self.lock:
+            n, self.count = self.count, 0
+        return n
+
+    def close(self) -> None:
+        self.hang.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
