@@ -36,8 +36,8 @@ export const createNonce = createVerifier;
 export const codeChallenge = (verifier) => call(w.s256(verifier))[0];
 /** A fresh verifier and its S256 challenge. */
 export const pkcePair = () => {
-  const verifier = createVerifier();
-  return { verifier, challenge: codeChallenge(verifier) };
+  const [verifier, challenge] = call(w.pair());
+  return { verifier, challenge };
 };
 
 // Parameters of the callback that must not stay in the address bar or the history.

@@ -108,12 +108,19 @@ fn sent_at(ms: f64) -> SentAt {
 }
 
 fn ms(d: Duration) -> String {
-    d.as_millis().to_string()
+    // u64, not `as_millis()`'s u128: its formatting code is larger.
+    (d.as_millis() as u64).to_string()
 }
 
 /// A random 43-character base64url string (256 bits): a PKCE verifier, a `state` or a `nonce`.
 pub fn random(rng: &dyn RandomSource) -> Result<Vec<String>> {
     Ok(vec![random_string(rng)?.expose().to_string()])
+}
+
+/// A fresh PKCE pair: `[verifier, challenge]` in one call.
+pub fn pkce(rng: &dyn RandomSource) -> Result<Vec<String>> {
+    let p = Pkce::generate(rng)?;
+    Ok(vec![p.verifier().expose().to_string(), p.challenge().to_string()])
 }
 
 /// The S256 challenge of a verifier (checked against RFC 7636's alphabet and length).
@@ -289,6 +296,11 @@ pub fn claims(jwt: &str) -> Result<Vec<String>> {
 #[wasm_bindgen]
 pub fn rnd() -> String {
     encode(random(&WebCrypto))
+}
+
+#[wasm_bindgen]
+pub fn pair() -> String {
+    encode(pkce(&WebCrypto))
 }
 
 #[wasm_bindgen]
