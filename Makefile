@@ -2,6 +2,7 @@
 .PHONY: demo test bench header install
 
 PREFIX ?= /usr/local
+LIBDIR ?= lib
 
 ## demo: start the bundled Keycloak and show every binding against the four seed systems
 demo:
@@ -21,4 +22,4 @@ header:
 
 ## install: libtokenward, headers, pkg-config and CMake files under PREFIX
 install:
-	ffi/install.sh "$(PREFIX)"
+	DESTDIR="$(DESTDIR)" LIBDIR="$(LIBDIR)" ffi/install.sh "$(PREFIX)"

@@ -243,6 +243,11 @@ impl Client {
         self.default_source.token()
     }
 
+    /// Runs `f` on a valid token without an `Arc` round trip (see [`TokenSource::with_token`]).
+    pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
+        self.default_source.with_token(f)
+    }
+
     /// `Bearer <token>` for the `Authorization` header, from [`Client::token`].
     pub fn authorization_header(&self) -> Result<Secret> {
         Ok(self.token()?.authorization_header())
@@ -303,6 +308,15 @@ impl Client {
     /// Renews the cached token now (refresh token, else client credentials).
     pub fn refresh(&self) -> Result<Arc<Token>> {
         self.default_source.renew_now()
+    }
+
+    /// Picks up a session from a stored refresh token (e.g. one the `on_token` hook saved):
+    /// refreshes it and caches the result, keeping the stored refresh token when the server
+    /// does not rotate it.
+    pub fn resume(&self, refresh_token: &Secret) -> Result<Arc<Token>> {
+        let mut token = self.flows.refresh(refresh_token, None)?;
+        token.keep_refresh_token(refresh_token);
+        Ok(self.default_source.set(token))
     }
 
     /// A raw refresh-token grant, outside the cache (for refresh tokens stored elsewhere).

@@ -79,18 +79,34 @@ impl TokenSource {
 
     /// A valid access token: cached, or renewed by the right source (see the module docs).
     pub fn token(&self) -> Result<Arc<Token>> {
+        self.serve(Arc::clone)
+    }
+
+    /// Runs `f` on a valid token without taking a reference count: the fastest way to copy
+    /// the token out (the C ABI's buffer call). `f` runs while the cache entry is pinned, so
+    /// keep it short and do not call back into this source from it.
+    pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
+        self.serve(|token| f(token))
+    }
+
+    /// The fast path shared by [`TokenSource::token`] and [`TokenSource::with_token`].
+    fn serve<R>(&self, on_token: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
         let now = self.inner.flows.clock.now();
-        if let Some(entry) = self.inner.current.load().as_ref() {
+        let guard = self.inner.current.load();
+        if let Some(entry) = guard.as_ref() {
             if now < entry.refresh_at {
-                return Ok(entry.token.clone());
+                return Ok(on_token(&entry.token));
             }
             if now < entry.expires_at {
-                let token = entry.token.clone();
+                let result = on_token(&entry.token);
+                drop(guard);
                 Inner::renew_in_background(&self.inner, now);
-                return Ok(token);
+                return Ok(result);
             }
         }
-        self.inner.renew_and_wait()
+        drop(guard);
+        let token = self.inner.renew_and_wait()?;
+        Ok(on_token(&token))
     }
 
     /// The cached token, valid or not, without renewing anything.

@@ -171,6 +171,14 @@ impl Token {
         }
     }
 
+    /// Uses `refresh_token` when the response carried none (it was not rotated).
+    pub fn keep_refresh_token(&mut self, refresh_token: &Secret) {
+        if self.refresh_token.is_none() {
+            self.refresh_token = Some(refresh_token.clone());
+            self.refresh_expires_in = None;
+        }
+    }
+
     /// The same token without its refresh token (after the server refused it).
     pub fn without_refresh_token(&self) -> Token {
         Token {
@@ -204,7 +212,7 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SentAt) -> Result<Toke
 /// Builds a token from an already-parsed response object (the browser parses with `JSON.parse`).
 pub fn token_from_fields(mut obj: Map<String, Value>, sent_at: SentAt) -> Result<Token> {
     let access_token = match obj.remove("access_token") {
-        Some(Value::String(s)) if !s.is_empty() => Secret::new(s),
+        Some(Value::String(s)) if !s.is_empty() => visible_ascii(Secret::new(s), "access_token")?,
         Some(_) => {
             return Err(Error::invalid(
                 "`access_token` in the token response is not a non-empty string",
@@ -273,8 +281,20 @@ fn take_secret(obj: &mut Map<String, Value>, name: &str) -> Result<Option<Secret
     match obj.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(Secret::new(s))),
+        Some(Value::String(s)) => Ok(Some(visible_ascii(Secret::new(s), name)?)),
         Some(_) => Err(Error::invalid(format!("`{name}` is not a string"))),
+    }
+}
+
+/// Tokens are VSCHAR (printable ASCII, RFC 6749 A.12/A.17): anything else would break the
+/// `Authorization` header, or be cut short at a NUL by a C caller.
+fn visible_ascii(token: Secret, name: &str) -> Result<Secret> {
+    if token.expose().bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        Ok(token)
+    } else {
+        Err(Error::invalid(format!(
+            "`{name}` holds characters outside printable ASCII, which RFC 6749 does not allow"
+        )))
     }
 }
 
@@ -446,6 +466,11 @@ mod tests {
                 "expires_in",
             ),
             ("[]", "not an object"),
+            ("{\"access_token\":\"ab\\u0000c\"}", "printable ASCII"),
+            (
+                "{\"access_token\":\"abc\",\"refresh_token\":\"r\\nx\"}",
+                "printable ASCII",
+            ),
         ] {
             let e = parse_token_response(&resp(200, body), SENT).unwrap_err();
             assert!(matches!(e, Error::InvalidResponse(_)), "{body}: {e:?}");

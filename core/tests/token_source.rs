@@ -428,3 +428,47 @@ fn secrets_never_reach_debug_output_or_errors() {
     }
     assert!(outputs[3].contains("Invalid client or Invalid client credentials"));
 }
+
+#[test]
+fn with_token_borrows_the_cached_token_and_renews_like_token() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let len = c.with_token(|t| t.access_token().expose().len()).unwrap();
+    assert_eq!(len, "at-1".len());
+    assert_eq!(
+        c.with_token(|t| t.access_token().expose().to_string())
+            .unwrap(),
+        "at-1"
+    );
+    assert_eq!(ep.count(), 1);
+    clock.advance(Duration::from_secs(301));
+    assert_eq!(
+        c.with_token(|t| t.access_token().expose().to_string())
+            .unwrap(),
+        "at-2"
+    );
+    assert_eq!(ep.count(), 2);
+}
+
+#[test]
+fn resume_caches_the_session_and_keeps_an_unrotated_refresh_token() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = client(&ep, &clock, ClientConfig::new("spa"));
+    let t = c.resume(&"stored-rt".into()).unwrap();
+    assert_eq!(
+        t.refresh_token().unwrap().expose(),
+        "stored-rt",
+        "the server did not rotate it"
+    );
+    assert!(Arc::ptr_eq(&t, &c.token().unwrap()));
+    clock.advance(Duration::from_secs(301));
+    c.token().unwrap();
+    let reqs = ep.requests.lock().unwrap().clone();
+    assert_eq!(reqs[1]["refresh_token"], "stored-rt");
+}

@@ -244,8 +244,7 @@ pub unsafe extern "C" fn tw_client_access_token(
     guard(|| {
         let client = client_ref(client)?;
         let out_len = arg_out(out_len, "out_len")?;
-        let token = client.token()?;
-        copy_out(token.access_token().expose(), buf, buf_len, out_len)
+        client.with_token(|token| copy_out(token.access_token().expose(), buf, buf_len, out_len))?
     })
 }
 
@@ -356,8 +355,7 @@ pub unsafe extern "C" fn tw_client_resume(
     guard(|| {
         let client = client_ref(client)?;
         let refresh_token = Secret::new(arg_str(refresh_token, "refresh_token")?);
-        let token = client.refresh_token_grant(&refresh_token)?;
-        let token = client.token_source().set(token);
+        let token = client.resume(&refresh_token)?;
         optional_token_out(out, token);
         Ok(())
     })
