@@ -53,7 +53,7 @@ const html = `<!doctype html><html><head><meta charset="utf-8"><title>tokenward 
 <script type="importmap">{"imports":{"tokenward":"/node_modules/tokenward/index.js"}}</script>
 <script type="module" src="/app.js"></script></head>
 <body><h1>tokenward test SPA</h1><button id="login">Log in</button><p id="status">loading</p></body></html>`;
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
 
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, ORIGIN);
@@ -68,6 +68,11 @@ const server = createServer(async (req, res) => {
       const rel = normalize(url.pathname.slice('/node_modules/tokenward/'.length));
       if (rel.startsWith('..')) return send(404, 'text/plain', 'no');
       return send(200, types[extname(rel)] ?? 'application/octet-stream', readFileSync(join(pkgDir, rel)));
+    }
+    if (url.pathname.startsWith('/vite/')) {
+      const rel = normalize(url.pathname.slice('/vite/'.length) || 'index.html');
+      if (rel.startsWith('..')) return send(404, 'text/plain', 'no');
+      return send(200, types[extname(rel)] ?? 'text/html', readFileSync(join(process.env.TW_APP_DIR, 'dist', rel)));
     }
     if (url.pathname === '/api/me') {
       const auth = req.headers.authorization ?? '';
@@ -306,6 +311,14 @@ test('negative: a callback in a tab that has no stored verifier', async () => {
   ok(!new URL(b.url()).searchParams.has('code'), 'the code is removed from the address bar anyway');
   await a.close();
   await b.close();
+});
+
+test('a Vite production build of an app importing the package runs', async () => {
+  const p = await context.newPage();
+  await p.goto(`${ORIGIN}/vite/`);
+  await p.waitForFunction(() => document.querySelector('#out')?.textContent !== 'loading', null, { timeout: 10000 });
+  eq(await p.locator('#out').textContent(), '{"ok":true}');
+  await p.close();
 });
 
 test('nothing left loopback', () => {

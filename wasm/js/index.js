@@ -133,17 +133,41 @@ export class Client {
   #renew(force) {
     if (!this.#flight) {
       const seen = this.#load();
-      const run = () => this.#refresh(force, seen);
       const locks = globalThis.navigator?.locks;
-      this.#flight = (locks ? locks.request(this.#key + 'refresh', run) : run()).finally(() => {
+      const name = this.#key + 'refresh';
+      this.#flight = (locks
+        ? locks.request(name, { ifAvailable: true }, (lock) =>
+          lock ? this.#refresh(force, seen, false) : locks.request(name, () => this.#refresh(force, seen, true)))
+        : this.#refresh(force, seen, false)
+      ).finally(() => {
         this.#flight = null;
       });
     }
     return this.#flight;
   }
 
-  async #refresh(force, seen) {
-    const t = this.#load();
+  // The token another tab stored, once it arrives (localStorage reaches other tabs
+  // asynchronously, and not necessarily before the lock does), or null after `ms`.
+  #arrival(seen, ms) {
+    if (typeof addEventListener !== 'function') return null;
+    return new Promise((resolve) => {
+      const done = () => {
+        removeEventListener('storage', on);
+        clearTimeout(timer);
+        resolve(this.#load());
+      };
+      const on = (e) => {
+        if (e.key === this.#key + 'token' && this.#load()?.t !== seen.t) done();
+      };
+      const timer = setTimeout(done, ms);
+      addEventListener('storage', on);
+    });
+  }
+
+  async #refresh(force, seen, waited) {
+    let t = this.#load();
+    // This tab waited for another's renewal: give its token time to arrive through storage.
+    if (waited && seen && t?.t === seen.t) t = (await this.#arrival(seen, 250)) ?? t;
     // Someone (another tab, with shared storage) renewed while this one waited for the lock.
     if (t && (force ? seen && t.t !== seen.t : Date.now() < t.ra)) return t.a;
     const now = Date.now();
@@ -152,9 +176,12 @@ export class Client {
     try {
       this.#store(call(w.tok(status, body, now, JSON.stringify(t.r), t.t, true, this.#o.fraction, this.#o.margin)), now);
     } catch (e) {
-      // The server refused the refresh token for good: forget it (the access token stays while
-      // it is valid), so later calls ask for a login instead of retrying it.
       if (e.error === 'invalid_grant') {
+        const cur = this.#load();
+        // Another tab renewed meanwhile (with refresh token rotation, ours is now spent): use its token.
+        if (cur && cur.t !== t.t && Date.now() < cur.ea) return cur.a;
+        // The server refused the refresh token for good: forget it (the access token stays
+        // while it is valid), so later calls ask for a login instead of retrying it.
         delete t.r.refresh_token;
         this.#s.setItem(this.#key + 'token', JSON.stringify(t));
       }
