@@ -263,7 +263,15 @@ class Client:
             be thread-safe and must not call this client's methods.
     """
 
-    __slots__ = ("_h", "_memo", "_desc", "_client_id", "_last_login", "__weakref__")
+    __slots__ = (
+        "_h",
+        "_memo",
+        "_desc",
+        "_client_id",
+        "_last_login",
+        "_rejection_lock",
+        "__weakref__",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -294,6 +302,7 @@ class Client:
         self._desc = desc
         self._client_id = client_id
         self._last_login = None
+        self._rejection_lock = threading.Lock()
         return self
 
     @classmethod
@@ -539,12 +548,18 @@ class Client:
         return TokenInfo._take(out)
 
     def _renew_after_rejection(self, rejected: str) -> str:
-        """The API refused `rejected` (a 401): force one renewal and return the new token.
+        """The API refused `rejected` (a 401): renew once and return the new token. When the
+        cache already holds another token (someone renewed meanwhile), that one is returned
+        without a request, so many requests refused at once cause one renewal.
 
-        Uses tw_client_refresh, which renews whatever the cached token is; threads that hit
-        the same 401 at once are merged by the library."""
-        _ffi.check(_F["tw_client_refresh"](self._handle(), None))
-        return self.token()
+        Until the C interface exposes the core's TokenSource::renew_after_rejection, the
+        check is made here under a lock taken only on this rare path."""
+        with self._rejection_lock:
+            current = self.token()
+            if current != rejected:
+                return current
+            _ffi.check(_F["tw_client_refresh"](self._handle(), None))
+            return self.token()
 
     # --- logins -------------------------------------------------------------------------
 
