@@ -10,8 +10,8 @@ API's error shape.
     /iopole/v1/invoices           Iopole, role user, else 403
     /vion/Tenant/<id>/Services    VION (realm vion)
 
-`reject(n)` makes the next n requests fail with the route's 401 whatever their token, to
-prove the adapters' retry; `requests` records (path, token) of every request.
+`reject(n)` makes the next n requests fail with the route's 401 whatever their token, and
+`revoke(token)` every request bearing that token, to prove the adapters' retry; `requests` records (path, token) of every request.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ class ResourceServer:
         self.lock = threading.Lock()
         self.requests: List[Tuple[str, str]] = []
         self._reject = 0
+        self._revoked: set = set()
         self._jwks: Dict[str, jwt.PyJWKClient] = {}
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms stall between headers and body
 
             def log_message(self, *args):  # keep tokens out of stderr
                 pass
@@ -69,6 +71,11 @@ class ResourceServer:
         with self.lock:
             self._reject = n
 
+    def revoke(self, token: str) -> None:
+        """Every request bearing `token` is refused with the route's 401 from now on."""
+        with self.lock:
+            self._revoked.add(token)
+
     def tokens(self) -> List[str]:
         with self.lock:
             return [t for _, t in self.requests]
@@ -95,8 +102,8 @@ class ResourceServer:
         token = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else ""
         with self.lock:
             self.requests.append((path, token))
-            forced = self._reject > 0
-            if forced:
+            forced = self._reject > 0 or token in self._revoked
+            if self._reject > 0:
                 self._reject -= 1
         if path.startswith("/vault/"):
             claims = None if forced else self._claims("acme", token)

@@ -131,6 +131,29 @@ def test_requests_other_apis(api, kc):
     api.reject(0)
 
 
+def test_many_requests_refused_at_once_cause_one_renewal(api, vault, token_log):
+    import threading
+
+    s = requests.Session()
+    s.auth = vault.requests_auth()
+    s.get(api.url + DOCUMENTS).raise_for_status()
+    api.revoke(vault.token())  # the API stops accepting the cached token
+    barrier = threading.Barrier(8)
+    results = []
+
+    def call():
+        barrier.wait()
+        results.append(s.get(api.url + DOCUMENTS).status_code)
+
+    ts = [threading.Thread(target=call) for _ in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert results == [200] * 8
+    assert len(token_log) == 2  # the first token and exactly one renewal
+
+
 # --- httpx ---------------------------------------------------------------------------------
 
 

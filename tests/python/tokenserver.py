@@ -40,6 +40,7 @@ class TokenServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms stall between headers and body
 
             def log_message(self, *args):
                 pass
@@ -91,7 +92,10 @@ class TokenServer:
                     k = outer.count
                 if outer.delay:
                     time.sleep(outer.delay)
-                self._send(200, json.dumps(outer.token_response(k)))
+                body = outer.token_response(k)
+                if form.get("scope"):
+                    body["scope"] = form["scope"][0]  # granted as asked (msal caches by it)
+                self._send(200, json.dumps(body))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -1,0 +1,410 @@
+"""tokenward's Python package beside Authlib, requests-oauthlib and msal, on one local HTTPS
+token endpoint (tests/python/tokenserver.py behind a throw-away CA). Run by tests/python/bench.
+
+    cached   one call that returns a valid access token from the library's cache (median)
+    cold     a new client object and its first token: one token request (median)
+    renew    a new token on a live client (connection reused) (median)
+    herd     8 threads x 10,000 calls paced over 6 s, 2 s tokens: token requests made
+
+What each library's "give me a valid token" is:
+    tokenward          client.token()
+    Authlib            session.ensure_active_token(); session.token["access_token"]
+    requests-oauthlib  session._client.add_token(...) (what each request does), and
+                       fetch_token() on TokenExpiredError; session.access_token
+    msal               app.acquire_token_for_client(scopes)["access_token"]
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import ssl
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from typing import Callable, Dict, List, Optional
+
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "0"  # every peer talks https here
+
+import ctypes
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+import tokenward
+from tokenward import _ffi
+from tokenserver import TokenServer
+
+SCOPES = ["api://bench/.default"]
+API = "https://api.example/v1/x"
+
+
+# --- a CA and a certificate for 127.0.0.1 ---------------------------------------------------
+
+
+def make_certs(directory: str):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tokenward bench CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_pem = os.path.join(directory, "ca.pem")
+    cert_pem = os.path.join(directory, "cert.pem")
+    key_pem = os.path.join(directory, "key.pem")
+    with open(ca_pem, "wb") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    with open(cert_pem, "wb") as f:
+        f.write(leaf.public_bytes(serialization.Encoding.PEM))
+    with open(key_pem, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return ca_pem, cert_pem, key_pem
+
+
+class HttpsTokenServer(TokenServer):
+    def __init__(self, cert: str, key: str, **kw) -> None:
+        super().__init__(**kw)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = self.url.replace("http://", "https://")
+        self.token_url = self.url + "/token"
+
+
+# --- the libraries --------------------------------------------------------------------------
+
+
+class Lib:
+    name = ""
+
+    def __init__(self, server: TokenServer, ca: str) -> None:
+        self.server, self.ca = server, ca
+
+    def new(self):  # a fresh client object
+        raise NotImplementedError
+
+    def getter(self, client) -> Callable[[], str]:
+        raise NotImplementedError
+
+    def renew(self, client) -> None:
+        raise NotImplementedError
+
+    def close(self, client) -> None:
+        pass
+
+
+class Tokenward(Lib):
+    name = "tokenward"
+
+    def new(self):
+        return tokenward.Client.from_token_url(
+            self.server.token_url, client_id="c1", client_secret="s1", ca_file=self.ca
+        )
+
+    def getter(self, client):
+        return client.token
+
+    def renew(self, client):
+        client.refresh()
+
+    def close(self, client):
+        client.close()
+
+
+class Authlib(Lib):
+    name = "Authlib"
+
+    def new(self):
+        from authlib.integrations.requests_client import OAuth2Session
+
+        s = OAuth2Session("c1", "s1", token_endpoint=self.server.token_url, grant_type="client_credentials")
+        return https_only_ca(s, self.ca)
+
+    def getter(self, s):
+        def get():
+            s.ensure_active_token()
+            return s.token["access_token"]
+
+        if s.token is None:
+            s.fetch_token()
+        return get
+
+    def renew(self, s):
+        s.fetch_token()
+
+    def close(self, s):
+        s.close()
+
+
+class RequestsOAuthlib(Lib):
+    name = "requests-oauthlib"
+
+    def new(self):
+        from oauthlib.oauth2 import BackendApplicationClient
+        from requests_oauthlib import OAuth2Session
+
+        s = OAuth2Session(client=BackendApplicationClient(client_id="c1"))
+        return https_only_ca(s, self.ca)
+
+    def getter(self, s):
+        from oauthlib.oauth2 import TokenExpiredError
+
+        url = self.server.token_url
+
+        def get():
+            try:
+                s._client.add_token(API, http_method="GET", headers={})
+            except TokenExpiredError:
+                s.fetch_token(token_url=url, client_id="c1", client_secret="s1")
+            return s.access_token
+
+        if not s.token:
+            s.fetch_token(token_url=url, client_id="c1", client_secret="s1")
+        return get
+
+    def renew(self, s):
+        s.fetch_token(token_url=self.server.token_url, client_id="c1", client_secret="s1")
+
+    def close(self, s):
+        s.close()
+
+
+class Msal(Lib):
+    name = "msal"
+
+    def __init__(self, server, ca):
+        super().__init__(server, ca)
+        self.http_cache: Dict = {}  # discovery fetched once, as a long-lived app would
+
+    def new(self):
+        import msal
+        import requests
+
+        return msal.ConfidentialClientApplication(
+            "c1", client_credential="s1", oidc_authority=self.server.url + "/realms/bench",
+            http_cache=self.http_cache, http_client=https_only_ca(requests.Session(), self.ca),
+        )
+
+    def close(self, app):
+        app.http_client.close()
+
+    def getter(self, app):
+        def get():
+            return app.acquire_token_for_client(scopes=SCOPES)["access_token"]
+
+        get()
+        return get
+
+    def renew(self, app):
+        app.remove_tokens_for_client()
+        r = app.acquire_token_for_client(scopes=SCOPES)
+        assert "access_token" in r, r
+
+
+def https_only_ca(session, ca):
+    """Trust only the bench CA (REQUESTS_CA_BUNDLE in the environment would override
+    session.verify), as tokenward does with ca_file."""
+    session.trust_env = False
+    session.verify = ca
+    return session
+
+
+LIBS = [Tokenward, Authlib, RequestsOAuthlib, Msal]
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def cached_ns(getters: Dict[str, Callable[[], object]], rounds: int = 21, batch_s: float = 0.02) -> Dict[str, float]:
+    """Median time per call, in batches of about `batch_s`, the libraries interleaved round by
+    round so that load from the rest of the machine falls on all of them alike. CPU time of
+    the calling thread (time.thread_time_ns): no I/O happens on this path, and time the
+    scheduler gives to other processes is not counted."""
+    sizes = {}
+    for name, fn in getters.items():
+        n = 1
+        while True:
+            t0 = time.thread_time_ns()
+            for _ in range(n):
+                fn()
+            if time.thread_time_ns() - t0 > batch_s * 1e9 or n >= 1 << 22:
+                break
+            n *= 2
+        sizes[name] = n
+    samples: Dict[str, List[float]] = {name: [] for name in getters}
+    for _ in range(rounds):
+        for name, fn in getters.items():
+            n = sizes[name]
+            t0 = time.thread_time_ns()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.thread_time_ns() - t0) / n)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def median_ms(fn: Callable[[], object], rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return statistics.median(samples)
+
+
+def herd(lib: Lib, server: TokenServer, threads=8, calls=10_000, seconds=6.0):
+    client = lib.new()
+    get = lib.getter(client)
+    server.reset()
+    errors: List[BaseException] = []
+    done = [0] * threads
+    barrier = threading.Barrier(threads + 1)
+    start_box: List[float] = []
+
+    def worker(i):
+        barrier.wait()
+        t0 = start_box[0]
+        step = seconds / calls
+        deadline = t0 + seconds + 1.0
+        for k in range(calls):
+            now = time.monotonic()
+            if now > deadline:
+                break
+            wait = t0 + k * step - now
+            if wait > 0.0002:
+                time.sleep(wait)
+            try:
+                get()
+                done[i] += 1
+            except BaseException as e:
+                errors.append(e)
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    start_box.append(time.monotonic())
+    barrier.wait()
+    for t in ts:
+        t.join()
+    elapsed = time.monotonic() - start_box[0]
+    requests_made = server.reset()
+    lib.close(client)
+    return requests_made, sum(done), len(errors), elapsed
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    rounds_cold = 15 if quick else 41
+    with tempfile.TemporaryDirectory() as d:
+        ca, cert, key = make_certs(d)
+        server = HttpsTokenServer(cert, key, expires_in=3600)
+        short = HttpsTokenServer(cert, key, expires_in=2)
+        try:
+            return run(server, short, ca, rounds_cold, quick)
+        finally:
+            server.close()
+            short.close()
+
+
+def run(server, short, ca, rounds_cold, quick) -> int:
+    libs = [cls(server, ca) for cls in LIBS]
+    clients = [lib.new() for lib in libs]
+    getters = {lib.name: lib.getter(c) for lib, c in zip(libs, clients)}
+    for get in getters.values():
+        assert isinstance(get(), str)
+    # ctypes' own cost on this machine: a call without arguments, and the token call alone.
+    s = tokenward._client._Scratch(8192)
+    raw = _ffi.raw("tw_client_access_token")
+    version = _ffi.raw("tw_version")
+    h = clients[0]._h
+    getters["(ctypes: tw_version())"] = version
+    getters["(ctypes: tw_client_access_token)"] = lambda: raw(h, s.buf, s.cap, s.plen)
+    cached = cached_ns(getters, rounds=11 if quick else 31)
+    print("  cached: done", file=sys.stderr, flush=True)
+
+    rows = []
+    for lib, client in zip(libs, clients):
+        renew = median_ms(lambda: lib.renew(client), rounds_cold)
+        lib.close(client)
+
+        def cold():
+            c = lib.new()
+            assert lib.getter(c)()
+            lib.close(c)
+
+        server.reset()
+        cold_ms = median_ms(cold, rounds_cold)
+        per_cold = server.reset() / rounds_cold
+        h_requests, h_calls, h_errors, _ = herd(type(lib)(short, ca), short, calls=2_000 if quick else 10_000)
+        rows.append((lib.name, cached[lib.name], cold_ms, per_cold, renew, h_requests, h_calls, h_errors))
+        print(f"  {lib.name}: done", file=sys.stderr, flush=True)
+
+    print()
+    print(f"Python {sys.version.split()[0]}, tokenward {tokenward.__version__}; peers: "
+          + ", ".join(f"{m} {v}" for m, v in peer_versions().items()))
+    print("one local HTTPS token endpoint (127.0.0.1, throw-away CA, in this process); medians")
+    print()
+    head = (f"{'library':<19} {'cached token':>13} {'vs tokenward':>13} {'cold fetch':>11} "
+            f"{'renewal':>9} {'herd requests':>14} {'herd calls':>11}")
+    print(head)
+    print("-" * len(head))
+    base = rows[0][1]
+    for name, c_ns, cold_ms, per_cold, renew, hreq, hcalls, herr in rows:
+        extra = f"  ({herr} errors)" if herr else ""
+        print(
+            f"{name:<19} {fmt_ns(c_ns):>13} {c_ns / base:>12.1f}x {cold_ms:>8.2f} ms {renew:>6.2f} ms "
+            f"{hreq:>14,} {hcalls:>11,}{extra}"
+        )
+    print()
+    print(f"ctypes on this machine: tw_version() {fmt_ns(cached['(ctypes: tw_version())'])}, "
+          f"tw_client_access_token() alone {fmt_ns(cached['(ctypes: tw_client_access_token)'])}")
+    print("cached: CPU time per call of the calling thread, libraries interleaved")
+    print("cold fetch: a new client object and its first token (token requests per sample: "
+          + ", ".join(f"{r[0]} {r[3]:.1f}" for r in rows) + ")")
+    print("renewal: a new token on a live client (connection reused)")
+    print(f"herd: 8 threads x {2_000 if quick else 10_000:,} calls paced over 6 s on one shared client, 2 s tokens; "
+          "token requests counted at the endpoint (ideal: one per usable token lifetime)")
+    return 0
+
+
+def fmt_ns(ns: float) -> str:
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+
+def peer_versions() -> Dict[str, str]:
+    from importlib.metadata import version
+
+    return {m: version(m) for m in ("Authlib", "requests-oauthlib", "oauthlib", "msal")}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
