@@ -35,6 +35,7 @@ function scriptedFetch(answers) {
     const a = answers.shift();
     if (!a) throw new Error('no scripted answer left');
     if (a instanceof Error) throw a;
+    if (a[0] === 'timeout') throw new DOMException('The operation timed out.', 'TimeoutError');
     return new Response(a[1], { status: a[0], headers: { 'content-type': 'application/json' } });
   };
   f.calls = calls;
@@ -208,8 +209,10 @@ test('HTML 502, network failure and a wrong nonce are typed', async () => {
   for (const [answer, code] of [
     [[502, '<html><h1>Bad Gateway</h1></html>'], 'http'],
     [new TypeError('Failed to fetch'), 'transport'],
+    [['timeout'], 'timeout'],
     [[200, tokenBody({ nonce: 'not-the-nonce' })], 'invalid_response'],
     [[200, '{"access_token":'], 'invalid_response'],
+    [[200, `{"access_token":"${'a'.repeat(1100000)}"}`], 'invalid_response'],
   ]) {
     const storage = new MemoryStorage();
     const c = client(scriptedFetch([]), storage);

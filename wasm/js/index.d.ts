@@ -62,6 +62,8 @@ export interface ClientOptions {
   refreshPolicy?: { fraction?: number; maxMarginSeconds?: number };
   /** Per token request; default 30000. */
   timeoutMs?: number;
+  /** Token responses larger than this are refused (`invalid_response`); default 1 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface LoginOptions {

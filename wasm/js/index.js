@@ -61,6 +61,8 @@ export class Client {
       fraction: options.refreshPolicy?.fraction ?? -1,
       margin: options.refreshPolicy?.maxMarginSeconds == null ? -1 : options.refreshPolicy.maxMarginSeconds * 1000,
       timeout: options.timeoutMs ?? 30000,
+      // The core's HttpOptions defaults: 30 s, 1 MiB.
+      maxBytes: options.maxResponseBytes ?? 1024 * 1024,
     };
     this.#s = options.storage ?? globalThis.sessionStorage;
     this.#key = `tokenward:${this.#o.url}:${this.#o.realm}:${this.#o.clientId}:`;
@@ -193,18 +195,36 @@ export class Client {
   async #post([url, body, ...h]) {
     const headers = {};
     for (let i = 0; i < h.length; i += 2) headers[h[i]] = h[i + 1];
+    const max = this.#o.maxBytes;
     let res;
+    let chunks;
     try {
       res = await this.#fetch(url, {
         method: 'POST', headers, body, credentials: 'omit', redirect: 'error',
         signal: AbortSignal.timeout(this.#o.timeout),
       });
-      return [res.status, await res.text()];
+      // Read at most `max` bytes, so a broken or hostile server cannot exhaust memory.
+      chunks = [];
+      let size = 0;
+      for (const reader = res.body.getReader(); ;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if ((size += value.length) > max) {
+          reader.cancel().catch(() => {});
+          chunks = null;
+          break;
+        }
+        chunks.push(value);
+      }
     } catch (e) {
       const timeout = e?.name === 'TimeoutError';
       throw new TokenwardError(timeout ? 'timeout' : 'transport',
-        `${timeout ? 'no answer' : 'could not reach'} ${new URL(url).origin} (${e?.message ?? e}); check that the server is up and that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`);
+        `${timeout ? 'no answer from' : 'could not reach'} ${new URL(url).origin} (${e?.message ?? e}); check that the server is up and that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`);
     }
+    if (!chunks) {
+      throw new TokenwardError('invalid_response', `the server's response is not usable: it is larger than the ${max} byte limit`);
+    }
+    return [res.status, await new Blob(chunks).text()];
   }
 
   #store([r, a, ra, ea], t) {
