@@ -33,3 +33,17 @@ def test_quickstart_runs(kc):
     assert "token expires in 3600 s" in p.stdout
     assert "versions: ['3.10', '3.11']" in p.stdout
     assert kc.secret("ecoinvent-client") not in p.stdout + p.stderr
+
+
+def test_the_package_readme_shows_the_quickstart_as_tested():
+    import re
+
+    from conftest import REPO
+
+    with open(os.path.join(REPO, "bindings", "python", "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    block = re.search(r"## Quickstart.*?```python\n(.*?)```", readme, re.S).group(1)
+    with open(os.path.join(HERE, "examples", "quickstart.py"), encoding="utf-8") as f:
+        example = f.read()
+    code = re.sub(r'^""".*?"""\n\n', "", example, flags=re.S)
+    assert block == code

@@ -272,6 +272,12 @@ class Client:
         "_rejection_lock",
         "__weakref__",
     )
+    _h: Optional[_ClientHandle]
+    _memo: Tuple[bytes, str]
+    _desc: str
+    _client_id: str
+    _last_login: Optional[Login]
+    _rejection_lock: threading.Lock
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -300,7 +306,7 @@ class Client:
         self._h = h
         self._memo = (b"", "")
         self._desc = desc
-        self._client_id = client_id
+        self._client_id = str(client_id)
         self._last_login = None
         self._rejection_lock = threading.Lock()
         return self

@@ -43,13 +43,13 @@ def template_values(env: Mapping[str, str]) -> Dict[str, str]:
             origin[k.strip()] = "TOKENWARD_SET"
     for key in sorted(env):
         if key.startswith(SET_PREFIX) and len(key) > len(SET_PREFIX):
-            v = _get(env, key)
-            if v is None:
+            value = _get(env, key)
+            if value is None:
                 continue
             name = key[len(SET_PREFIX):].lower()
             if name in values:
                 raise ConfigError(f"template value `{name}` is set by both {origin[name]} and {key}; keep one")
-            values[name] = v
+            values[name] = value
             origin[name] = key
     return values
 
@@ -65,7 +65,7 @@ def _seconds(text: str) -> int:
 
 
 def _secret(env: Mapping[str, str]) -> Optional[str]:
-    inline = _get(env, "TOKENWARD_CLIENT_SECRET")
+    inline: Optional[str] = _get(env, "TOKENWARD_CLIENT_SECRET")
     path = _get(env, "TOKENWARD_CLIENT_SECRET_FILE")
     if inline is not None and path is not None:
         raise ConfigError("both TOKENWARD_CLIENT_SECRET and TOKENWARD_CLIENT_SECRET_FILE are set; unset one")
@@ -143,4 +143,5 @@ def from_env(cls: "type[Client]", env: Mapping[str, str], overrides: Dict[str, A
         raise TypeError(f"environ must be a mapping, not {type(env).__name__}")
     ctor, args, kw = settings(env)
     kw.update(overrides)
-    return getattr(cls, ctor)(*args, **kw)
+    client: "Client" = getattr(cls, ctor)(*args, **kw)
+    return client

@@ -28,7 +28,7 @@ API's `code` / `message`) and `.status` (HTTP). No message holds a secret or a w
 from __future__ import annotations
 
 import builtins
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Tuple, Type
 
 
 class TokenwardError(Exception):
@@ -68,7 +68,7 @@ class TokenwardError(Exception):
                 parts.append(f"{k}={v!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
-    def __reduce__(self):  # picklable across processes (multiprocessing, logging handlers)
+    def __reduce__(self) -> Tuple[Any, ...]:  # picklable (multiprocessing, logging handlers)
         return (
             _rebuild,
             (

@@ -6,7 +6,7 @@ import ctypes
 import json
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Any, FrozenSet, Mapping, Optional
+from typing import Any, Dict, FrozenSet, Mapping, Optional
 
 from . import _ffi
 
@@ -162,9 +162,9 @@ class TokenInfo:
         entry = access.get(cid)
         return _role_set(entry.get("roles") if isinstance(entry, Mapping) else None)
 
-    def to_dict(self, *, include_tokens: bool = False) -> dict:
+    def to_dict(self, *, include_tokens: bool = False) -> Dict[str, Any]:
         """A JSON-friendly dict; tokens only with `include_tokens=True`."""
-        d: dict = {
+        d: Dict[str, Any] = {
             "scope": self.scope,
             "expires_in": self.expires_in,
             "lifetime_s": self.lifetime.total_seconds() if self.lifetime else None,

@@ -55,10 +55,11 @@ class TokenwardAuth(AuthBase):
         prep.headers["Authorization"] = "Bearer " + new_token
         setattr(prep, _TOKEN, new_token)
         prep.hooks["response"] = [h for h in prep.hooks["response"] if h != self._on_response]
-        if resp.raw is not None and hasattr(resp.raw, "_original_response"):
-            requests.cookies.extract_cookies_to_jar(prep._cookies, req, resp.raw)  # type: ignore[attr-defined]
-            prep.prepare_cookies(prep._cookies)  # type: ignore[attr-defined]
-        second = resp.connection.send(prep, **kwargs)  # type: ignore[attr-defined]
+        jar = getattr(prep, "_cookies", None)
+        if jar is not None and resp.raw is not None and hasattr(resp.raw, "_original_response"):
+            requests.cookies.extract_cookies_to_jar(jar, req, resp.raw)
+            prep.prepare_cookies(jar)
+        second = resp.connection.send(prep, **kwargs)
         second.history.append(resp)
         second.request = prep
         if second.status_code == 401:

@@ -1,0 +1,64 @@
+"""The installed package is typed (py.typed): mypy --strict checks code that uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+GOOD = '''
+import tokenward
+from datetime import datetime
+from typing import Optional
+
+def get(c: tokenward.Client) -> str:
+    info: tokenward.TokenInfo = c.token_info()
+    when: Optional[datetime] = info.expires_at
+    roles: frozenset[str] = info.roles
+    login: tokenward.Login = c.authorization_url("http://127.0.0.1:8765/callback", prompt="login")
+    assert login.url and when is not None and roles is not None
+    try:
+        return c.token()
+    except tokenward.OAuthError as e:
+        code: Optional[str] = e.error
+        raise RuntimeError(code) from e
+
+with tokenward.Client.keycloak("https://kc.example", "vion", client_id="x", timeout=5) as c:
+    get(c)
+'''
+
+BAD = '''
+import tokenward
+n: int = tokenward.Client.keycloak("https://kc.example", "vion", client_id="x").token()
+'''
+
+
+def _mypy(code: str, tmp_path) -> subprocess.CompletedProcess:
+    f = tmp_path / "snippet.py"
+    f.write_text(code)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull, str(f)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def test_typed_use_passes_mypy_strict(tmp_path):
+    p = _mypy(GOOD, tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_mypy_sees_the_types(tmp_path):
+    p = _mypy(BAD, tmp_path)
+    assert p.returncode == 1 and 'incompatible types in assignment (expression has type "str"' in p.stdout.lower(), p.stdout
+
+
+def test_the_package_itself_passes_mypy_strict(tmp_path):
+    p = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull, "-p", "tokenward"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
