@@ -1,0 +1,56 @@
+//! JWT claims read without verification (what the cache uses for `exp`): any string, and any
+//! payload bytes wrapped as the middle segment of a JWT so the JSON parser is reached directly.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tokenward::Claims;
+
+fn poke(c: &Claims) {
+    let _ = (
+        c.exp(),
+        c.iat(),
+        c.issuer(),
+        c.subject(),
+        c.audience(),
+        c.scopes(),
+    );
+    let _ = (
+        c.realm_roles(),
+        c.client_roles("app"),
+        c.has_realm_role("admin"),
+    );
+    let _ = (
+        c.has("tenant"),
+        c.str("tenant"),
+        c.numeric_date("nbf"),
+        c.to_json(),
+    );
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(c) = Claims::decode_unverified(text) {
+            poke(&c);
+        }
+    }
+    let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", b64url(data));
+    if let Ok(c) = Claims::decode_unverified(&jwt) {
+        poke(&c);
+    }
+});
+
+/// Unpadded base64url, written out so the fuzz crate needs no base64 dependency.
+fn b64url(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(data.len() * 4 / 3 + 3);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
