@@ -120,7 +120,10 @@ pub fn random(rng: &dyn RandomSource) -> Result<Vec<String>> {
 /// A fresh PKCE pair: `[verifier, challenge]` in one call.
 pub fn pkce(rng: &dyn RandomSource) -> Result<Vec<String>> {
     let p = Pkce::generate(rng)?;
-    Ok(vec![p.verifier().expose().to_string(), p.challenge().to_string()])
+    Ok(vec![
+        p.verifier().expose().to_string(),
+        p.challenge().to_string(),
+    ])
 }
 
 /// The S256 challenge of a verifier (checked against RFC 7636's alphabet and length).
@@ -151,7 +154,9 @@ pub fn login(
 }
 
 fn form_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// Checks a callback URL against the pending login (state, iss, `error=`) and builds the code
@@ -204,7 +209,9 @@ pub fn refresh(
         )
     };
     if response_json.is_empty() {
-        return Err(Error::LoginRequired("no token is stored; call login() first".into()));
+        return Err(Error::LoginRequired(
+            "no token is stored; call login() first".into(),
+        ));
     }
     let token = stored_token(response_json, sent_ms)?;
     let rt = token.refresh_token().ok_or_else(login_required)?;
@@ -216,7 +223,9 @@ pub fn refresh(
     }
     let provider = provider(url, realm)?;
     let config = ClientConfig::new(client_id);
-    Ok(request_fields(grant::refresh_token(&provider, &config, rt, None)?))
+    Ok(request_fields(grant::refresh_token(
+        &provider, &config, rt, None,
+    )?))
 }
 
 /// Parses a token endpoint response. `previous` is the pending login (after a code exchange:
@@ -342,7 +351,14 @@ pub fn rt(
     sent_ms: f64,
     now_ms: f64,
 ) -> String {
-    encode(refresh(url, realm, client_id, response_json, sent_ms, now_ms))
+    encode(refresh(
+        url,
+        realm,
+        client_id,
+        response_json,
+        sent_ms,
+        now_ms,
+    ))
 }
 
 #[wasm_bindgen]
@@ -431,15 +447,40 @@ mod tests {
     #[test]
     fn login_then_callback_builds_the_code_exchange() {
         let rng = Counter(Default::default());
-        let r = login(&rng, KC, "vion", "vion-spa", "http://127.0.0.1:8765/callback", "openid", "prompt=login&ui_locales=de+fr").unwrap();
-        assert!(r[0].contains("prompt=login") && r[0].contains("ui_locales=de+fr"), "{}", r[0]);
+        let r = login(
+            &rng,
+            KC,
+            "vion",
+            "vion-spa",
+            "http://127.0.0.1:8765/callback",
+            "openid",
+            "prompt=login&ui_locales=de+fr",
+        )
+        .unwrap();
+        assert!(
+            r[0].contains("prompt=login") && r[0].contains("ui_locales=de+fr"),
+            "{}",
+            r[0]
+        );
         let pending = PendingLogin::from_json(&r[1]).unwrap();
-        let cb = format!("http://127.0.0.1:8765/callback?state={}&code=c0de", pending.state.expose());
+        let cb = format!(
+            "http://127.0.0.1:8765/callback?state={}&code=c0de",
+            pending.state.expose()
+        );
         let req = exchange(KC, "vion", "vion-spa", &r[1], &cb).unwrap();
-        assert_eq!(req[0], "http://127.0.0.1:9/realms/vion/protocol/openid-connect/token");
+        assert_eq!(
+            req[0],
+            "http://127.0.0.1:9/realms/vion/protocol/openid-connect/token"
+        );
         assert!(req[1].contains("code=c0de") && req[1].contains(pending.pkce.verifier().expose()));
-        assert_eq!(&req[2..4], ["Content-Type", "application/x-www-form-urlencoded"]);
-        assert_eq!(exchange(KC, "vion", "vion-spa", "", &cb).unwrap_err(), Error::StateMismatch);
+        assert_eq!(
+            &req[2..4],
+            ["Content-Type", "application/x-www-form-urlencoded"]
+        );
+        assert_eq!(
+            exchange(KC, "vion", "vion-spa", "", &cb).unwrap_err(),
+            Error::StateMismatch
+        );
     }
 
     #[test]
@@ -450,14 +491,37 @@ mod tests {
         assert_eq!(t[3], "1300000");
         assert_eq!(t[2], "1270000", "a 300 s token renews at 270 s");
         // A refresh answer without a refresh token keeps the previous one.
-        let next = token(200, r#"{"access_token":"b","expires_in":300}"#, 2_000_000.0, &t[0], 1_000_000.0, true, -1.0, -1.0).unwrap();
+        let next = token(
+            200,
+            r#"{"access_token":"b","expires_in":300}"#,
+            2_000_000.0,
+            &t[0],
+            1_000_000.0,
+            true,
+            -1.0,
+            -1.0,
+        )
+        .unwrap();
         assert!(next[0].contains(r#""refresh_token":"rt""#), "{}", next[0]);
         let req = refresh(KC, "vion", "vion-spa", &next[0], 2_000_000.0, 2_100_000.0).unwrap();
         assert!(req[1].contains("grant_type=refresh_token&refresh_token=rt"));
         // Past the refresh token's own deadline: a new login.
-        let e = refresh(KC, "vion", "vion-spa", &t[0], 1_000_000.0, 1_000_000.0 + 1_800_000.0).unwrap_err();
+        let e = refresh(
+            KC,
+            "vion",
+            "vion-spa",
+            &t[0],
+            1_000_000.0,
+            1_000_000.0 + 1_800_000.0,
+        )
+        .unwrap_err();
         assert_eq!(e.code(), tokenward::ErrorCode::LoginRequired);
-        assert_eq!(refresh(KC, "vion", "vion-spa", "", 0.0, 0.0).unwrap_err().code(), tokenward::ErrorCode::LoginRequired);
+        assert_eq!(
+            refresh(KC, "vion", "vion-spa", "", 0.0, 0.0)
+                .unwrap_err()
+                .code(),
+            tokenward::ErrorCode::LoginRequired
+        );
     }
 
     #[test]

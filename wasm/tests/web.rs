@@ -37,9 +37,22 @@ fn pair_is_a_verifier_and_its_challenge() {
 #[wasm_bindgen_test]
 fn login_url_then_callback_checks() {
     let kc = "http://127.0.0.1:9";
-    let r = ok(auth(kc, "vion", "vion-spa", "http://127.0.0.1:8765/callback", "openid", ""));
+    let r = ok(auth(
+        kc,
+        "vion",
+        "vion-spa",
+        "http://127.0.0.1:8765/callback",
+        "openid",
+        "",
+    ));
     assert!(r[0].starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
     assert!(r[0].contains("code_challenge_method=S256"));
-    let bad = code(kc, "vion", "vion-spa", &r[1], "http://127.0.0.1:8765/callback?state=forged&code=x");
+    let bad = code(
+        kc,
+        "vion",
+        "vion-spa",
+        &r[1],
+        "http://127.0.0.1:8765/callback?state=forged&code=x",
+    );
     assert!(bad.starts_with("state_mismatch\u{1}"), "{bad}");
 }
