@@ -99,7 +99,7 @@ def test_docbyte_template_with_required_tenant_claim(kc):
     # the same with the values as a mapping
     with tokenward.Client.from_template(
         template,
-        {"host": u.hostname, "tenant": "acme"},
+        values={"host": u.hostname, "tenant": "acme"},
         client_id="vault-service",
         client_secret=kc.secret("vault-service"),
         required_claims="tenant",

@@ -380,3 +380,39 @@ def test_the_package_does_not_need_requests_or_httpx():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["ok", "requests adapter needs requests"]
+
+
+def test_a_client_dropped_inside_its_hook_is_freed_without_deadlock():
+    # The hook drops the last reference to its client while the library's renewal thread is
+    # calling it; tw_client_free must then run on another thread (it waits for the hook).
+    server = TokenServer(expires_in=2)
+    done = threading.Event()
+    holder = {}
+    calls = []
+
+    def hook(info):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            time.sleep(0.1)  # let the caller's token() return first
+            holder.pop("c", None)  # the last reference: the client is freed from here
+            gc.collect()
+            done.set()
+
+    try:
+        holder["c"] = tokenward.Client.from_token_url(
+            server.token_url, client_id="c1", client_secret="s1", on_token=hook, refresh_margin=0.6
+        )
+        holder["c"].token()
+        deadline = time.monotonic() + 5
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            if "c" in holder:
+                holder["c"].token()  # in the early-refresh window: a background renewal
+        assert done.wait(5), "the hook did not finish: deadlock?"
+        assert calls[1] != threading.current_thread().name  # it ran on the renewal thread
+        for t in threading.enumerate():
+            if t.name == "tokenward-free":
+                t.join(5)
+                assert not t.is_alive()
+    finally:
+        server.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ctypes
+import atexit
 import enum
 import logging
 import os
 import threading
 import urllib.parse
+import weakref
 from ctypes import c_size_t, c_void_p
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
 
@@ -101,12 +103,22 @@ class _ClientHandle(c_void_p):
     hook: Any = None
 
     def __del__(self) -> None:
-        if self.value:
-            try:
-                _F["tw_client_free"](self)
-            except Exception:  # interpreter shutdown
-                pass
+        if not self.value:
+            return
+        if getattr(_tls, "in_hook", 0):
+            # Dropped inside a token hook (its last reference, or a garbage collection that
+            # ran there): tw_client_free waits for running hooks, this one included, so it
+            # must run on another thread. It returns once this hook has returned.
+            keep = _ClientHandle(self.value)
+            keep.hook = self.hook
             self.value = None
+            threading.Thread(target=keep.__del__, name="tokenward-free", daemon=True).start()
+            return
+        try:
+            _F["tw_client_free"](self)
+        except Exception:  # interpreter shutdown
+            pass
+        self.value = None
 
 
 def _safe_url(url: str) -> str:
@@ -203,6 +215,7 @@ class _Options:
 def _make_hook(fn: TokenHook) -> Any:
     def hook(_user_data: Optional[int], token: Optional[int]) -> None:
         # Runs on the thread that obtained the token (maybe the library's renewal thread).
+        _tls.in_hook = getattr(_tls, "in_hook", 0) + 1
         try:
             fn(TokenInfo._from_ptr(c_void_p(token)))
         except BaseException as e:  # never let an exception cross into the library
@@ -210,8 +223,21 @@ def _make_hook(fn: TokenHook) -> Any:
                 "tokenward: the on_token hook raised %s; it was ignored", type(e).__name__
             )
             _log.debug("tokenward: on_token hook failure", exc_info=True)
+        finally:
+            _tls.in_hook -= 1
 
     return _ffi.TOKEN_CALLBACK(hook)
+
+
+# Clients with a token hook, closed when the interpreter exits: the library's renewal thread
+# must not call into Python once finalization has begun.
+_hooked: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_hooked_clients() -> None:
+    for client in list(_hooked):
+        client.close()
 
 
 _OPTION_NAMES = (
@@ -309,6 +335,8 @@ class Client:
         self._client_id = str(client_id)
         self._last_login = None
         self._rejection_lock = threading.Lock()
+        if h.hook is not None:
+            _hooked.add(self)
         return self
 
     @classmethod
@@ -410,7 +438,6 @@ class Client:
         cls,
         template: str,
         values: Optional[Mapping[str, str]] = None,
-        /,
         *,
         client_id: str,
         client_secret: Optional[str] = None,
@@ -431,8 +458,8 @@ class Client:
         """A client from a URL template and its values, e.g. Docbyte's
         `https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}` with
         `values={"account": "acme", "environment": "prod", "tenant": "t1"}` or the same as
-        keyword arguments (`account="acme", ...`; a placeholder named like an option goes in
-        `values`). A placeholder without a value, a value without a placeholder, or a value
+        keyword arguments (`account="acme", ...`; a placeholder named like an option, or
+        `values`, goes in `values`). A placeholder without a value, a value without a placeholder, or a value
         that is not a plain name is a ConfigError. No network traffic."""
         t = text_arg(template, "template")
         merged: Dict[str, Any] = {}
