@@ -42,9 +42,10 @@ const DOWN_BEFORE_RESTART: Duration = Duration::from_secs(6);
 const CALL_PAUSE: Duration = Duration::from_millis(5);
 /// Allowed VmRSS growth from the first sample after warm-up to the end.
 const RSS_GROWTH_MAX_KB: u64 = 24 * 1024;
-/// Token requests per ideal (one per 3 s of up time). Keycloak's whole-second `exp` makes a
-/// 3 s token last 2–3 s from receipt and the cache renews in its last 10 %: about 1.3.
-const RATIO_MAX: f64 = 2.0;
+/// Token requests per the policy's ideal (one per usable lifetime, renewed at 90 %: Keycloak's
+/// whole-second `exp` leaves a 3 s token 2 s of use from receipt). Measured: 1.05 in 60 s.
+/// Far above 1 means renewals are not single-flight; far below, stalls or expired hand-outs.
+const POLICY_RATIO: std::ops::RangeInclusive<f64> = 0.8..=1.5;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -374,9 +375,10 @@ fn sixteen_threads_three_second_tokens_keycloak_restarted_midway() {
     // `exp` makes a 3 s token usable for `lifetime` from receipt), renewed in its last 10 %.
     let usable = lifetime.as_secs_f64().max(1.0) * 0.9;
     let policy_ideal = up.as_secs_f64() / usable;
+    let policy_ratio = tokens as f64 / policy_ideal;
     println!(
         "soak: against the policy's ideal {policy_ideal:.1} (one per {usable:.1} s: {lifetime:?} usable, renewed at 90 %): ratio {:.2}",
-        tokens as f64 / policy_ideal
+        policy_ratio
     );
     for ((p, _), (code, n, example)) in &errors {
         let p = PHASES[*p as usize];
@@ -424,12 +426,9 @@ fn sixteen_threads_three_second_tokens_keycloak_restarted_midway() {
     let recovery = recovery.expect("tokens flow again after the restart");
     assert!(recovery <= RECOVERY_MAX);
     assert!(
-        ratio <= RATIO_MAX,
-        "{tokens} token requests for an ideal of {ideal:.1}: the cache is not single-flight"
-    );
-    assert!(
-        ratio >= 0.9,
-        "{tokens} tokens for an ideal of {ideal:.1}: fewer tokens than lifetimes means expired hand-outs or stalls"
+        POLICY_RATIO.contains(&policy_ratio),
+        "{tokens} token requests for the policy's ideal of {policy_ideal:.1} (ratio {policy_ratio:.2}, \
+         allowed {POLICY_RATIO:?}): above means renewals are not single-flight, below stalls"
     );
     assert!(
         sent <= tokens + 100,
