@@ -12,6 +12,14 @@
     POST /garbage/token              200 with a body that is not JSON
 
 `count` is the number of POST /token requests; `delay` seconds are slept before answering.
+
+As a program (the benchmarks run it in its own process, so that it does not compete with the
+measured code for the GIL):
+
+    tokenserver.py [--expires-in N] [--cert PEM --key PEM]
+
+prints its base URL on the first line of stdout and serves until stdin closes;
+`POST /_reset` answers {"count": N} and sets the count back to zero.
 """
 
 from __future__ import annotations
@@ -70,6 +78,9 @@ class TokenServer:
                 n = int(self.headers.get("Content-Length", "0"))
                 form = urllib.parse.parse_qs(self.rfile.read(n).decode())
                 path = urllib.parse.urlsplit(self.path).path
+                if path == "/_reset":
+                    self._send(200, json.dumps({"count": outer.reset()}))
+                    return
                 if path.startswith("/hang/"):
                     outer.hang.wait(60)
                     return
@@ -150,3 +161,29 @@ class TokenServer:
         self.hang.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def main() -> None:
+    import argparse
+    import ssl
+    import sys
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--expires-in", type=int, default=3600)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    args = ap.parse_args()
+    server = TokenServer(expires_in=args.expires_in)
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        server.httpd.socket = ctx.wrap_socket(server.httpd.socket, server_side=True)
+        server.url = server.url.replace("http://", "https://")
+        server.token_url = server.url + "/token"
+    print(server.url, flush=True)
+    sys.stdin.read()  # until the parent closes the pipe
+    server.close()
+
+
+if __name__ == "__main__":
+    main()
