@@ -62,7 +62,8 @@ impl RefreshPolicy {
 ///   of `exp - our_now` keeps any clock offset between us and the server out of it.
 /// - A JWT with `exp` but no `iat` falls back to our wall clock, `unix_now_at_send`.
 ///
-/// `None` when nothing says how long the token lives.
+/// `None` when nothing says how long the token lives. A server that claims more than ten years
+/// is taken at ten years, so deadline arithmetic can never overflow.
 pub fn usable_lifetime(
     expires_in: Option<u64>,
     claims: Option<&Claims>,
@@ -82,8 +83,11 @@ pub fn usable_lifetime(
         (None, Some(b)) => b,
         (None, None) => return None,
     };
-    Some(Duration::from_secs(secs))
+    Some(Duration::from_secs(secs.min(MAX_LIFETIME_SECS)))
 }
+
+/// Ten years: longer than any real token, short enough that no deadline overflows.
+pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
 
 #[cfg(test)]
 mod tests {
@@ -143,5 +147,9 @@ mod tests {
             Some(Duration::from_secs(300))
         );
         assert_eq!(usable_lifetime(None, None, 0), None);
+        assert_eq!(
+            usable_lifetime(Some(u64::MAX), None, 0),
+            Some(Duration::from_secs(MAX_LIFETIME_SECS))
+        );
     }
 }

@@ -188,6 +188,11 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
     let mut names = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
+        if rest[..open].contains('}') {
+            return Err(Error::config(format!(
+                "template `{template}` has a `}}` without an opening `{{`"
+            )));
+        }
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let close = after.find('}').ok_or_else(|| {
@@ -317,6 +322,10 @@ mod tests {
         .to_string();
         assert!(e.contains("plain name"), "{e}");
         assert!(Provider::from_template("https://x/{a", &[("a", "b")]).is_err());
+        assert!(
+            fill_template("h}{a}", &[("a", "b")]).is_err(),
+            "a stray }} before a placeholder"
+        );
     }
 
     #[test]

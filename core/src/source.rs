@@ -157,7 +157,11 @@ impl Inner {
         let clock = &self.flows.clock;
         let policy = &self.flows.config.refresh_policy;
         let lifetime = token.lifetime().unwrap_or(policy.unknown_lifetime);
-        let expires_at = (token.sent_at().monotonic + lifetime).saturating_sub(clock.max_lag());
+        let expires_at = token
+            .sent_at()
+            .monotonic
+            .saturating_add(lifetime)
+            .saturating_sub(clock.max_lag());
         let refresh_at = expires_at.saturating_sub(policy.margin(lifetime));
         Entry {
             token,
@@ -270,7 +274,7 @@ impl Inner {
                 let wait = e
                     .retry_after()
                     .map_or(backoff, |r| r.min(RETRY_AFTER_MAX).max(backoff));
-                flight.retry_not_before = now + wait;
+                flight.retry_not_before = now.saturating_add(wait);
             }
         }
         flight.last = Some(outcome.clone());

@@ -103,14 +103,20 @@ impl Token {
 
     /// Usable until this monotonic instant (`None`: unknown lifetime).
     pub fn expires_at(&self) -> Option<Duration> {
-        self.lifetime.map(|l| self.sent_at.monotonic + l)
+        self.lifetime
+            .map(|l| self.sent_at.monotonic.saturating_add(l))
     }
 
     /// The refresh token's own deadline, when it has one.
     pub fn refresh_expires_at(&self) -> Option<Duration> {
         match self.refresh_expires_in {
             Some(s) if s > 0 => {
-                Some(self.sent_at.monotonic + Duration::from_secs(s.saturating_sub(1)))
+                let secs = s.saturating_sub(1).min(crate::policy::MAX_LIFETIME_SECS);
+                Some(
+                    self.sent_at
+                        .monotonic
+                        .saturating_add(Duration::from_secs(secs)),
+                )
             }
             _ => None,
         }
@@ -420,6 +426,18 @@ mod tests {
             Some("Invalid client or Invalid client credentials")
         );
         assert!(e.to_string().contains("check the client id and secret"));
+    }
+
+    #[test]
+    fn absurd_lifetimes_do_not_overflow() {
+        for body in [
+            r#"{"access_token":"a","expires_in":18446744073709551615,"refresh_token":"r","refresh_expires_in":18446744073709551615}"#,
+            r#"{"access_token":"a","expires_in":1e30}"#,
+        ] {
+            let t = parse_token_response(&resp(200, body), SENT).unwrap();
+            assert!(t.expires_at().unwrap() > SENT.monotonic);
+            let _ = t.refresh_expires_at();
+        }
     }
 
     #[test]
