@@ -1,5 +1,5 @@
 # The README's commands. Each target is one script, readable and runnable on its own.
-.PHONY: demo test bench header install
+.PHONY: demo test bench soak header install
 
 PREFIX ?= /usr/local
 LIBDIR ?= lib
@@ -15,6 +15,10 @@ test:
 ## bench: tokenward beside its peers, medians in one table
 bench:
 	bench/run
+
+## soak: 16 threads for 10 minutes with 3 s tokens, Keycloak restarted midway
+soak:
+	tests/soak/run 600
 
 ## header: regenerate include/tokenward.h with the pinned cbindgen
 header:

@@ -71,7 +71,7 @@ impl UreqTransport {
                     "the server closed the connection before the response was complete".into(),
                 )
             }
-            ureq::Error::Io(io) => Error::Transport(io.to_string()),
+            ureq::Error::Io(io) => transport_error(io.to_string()),
             ureq::Error::HostNotFound => {
                 Error::Transport("host not found (DNS lookup failed)".into())
             }
@@ -86,7 +86,7 @@ impl UreqTransport {
                 Error::InvalidResponse(format!("malformed HTTP response ({p})"))
             }
             ureq::Error::BadUri(u) => Error::config(format!("bad URL: {u}")),
-            other => Error::Transport(other.to_string()),
+            other => transport_error(other.to_string()),
         }
     }
 }
@@ -129,6 +129,17 @@ impl Transport for UreqTransport {
             .read_to_vec()
             .map_err(|e| self.map_error(e))?;
         Ok(HttpResponse::new(status, headers, body))
+    }
+}
+
+/// A transport failure; a certificate problem also says how to trust a private CA.
+fn transport_error(message: String) -> Error {
+    if message.contains("certificate") || message.contains("UnknownIssuer") {
+        Error::Transport(format!(
+            "{message} (if the server uses a private CA, pass its PEM file: Trust::CaFile, --ca-file or TOKENWARD_CA_FILE)"
+        ))
+    } else {
+        Error::Transport(message)
     }
 }
 
