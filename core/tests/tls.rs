@@ -136,7 +136,10 @@ fn assert_certificate_refusal(e: &Error) {
         lower.contains("certificate") || lower.contains("issuer"),
         "the message names the certificate problem: {msg}"
     );
-    assert!(e.to_string().contains("--ca-file"), "the message says how to trust a private CA: {e}");
+    assert!(
+        e.to_string().contains("--ca-file"),
+        "the message says how to trust a private CA: {e}"
+    );
     assert!(!format!("{e} {e:?}").contains(SECRET));
 }
 
