@@ -696,6 +696,24 @@ tw_result tw_client_access_token(const tw_client *client,
                                  size_t *out_len);
 
 /**
+ * Like `tw_client_access_token`, and also writes to `*out_fresh_until_ns` until when
+ * (CLOCK_MONOTONIC, in nanoseconds) the cache would return this same token without renewing
+ * it: its refresh point, or 0 when it is already due. A binding whose calls are costly (Python
+ * through ctypes) may reuse its copy while `clock_gettime(CLOCK_MONOTONIC)` is before that
+ * instant instead of calling again. `tw_client_refresh`, `tw_client_resume`,
+ * `tw_client_login_finish` and `tw_client_revoke` change the session: drop the copy on them.
+ *
+ * Errors: as `tw_client_access_token`; `*out_fresh_until_ns` is written only on success.
+ * Thread-safety: any number of threads may call this on one client at once.
+ * Ownership: copied into the caller's buffer; nothing to free.
+ */
+tw_result tw_client_access_token_until(const tw_client *client,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len,
+                                       uint64_t *out_fresh_until_ns);
+
+/**
  * Like `tw_client_access_token`, but copies the `Authorization` header value:
  * `Bearer <token>`.
  *

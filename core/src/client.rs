@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -246,6 +247,11 @@ impl Client {
     /// Runs `f` on a valid token without an `Arc` round trip (see [`TokenSource::with_token`]).
     pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
         self.default_source.with_token(f)
+    }
+
+    /// Runs `f` on a valid token and its refresh point (see [`TokenSource::with_token_until`]).
+    pub fn with_token_until<R>(&self, f: impl FnOnce(&Token, Duration) -> R) -> Result<R> {
+        self.default_source.with_token_until(f)
     }
 
     /// `Bearer <token>` for the `Authorization` header, from [`Client::token`].

@@ -79,26 +79,37 @@ impl TokenSource {
 
     /// A valid access token: cached, or renewed by the right source (see the module docs).
     pub fn token(&self) -> Result<Arc<Token>> {
-        self.serve(Arc::clone)
+        self.serve(|token, _| Arc::clone(token))
     }
 
     /// Runs `f` on a valid token without taking a reference count: the fastest way to copy
     /// the token out (the C ABI's buffer call). `f` runs while the cache entry is pinned, so
     /// keep it short and do not call back into this source from it.
     pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
-        self.serve(|token| f(token))
+        self.serve(|token, _| f(token))
     }
 
-    /// The fast path shared by [`TokenSource::token`] and [`TokenSource::with_token`].
-    fn serve<R>(&self, on_token: impl FnOnce(&Arc<Token>) -> R) -> Result<R> {
+    /// Like [`TokenSource::with_token`], also telling `f` until when (on the client's
+    /// monotonic clock) this source would hand out this same token without renewing it: its
+    /// refresh point, or zero when it is already due. A binding whose calls are costly (Python
+    /// through ctypes) may keep its copy until then. Anything that changes the session
+    /// (`set`, `renew_now`, `renew_after_rejection`, `clear`) makes that copy stale: the
+    /// binding must drop it on those calls.
+    pub fn with_token_until<R>(&self, f: impl FnOnce(&Token, Duration) -> R) -> Result<R> {
+        self.serve(|token, fresh_until| f(token, fresh_until))
+    }
+
+    /// The fast path shared by every way of asking for a token: `on_token` gets the token and
+    /// its refresh point (zero when unknown or already passed).
+    fn serve<R>(&self, on_token: impl FnOnce(&Arc<Token>, Duration) -> R) -> Result<R> {
         let now = self.inner.flows.clock.now();
         let guard = self.inner.current.load();
         if let Some(entry) = guard.as_ref() {
             if now < entry.refresh_at {
-                return Ok(on_token(&entry.token));
+                return Ok(on_token(&entry.token, entry.refresh_at));
             }
             if now < entry.expires_at {
-                let result = on_token(&entry.token);
+                let result = on_token(&entry.token, Duration::ZERO);
                 drop(guard);
                 Inner::renew_in_background(&self.inner, now);
                 return Ok(result);
@@ -106,7 +117,11 @@ impl TokenSource {
         }
         drop(guard);
         let token = self.inner.renew_and_wait()?;
-        Ok(on_token(&token))
+        let fresh_until = match self.inner.current.load().as_ref() {
+            Some(e) if Arc::ptr_eq(&e.token, &token) => e.refresh_at,
+            _ => Duration::ZERO,
+        };
+        Ok(on_token(&token, fresh_until))
     }
 
     /// The cached token, valid or not, without renewing anything.

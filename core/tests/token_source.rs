@@ -472,3 +472,25 @@ fn resume_caches_the_session_and_keeps_an_unrotated_refresh_token() {
     let reqs = ep.requests.lock().unwrap().clone();
     assert_eq!(reqs[1]["refresh_token"], "stored-rt");
 }
+
+#[test]
+fn with_token_until_reports_the_refresh_point_and_zero_once_due() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let start = tokenward::Clock::now(clock.as_ref());
+    let until = c.with_token_until(|_, until| until).unwrap();
+    assert_eq!(
+        until,
+        start + Duration::from_secs(270),
+        "a 300 s token is fresh for 270 s"
+    );
+    clock.advance(Duration::from_secs(271));
+    let (token, until) = c
+        .with_token_until(|t, until| (t.access_token().expose().to_string(), until))
+        .unwrap();
+    assert_eq!(token, "at-1", "still valid: served at once");
+    assert_eq!(until, Duration::ZERO, "but due: no caller may keep it");
+}

@@ -248,6 +248,36 @@ pub unsafe extern "C" fn tw_client_access_token(
     })
 }
 
+/// Like `tw_client_access_token`, and also writes to `*out_fresh_until_ns` until when
+/// (CLOCK_MONOTONIC, in nanoseconds) the cache would return this same token without renewing
+/// it: its refresh point, or 0 when it is already due. A binding whose calls are costly (Python
+/// through ctypes) may reuse its copy while `clock_gettime(CLOCK_MONOTONIC)` is before that
+/// instant instead of calling again. `tw_client_refresh`, `tw_client_resume`,
+/// `tw_client_login_finish` and `tw_client_revoke` change the session: drop the copy on them.
+///
+/// Errors: as `tw_client_access_token`; `*out_fresh_until_ns` is written only on success.
+/// Thread-safety: any number of threads may call this on one client at once.
+/// Ownership: copied into the caller's buffer; nothing to free.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_access_token_until(
+    client: *const tw_client,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+    out_fresh_until_ns: *mut u64,
+) -> tw_result {
+    guard(|| {
+        let client = client_ref(client)?;
+        let out_len = arg_out(out_len, "out_len")?;
+        let out_until = arg_out(out_fresh_until_ns, "out_fresh_until_ns")?;
+        let until = client.with_token_until(|token, until| {
+            copy_out(token.access_token().expose(), buf, buf_len, out_len).map(|()| until)
+        })??;
+        *out_until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
+        Ok(())
+    })
+}
+
 /// Like `tw_client_access_token`, but copies the `Authorization` header value:
 /// `Bearer <token>`.
 ///

@@ -224,6 +224,27 @@ static void test_client_calls(void) {
         free(exact);
     }
 
+    {
+        /* The variant that also says until when the same token would be returned. */
+        uint64_t until = 7;
+        struct timespec now;
+        CHECK_RC(tw_client_access_token_until(NULL, buf, sizeof buf, &n, &until), TW_ERR_NULL_ARGUMENT,
+                 "access_token_until(NULL client)");
+        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, NULL, &until), TW_ERR_NULL_ARGUMENT,
+                 "access_token_until(NULL out_len)");
+        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, &n, NULL), TW_ERR_NULL_ARGUMENT,
+                 "access_token_until(NULL out_fresh_until_ns)");
+        CHECK(until == 7, "out_fresh_until_ns untouched on failure");
+        CHECK_RC(tw_client_access_token_until(c, buf, 1, &n, &until), TW_ERR_BUFFER_TOO_SMALL,
+                 "access_token_until(buffer of size 1)");
+        CHECK(until == 7, "out_fresh_until_ns untouched when the buffer is too small");
+        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, &n, &until), TW_OK, "access_token_until");
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        CHECK(until > (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+              "the refresh point of a fresh token lies ahead on CLOCK_MONOTONIC");
+        CHECK(strncmp(buf, "long-", 5) == 0, "the same cached token");
+    }
+
     CHECK_RC(tw_client_authorization_header(NULL, buf, sizeof buf, &n), TW_ERR_NULL_ARGUMENT,
              "authorization_header(NULL client)");
     CHECK_RC(tw_client_authorization_header(c, buf, sizeof buf, NULL), TW_ERR_NULL_ARGUMENT,

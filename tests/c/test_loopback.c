@@ -214,7 +214,9 @@ static void run_threads(const char *label, long margin_ms, double seconds) {
     CHECK(requests == hook.calls && hook.bad == 0, "%s: one hook call per token request", label);
     CHECK(requests >= s.nseen && requests <= s.nseen + 1,
           "%s: one request per renewal (%ld requests, %d tokens seen)", label, requests, s.nseen);
-    CHECK(requests <= (long)(seconds / renew_every) + 2, "%s: no extra renewals (%ld)", label,
+    /* One renewal per cycle, plus the first fetch, plus one for scheduling delays on a loaded
+     * machine; a cache that renewed per call would make thousands. */
+    CHECK(requests <= (long)(seconds / renew_every) + 3, "%s: no extra renewals (%ld)", label,
           requests);
     CHECK(max_conc == 1, "%s: never two token requests at once", label);
     pthread_mutex_destroy(&s.lock);

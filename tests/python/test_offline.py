@@ -416,3 +416,26 @@ def test_a_client_dropped_inside_its_hook_is_freed_without_deadlock():
                 assert not t.is_alive()
     finally:
         server.close()
+
+
+def test_the_copy_kept_between_calls_ends_at_the_librarys_refresh_point(server, token_log):
+    # 2 s JWTs are usable for 1 s (whole-second exp) and renewed 0.1 s before that: token()
+    # may answer from its own copy in between, but must pick up each renewal and never
+    # return a token past its exp.
+    import base64
+    import json
+
+    def exp(token):
+        payload = token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
+
+    server.expires_in = 2
+    with make(server, on_token=token_log) as c:
+        deadline = time.monotonic() + 2.5
+        seen = []
+        while time.monotonic() < deadline:
+            t = c.token()
+            assert time.time() < exp(t), "a token past its exp was handed out"
+            if not seen or seen[-1] != t:
+                seen.append(t)
+        assert len(seen) == server.count == len(token_log) >= 3

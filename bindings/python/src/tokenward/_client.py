@@ -8,6 +8,7 @@ import enum
 import logging
 import os
 import threading
+import time
 import urllib.parse
 import weakref
 from ctypes import c_size_t, c_void_p
@@ -69,7 +70,9 @@ class ClientClosedError(ConfigError):
 
 # --- the hot path ---------------------------------------------------------------------------
 
-_access_token = _ffi.raw("tw_client_access_token")
+_access_token = _ffi.raw("tw_client_access_token_until")
+# The library's deadlines are on CLOCK_MONOTONIC, which is what time.monotonic_ns reads.
+_monotonic_ns = time.monotonic_ns
 _TOO_SMALL = _ffi.TW_ERR_BUFFER_TOO_SMALL
 _tls = threading.local()
 
@@ -77,7 +80,7 @@ _tls = threading.local()
 class _Scratch:
     """A thread's buffer for tw_client_access_token (the library copies the token into it)."""
 
-    __slots__ = ("ba", "buf", "cap", "len", "plen")
+    __slots__ = ("ba", "buf", "cap", "len", "plen", "until", "puntil")
 
     def __init__(self, size: int) -> None:
         self.ba = bytearray(size)
@@ -85,6 +88,8 @@ class _Scratch:
         self.cap = c_size_t(size)
         self.len = c_size_t()
         self.plen = ctypes.pointer(self.len)
+        self.until = ctypes.c_uint64()
+        self.puntil = ctypes.pointer(self.until)
 
 
 def _scratch(size: int = 4096) -> _Scratch:
@@ -292,6 +297,8 @@ class Client:
     __slots__ = (
         "_h",
         "_memo",
+        "_fresh",
+        "_gen",
         "_desc",
         "_client_id",
         "_last_login",
@@ -300,6 +307,10 @@ class Client:
     )
     _h: Optional[_ClientHandle]
     _memo: Tuple[bytes, str]
+    #: (CLOCK_MONOTONIC ns, token): the library's promise that until then it would return this
+    #: same token; dropped by every call that changes the session.
+    _fresh: Tuple[int, str]
+    _gen: int
     _desc: str
     _client_id: str
     _last_login: Optional[Login]
@@ -331,6 +342,8 @@ class Client:
         self = object.__new__(cls)
         self._h = h
         self._memo = (b"", "")
+        self._fresh = (0, "")
+        self._gen = 0
         self._desc = desc
         self._client_id = str(client_id)
         self._last_login = None
@@ -516,37 +529,57 @@ class Client:
     def token(self) -> str:
         """A valid access token for the configured scopes: from the cache when fresh (no I/O),
         else renewed by the right source (refresh token, else client credentials), one request
-        at a time however many threads ask."""
+        at a time however many threads ask.
+
+        The library says until when it would hand out this same token without renewing it
+        (its refresh point); until then the string from the last call is returned without
+        calling into the library at all."""
+        fresh = self._fresh
+        if _monotonic_ns() < fresh[0]:
+            return fresh[1]
+        gen = self._gen
         h = self._h
         try:
             s = _tls.s
         except AttributeError:
             s = _scratch()
-        if _access_token(h, s.buf, s.cap, s.plen):
+        if _access_token(h, s.buf, s.cap, s.plen, s.puntil):
             return self._token_slow()
         n = s.len.value
         last = self._memo
         if n == len(last[0]) and s.ba.startswith(last[0]):
-            return last[1]
-        b = bytes(memoryview(s.ba)[:n])
-        t = b.decode("utf-8")
-        self._memo = (b, t)
+            t = last[1]
+        else:
+            b = bytes(memoryview(s.ba)[:n])
+            t = b.decode("utf-8")
+            self._memo = (b, t)
+        if gen == self._gen:  # no session change overlapped this call
+            self._fresh = (s.until.value, t)
         return t
 
     def _token_slow(self) -> str:
         """token() after a failed call: closed client, a buffer too small, or an error."""
+        gen = self._gen
         while True:
             h = self._handle()
             s = _tls.s
-            rc = _access_token(h, s.buf, s.cap, s.plen)
+            rc = _access_token(h, s.buf, s.cap, s.plen, s.puntil)
             if rc == _ffi.TW_OK:
                 b = bytes(memoryview(s.ba)[: s.len.value])
                 t = b.decode("utf-8")
                 self._memo = (b, t)
+                if gen == self._gen:
+                    self._fresh = (s.until.value, t)
                 return t
             if rc != _TOO_SMALL:
                 raise _ffi.last_error(rc)
             _scratch(max(s.len.value, 2 * s.cap.value))
+
+    def _session_changed(self) -> None:
+        """Drops the copy token() may return without asking: the cached token is replaced.
+        The generation tells a token() call that overlapped this one not to store its copy."""
+        self._gen += 1
+        self._fresh = (0, "")
 
     def authorization_header(self) -> str:
         """`"Bearer <token>"` for the Authorization header."""
@@ -569,7 +602,11 @@ class Client:
         """Renews the token now, whatever its age: with the refresh token if there is one
         (`invalid_grant` drops it), else client credentials, else LoginRequiredError."""
         out = c_void_p()
-        _ffi.check(_F["tw_client_refresh"](self._handle(), ctypes.byref(out)))
+        self._session_changed()
+        try:
+            _ffi.check(_F["tw_client_refresh"](self._handle(), ctypes.byref(out)))
+        finally:
+            self._session_changed()
         return TokenInfo._take(out)
 
     def resume(self, refresh_token: str) -> TokenInfo:
@@ -577,7 +614,11 @@ class Client:
         redeems it and caches the new tokens."""
         rt = text_arg(refresh_token, "refresh_token", secret=True)
         out = c_void_p()
-        _ffi.check(_F["tw_client_resume"](self._handle(), rt, ctypes.byref(out)))
+        self._session_changed()
+        try:
+            _ffi.check(_F["tw_client_resume"](self._handle(), rt, ctypes.byref(out)))
+        finally:
+            self._session_changed()
         return TokenInfo._take(out)
 
     def _renew_after_rejection(self, rejected: str) -> str:
@@ -591,7 +632,11 @@ class Client:
             current = self.token()
             if current != rejected:
                 return current
-            _ffi.check(_F["tw_client_refresh"](self._handle(), None))
+            self._session_changed()
+            try:
+                _ffi.check(_F["tw_client_refresh"](self._handle(), None))
+            finally:
+                self._session_changed()
             return self.token()
 
     # --- logins -------------------------------------------------------------------------
@@ -653,9 +698,13 @@ class Client:
         elif not isinstance(login, Login):
             raise TypeError(f"login must be a tokenward.Login, not {type(login).__name__}")
         out = c_void_p()
-        _ffi.check(
-            _F["tw_client_login_finish"](self._handle(), login._handle(), cb, ctypes.byref(out))
-        )
+        self._session_changed()
+        try:
+            _ffi.check(
+                _F["tw_client_login_finish"](self._handle(), login._handle(), cb, ctypes.byref(out))
+            )
+        finally:
+            self._session_changed()
         if login is self._last_login:
             self._last_login = None
         return TokenInfo._take(out)
@@ -683,6 +732,7 @@ class Client:
         t = text_arg(token, "token", secret=True)
         _ffi.check(_F["tw_client_revoke"](self._handle(), t, _KINDS[kind]))
         self._memo = (b"", "")
+        self._session_changed()
 
     def introspect(self, token: Optional[str] = None, *, kind: str = "access") -> Dict[str, Any]:
         """Asks the server about a token (RFC 7662; Keycloak allows it to confidential clients
@@ -730,6 +780,7 @@ class Client:
         returned). Idempotent."""
         self._h = None
         self._memo = (b"", "")
+        self._session_changed()
         self._last_login = None
 
     def __enter__(self) -> "Client":

@@ -45,6 +45,7 @@ CTYPES: Dict[str, Any] = {
     "size_t *": POINTER(c_size_t),
     "uint16_t": c_uint16,
     "uint64_t": c_uint64,
+    "uint64_t *": POINTER(c_uint64),
     "tw_result": c_uint32,
     "tw_token_kind": c_uint32,
     "tw_auth_method": c_uint32,
