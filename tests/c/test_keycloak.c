@@ -229,7 +229,7 @@ static void test_docbyte(void) {
     tw_options_free(o);
 }
 
-/* Runs kc_login.py on the login URL; returns the callback URL (static buffer) or NULL. */
+/* Runs tests/keycloak/kc_login.py on the login URL; returns the callback URL (static buffer) or NULL. */
 static const char *browser_login(const char *url) {
     static char callback[4096];
     char cmd[8192];

@@ -4,6 +4,7 @@ and a collector of every secret a test used (for the leak checks)."""
 from __future__ import annotations
 
 import os
+import sys
 import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List
@@ -11,6 +12,9 @@ from typing import Dict, List
 import pytest
 
 import tokenward
+
+# The Keycloak login-form driver lives with the harness, shared with the C tests.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "keycloak"))
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-import kclogin
+from kc_login import login as kc_login
 import tokenward
 
 REDIRECT = "http://127.0.0.1:8765/callback"
@@ -204,7 +204,7 @@ def _login(kc, client, **kw):
     assert q["code_challenge_method"] == ["S256"] and len(q["code_challenge"][0]) == 43
     assert q["client_id"] == ["vion-spa"] and q["redirect_uri"] == [REDIRECT]
     assert "openid" in q["scope"][0].split() and q["state"] and q["nonce"]
-    callback = kclogin.login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
+    callback = kc_login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
     assert callback.startswith(REDIRECT + "?")
     return login, callback
 
@@ -247,7 +247,7 @@ def test_web_app_login_state_survives_json(kc):
         assert json.loads(session["tw_login"])  # plain JSON for a session store
         auth_url = login.url
         login.close()
-    callback = kclogin.login(auth_url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
+    callback = kc_login(auth_url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
     # Request 2, another Client (another worker): restore and finish.
     with _vion_spa(kc) as web2:
         restored = tokenward.Login.from_json(session["tw_login"])

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import requests
 
-import kclogin
+from kc_login import login as kc_login
 import tokenward
 from resource_server import ResourceServer
 
@@ -90,7 +90,7 @@ def test_no_secret_in_repr_str_errors_or_logs(kc):
         state = json.loads(login.to_json())
         secrets += [v for v in state.values() if isinstance(v, str) and len(v) >= 16 and not v.startswith("http")]
         seen(login, spa)
-        callback = kclogin.login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
+        callback = kc_login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback).query))
         with pytest.raises(tokenward.StateMismatchError) as e:
             spa.exchange_code(callback.replace(q["state"], "x" + q["state"]), login)

@@ -1,4 +1,8 @@
-"""Plays the user's browser for a Keycloak login (the approach of tests/c/kc_login.py).
+#!/usr/bin/env python3
+"""Plays the user's browser for a Keycloak login, for every suite that needs a user session.
+
+    from kc_login import login                          # Python tests (conftest puts this folder on sys.path)
+    kc_login.py AUTHORIZATION_URL USERNAME PASSWORD     # C tests: prints the callback URL, exit 1 on failure
 
 Opens the authorization URL, submits the login form and returns the URL Keycloak redirects to
 (the callback with `code`, `state` and `iss`), without following it. Keycloak's login cookies
@@ -10,6 +14,7 @@ from __future__ import annotations
 import html
 import http.client
 import re
+import sys
 import urllib.parse
 from typing import Dict, Optional, Tuple
 
@@ -54,3 +59,10 @@ def login(auth_url: str, username: str, password: str) -> str:
     if status not in (302, 303) or not location:
         raise AssertionError(f"login POST: HTTP {status}, no redirect: {page[:300]}")
     return location
+
+
+if __name__ == "__main__":
+    try:
+        print(login(*sys.argv[1:4]))
+    except (AssertionError, OSError, TypeError) as e:
+        sys.exit(f"kc_login: {e}")
