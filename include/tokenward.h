@@ -275,7 +275,8 @@ const char *tw_last_error_message(void);
 
 /**
  * The server's OAuth `error` code (`invalid_client`, `invalid_scope`, `invalid_grant`, ...)
- * when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
+ * when the most recent failure on this thread was `TW_ERR_OAUTH`; a resource API's `code`
+ * (Docbyte's `NOT_AUTHORIZED`) after `TW_ERR_API`; NULL otherwise.
  *
  * Ownership and lifetime as for `tw_last_error_message()`.
  * Errors: none; it never fails. Thread-safety: this thread's own record.
@@ -285,7 +286,7 @@ const char *tw_last_error_oauth_error(void);
 /**
  * The server's `error_description` (e.g. Keycloak's "Invalid client or Invalid client
  * credentials") when the most recent failure on this thread was `TW_ERR_OAUTH` and the server
- * sent one; NULL otherwise.
+ * sent one; a resource API's `message` after `TW_ERR_API`; NULL otherwise.
  *
  * Ownership and lifetime as for `tw_last_error_message()`.
  * Errors: none; it never fails. Thread-safety: this thread's own record.
@@ -312,6 +313,23 @@ void tw_last_error_clear(void);
  * `"missing_claim"`, ...), or the C interface's (`"null_argument"`, `"invalid_utf8"`,
  * `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
  *
+ * Classifies a failed response from a resource API (the service the token is for) the way
+ * every binding does, and records it as this thread's last error: a `{"code", "message"}`
+ * body such as Docbyte's `{"message": null, "code": "NOT_AUTHORIZED"}` is `TW_ERR_API` (code
+ * and message in `tw_last_error_oauth_error()` / `_oauth_description()`), an OAuth error in
+ * the body or in `WWW-Authenticate: Bearer error="..."` is `TW_ERR_OAUTH`, anything else
+ * `TW_ERR_HTTP`. Returns that code; it never returns `TW_OK`.
+ *
+ * `www_authenticate` may be NULL (no such header); `body` may be NULL when `body_len` is 0.
+ * Errors: `TW_ERR_NULL_ARGUMENT` for a NULL `body` with a non-zero length.
+ * Ownership: nothing is kept; nothing to free. Thread-safety: any thread.
+ */
+tw_result tw_api_error(uint16_t status,
+                       const char *www_authenticate,
+                       const uint8_t *body,
+                       size_t body_len);
+
+/**
  * Ownership: a static string; never free it. Thread-safety: any thread.
  * Errors: none; it never fails.
  */

@@ -132,7 +132,16 @@ fn record(failure: Failure) -> tw_result {
                     error_description.as_deref().map(lossy_cstring),
                     status.unwrap_or(0),
                 ),
-                Error::Api { status, .. } | Error::Http { status, .. } => (None, None, *status),
+                Error::Api {
+                    status,
+                    code,
+                    message,
+                } => (
+                    code.as_deref().map(lossy_cstring),
+                    message.as_deref().map(lossy_cstring),
+                    *status,
+                ),
+                Error::Http { status, .. } => (None, None, *status),
                 _ => (None, None, 0),
             };
             LastError {
@@ -229,7 +238,8 @@ pub extern "C" fn tw_last_error_message() -> *const c_char {
 }
 
 /// The server's OAuth `error` code (`invalid_client`, `invalid_scope`, `invalid_grant`, ...)
-/// when the most recent failure on this thread was `TW_ERR_OAUTH`; NULL otherwise.
+/// when the most recent failure on this thread was `TW_ERR_OAUTH`; a resource API's `code`
+/// (Docbyte's `NOT_AUTHORIZED`) after `TW_ERR_API`; NULL otherwise.
 ///
 /// Ownership and lifetime as for `tw_last_error_message()`.
 /// Errors: none; it never fails. Thread-safety: this thread's own record.
@@ -245,7 +255,7 @@ pub extern "C" fn tw_last_error_oauth_error() -> *const c_char {
 
 /// The server's `error_description` (e.g. Keycloak's "Invalid client or Invalid client
 /// credentials") when the most recent failure on this thread was `TW_ERR_OAUTH` and the server
-/// sent one; NULL otherwise.
+/// sent one; a resource API's `message` after `TW_ERR_API`; NULL otherwise.
 ///
 /// Ownership and lifetime as for `tw_last_error_message()`.
 /// Errors: none; it never fails. Thread-safety: this thread's own record.
@@ -286,6 +296,43 @@ pub extern "C" fn tw_last_error_clear() {
 /// `"missing_claim"`, ...), or the C interface's (`"null_argument"`, `"invalid_utf8"`,
 /// `"buffer_too_small"`, `"panic"`, `"invalid_argument"`); `"unknown"` for any other number.
 ///
+/// Classifies a failed response from a resource API (the service the token is for) the way
+/// every binding does, and records it as this thread's last error: a `{"code", "message"}`
+/// body such as Docbyte's `{"message": null, "code": "NOT_AUTHORIZED"}` is `TW_ERR_API` (code
+/// and message in `tw_last_error_oauth_error()` / `_oauth_description()`), an OAuth error in
+/// the body or in `WWW-Authenticate: Bearer error="..."` is `TW_ERR_OAUTH`, anything else
+/// `TW_ERR_HTTP`. Returns that code; it never returns `TW_OK`.
+///
+/// `www_authenticate` may be NULL (no such header); `body` may be NULL when `body_len` is 0.
+/// Errors: `TW_ERR_NULL_ARGUMENT` for a NULL `body` with a non-zero length.
+/// Ownership: nothing is kept; nothing to free. Thread-safety: any thread.
+#[no_mangle]
+pub unsafe extern "C" fn tw_api_error(
+    status: u16,
+    www_authenticate: *const c_char,
+    body: *const u8,
+    body_len: usize,
+) -> tw_result {
+    let rc = guard(|| {
+        let header = unsafe { crate::strings::arg_opt_str(www_authenticate, "www_authenticate") }?;
+        let body = if body_len == 0 {
+            &[][..]
+        } else if body.is_null() {
+            return Err(Failure::null("body"));
+        } else {
+            // SAFETY: the caller passes `body_len` readable bytes at `body` (documented).
+            unsafe { std::slice::from_raw_parts(body, body_len) }
+        };
+        let headers = header
+            .map(|h| vec![("WWW-Authenticate".to_string(), h.to_string())])
+            .unwrap_or_default();
+        let response = tokenward::HttpResponse::new(status, headers, body.to_vec());
+        Err(Failure::Core(tokenward::api_error(&response)))
+    });
+    debug_assert_ne!(rc, TW_OK);
+    rc
+}
+
 /// Ownership: a static string; never free it. Thread-safety: any thread.
 /// Errors: none; it never fails.
 #[no_mangle]

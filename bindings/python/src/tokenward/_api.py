@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
+from . import _ffi
 from ._errors import ApiError
 
 
-def rejected(status: int, body: bytes, content_type: Optional[str], response: Any) -> ApiError:
-    """An ApiError for a 401 that survived one renewal, with the API's own `code` / `message`
-    when its body is a JSON object (Docbyte: `{"message": null, "code": "NOT_AUTHORIZED"}`).
-
-    The body is only read for these two fields; it is never put in the message (an API may
-    echo the request)."""
-    code: Optional[str] = None
-    message: Optional[str] = None
-    if body and (content_type is None or "json" in content_type.lower()):
-        try:
-            obj = json.loads(body[:65536].decode("utf-8", "replace"))
-        except ValueError:
-            obj = None
-        if isinstance(obj, dict):
-            c = obj.get("code", obj.get("error"))
-            m = obj.get("message", obj.get("error_description"))
-            code = str(c) if isinstance(c, (str, int)) and not isinstance(c, bool) else None
-            message = m if isinstance(m, str) else None
+def rejected(status: int, body: bytes, www_authenticate: Optional[str], response: Any) -> ApiError:
+    """An ApiError for a 401 that survived one renewal. The library classifies the response as
+    every binding does: the API's own `code` / `message` (Docbyte:
+    `{"message": null, "code": "NOT_AUTHORIZED"}`), or an OAuth `error` from the body or the
+    `WWW-Authenticate` challenge. The body is never put in the message (an API may echo the
+    request)."""
+    header = None if www_authenticate is None else www_authenticate.encode("utf-8", "replace")
+    found = _ffi.last_error(_ffi.F["tw_api_error"](status, header, body, len(body)))
+    code = getattr(found, "error", None)
     shown = f" {code}" if code else ""
     err = ApiError(
         f"the API refused the token (HTTP {status}{shown}) even after one renewal; check the "
         "client's roles, scopes and required claims (e.g. Docbyte's `tenant`)",
         error=code,
-        error_description=message,
+        error_description=getattr(found, "error_description", None),
         status=status,
     )
     err.response = response

@@ -51,6 +51,7 @@ CTYPES: Dict[str, Any] = {
     "tw_auth_method": c_uint32,
     "tw_trust": c_uint32,
     "const char *": c_char_p,
+    "const uint8_t *": c_char_p,
     "char *": c_void_p,
     "char **": POINTER(c_void_p),
     "void *": c_void_p,

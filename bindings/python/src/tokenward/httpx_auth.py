@@ -41,7 +41,7 @@ class TokenwardHttpxAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             response.read()
-            raise rejected(401, response.content, response.headers.get("Content-Type"), response)
+            raise rejected(401, response.content, response.headers.get("WWW-Authenticate"), response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         import anyio.to_thread
@@ -58,7 +58,7 @@ class TokenwardHttpxAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             await response.aread()
-            raise rejected(401, response.content, response.headers.get("Content-Type"), response)
+            raise rejected(401, response.content, response.headers.get("WWW-Authenticate"), response)
 
     def __repr__(self) -> str:
         return f"<tokenward.httpx_auth.TokenwardHttpxAuth {self.client!r}>"

@@ -76,7 +76,7 @@ def _replayable(req: requests.PreparedRequest) -> bool:
 
 
 def _error(resp: requests.Response) -> Exception:
-    return rejected(resp.status_code, resp.content or b"", resp.headers.get("Content-Type"), resp)
+    return rejected(resp.status_code, resp.content or b"", resp.headers.get("WWW-Authenticate"), resp)
 
 
 __all__ = ["TokenwardAuth"]
