@@ -29,6 +29,7 @@ from typing import List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the tree from importing server.py
 sys.path.insert(0, os.path.join(REPO, "tests", "faults"))
 from server import load_faults  # noqa: E402
 
