@@ -6,6 +6,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::{check_redirect_uri, check_scope_token, ClientConfig};
 use crate::error::{Error, Result};
+use crate::fields::{Field, Fields};
 use crate::pkce::{random_string, Pkce, RandomSource};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -199,7 +200,13 @@ pub fn check_id_token_nonce(pending: &PendingLogin, token: &crate::token::Token)
         return Ok(());
     };
     let claims = crate::jwt::Claims::decode_unverified(id_token.expose())?;
-    let found = claims.str("nonce").unwrap_or("");
+    check_nonce(pending, claims.str("nonce"))
+}
+
+/// [`check_id_token_nonce`] for callers that decode the ID token themselves (the browser):
+/// `found` is its `nonce` claim.
+pub fn check_nonce(pending: &PendingLogin, found: Option<&str>) -> Result<()> {
+    let found = found.unwrap_or("");
     if bool::from(found.as_bytes().ct_eq(pending.nonce.expose().as_bytes())) {
         Ok(())
     } else {
@@ -227,29 +234,35 @@ impl PendingLogin {
     }
 
     pub fn from_json(text: &str) -> Result<PendingLogin> {
-        let v: Value = serde_json::from_str(text).map_err(|_| {
-            Error::config("the stored login state is not valid JSON; start a new login")
-        })?;
-        let field = |k: &str| -> Result<String> {
-            v.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    Error::config(format!(
-                        "the stored login state has no `{k}`; start a new login"
-                    ))
-                })
+        let mut obj =
+            serde_json::from_str::<serde_json::Map<String, Value>>(text).map_err(|_| {
+                Error::config("the stored login state is not a JSON object; start a new login")
+            })?;
+        PendingLogin::from_fields(&mut obj)
+    }
+
+    /// Restores a pending login from the fields [`PendingLogin::to_json`] wrote, parsed by any
+    /// JSON parser (the browser keeps it in storage and reads it with `JSON.parse`).
+    pub fn from_fields(obj: &mut dyn Fields) -> Result<PendingLogin> {
+        let mut field = |k: &str| -> Result<String> {
+            obj.take(k).into_str().ok_or_else(|| {
+                let mut m = String::from("the stored login state has no `");
+                m.push_str(k);
+                m.push_str("`; start a new login");
+                Error::config(m)
+            })
         };
+        let state = Secret::new(field("state")?);
+        let nonce = Secret::new(field("nonce")?);
+        let pkce = Pkce::from_verifier(&field("code_verifier")?)?;
+        let redirect_uri = field("redirect_uri")?;
         Ok(PendingLogin {
-            state: Secret::new(field("state")?),
-            nonce: Secret::new(field("nonce")?),
-            pkce: Pkce::from_verifier(&field("code_verifier")?)?,
-            redirect_uri: field("redirect_uri")?,
-            issuer: v.get("issuer").and_then(Value::as_str).map(str::to_string),
-            iss_required: v
-                .get("iss_required")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            state,
+            nonce,
+            pkce,
+            redirect_uri,
+            issuer: obj.take("issuer").into_str(),
+            iss_required: obj.take("iss_required") == Field::Bool(true),
         })
     }
 }

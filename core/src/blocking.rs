@@ -75,10 +75,9 @@ impl UreqTransport {
             ureq::Error::HostNotFound => {
                 Error::Transport("host not found (DNS lookup failed)".into())
             }
-            ureq::Error::BodyExceedsLimit(_) => Error::InvalidResponse(format!(
-                "the response is larger than the {} byte limit",
-                self.options.max_response_bytes
-            )),
+            ureq::Error::BodyExceedsLimit(_) => {
+                Error::response_too_large(self.options.max_response_bytes)
+            }
             ureq::Error::LargeResponseHeader(..) => {
                 Error::InvalidResponse("the response headers are too large".into())
             }

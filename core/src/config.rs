@@ -190,17 +190,19 @@ pub(crate) fn check_scope_token(s: &str) -> Result<()> {
 /// Redirect URIs: https, loopback http (RFC 8252 §7.3), or a private-use scheme like
 /// `com.example.app:/cb` (§7.1). Never plain http to another host.
 pub(crate) fn check_redirect_uri(uri: &str) -> Result<()> {
-    let parsed = url::Url::parse(uri)
-        .map_err(|e| Error::config(format!("redirect URI `{uri}` is not an absolute URL ({e})")))?;
-    if parsed.fragment().is_some() {
+    let shown = crate::uri::shown(uri);
+    let parts = crate::uri::split(uri).map_err(|why| {
+        Error::config(format!(
+            "redirect URI `{shown}` is not an absolute URL: {why}"
+        ))
+    })?;
+    if parts.fragment.is_some() {
         return Err(Error::config(format!(
-            "redirect URI `{uri}` must not have a #fragment"
+            "redirect URI `{shown}` must not have a #fragment"
         )));
     }
-    match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if crate::http::is_loopback(&parsed) => Ok(()),
-        "http" => Err(Error::InsecureUrl(uri.to_string())),
+    match parts.scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" => crate::http::check_url(uri, "redirect URI"),
         s if s.contains('.') => Ok(()),
         s => Err(Error::config(format!(
             "redirect URI scheme `{s}` is neither https, loopback http nor a private-use scheme like com.example.app"

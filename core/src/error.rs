@@ -172,6 +172,14 @@ impl Error {
         Error::Config(msg.into())
     }
 
+    /// A response body over the configured size cap (the blocking transport and the browser's
+    /// `fetch` both enforce it).
+    pub fn response_too_large(limit: u64) -> Self {
+        Error::InvalidResponse(format!(
+            "the response is larger than the {limit} byte limit"
+        ))
+    }
+
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
         Error::InvalidResponse(msg.into())
     }
@@ -231,10 +239,13 @@ impl fmt::Display for Error {
                 f,
                 "could not reach the server: {m}; check the URL, the network and any proxy settings"
             ),
+            // Whole and tenth seconds as integers: float formatting would add 9 KB to the
+            // browser package for one message.
             Error::Timeout(d) => write!(
                 f,
-                "no answer from the server within {:.1} s; check that it is up or raise the timeout",
-                d.as_secs_f64()
+                "no answer from the server within {}.{} s; check that it is up or raise the timeout",
+                d.as_secs(),
+                d.subsec_millis() / 100
             ),
             Error::InvalidResponse(m) => write!(f, "the server's response is not usable: {m}"),
             Error::StateMismatch => f.write_str(

@@ -149,32 +149,37 @@ impl Default for HttpOptions {
 /// Checks that `url` is absolute, has no credentials in it, and is `https` unless it points at
 /// a loopback address (`127.0.0.0/8`, `::1`, `localhost`), which development and tests use.
 /// `what` names the setting in the error message.
-pub fn check_url(url: &str, what: &str) -> Result<url::Url> {
-    let parsed = url::Url::parse(url)
-        .map_err(|e| Error::config(format!("{what} `{url}` is not a valid absolute URL ({e})")))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
+pub fn check_url(url: &str, what: &str) -> Result<()> {
+    let shown = crate::uri::shown(url);
+    let parts = crate::uri::split(url).map_err(|why| {
+        Error::config(format!(
+            "{what} `{shown}` is not a valid absolute URL: {why}"
+        ))
+    })?;
+    let scheme = parts.scheme.to_ascii_lowercase();
+    let authority = match (scheme.as_str(), parts.authority) {
+        ("http" | "https", Some(a)) => a,
+        ("http" | "https", None) => {
+            return Err(Error::config(format!(
+                "{what} `{shown}` has no host; write it as {scheme}://host/..."
+            )))
+        }
+        _ => {
+            return Err(Error::config(format!(
+                "{what} `{shown}` has scheme `{}`; use https",
+                parts.scheme
+            )))
+        }
+    };
+    if authority.userinfo.is_some() {
         return Err(Error::config(format!(
             "{what} must not carry credentials in the URL; pass the client secret separately"
         )));
     }
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
-        "http" => Err(Error::InsecureUrl(url.to_string())),
-        other => Err(Error::config(format!(
-            "{what} `{url}` has scheme `{other}`; use https"
-        ))),
+    if scheme == "http" && !crate::uri::is_loopback_host(authority.host) {
+        return Err(Error::InsecureUrl(url.to_string()));
     }
-}
-
-/// True for `localhost`, `127.0.0.0/8` and `::1`.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
+    Ok(())
 }
 
 /// A short, single-line excerpt of an unexpected body for error messages: tags stripped,

@@ -8,6 +8,29 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::fields::{Field, Fields};
+
+/// A JWT's `iat` and `exp`: all that lifetime arithmetic needs from its claims. The browser
+/// package reads them from the payload `JSON.parse` gave it, native code from [`Claims`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JwtTimes {
+    pub iat: Option<u64>,
+    pub exp: Option<u64>,
+}
+
+impl JwtTimes {
+    /// Reads the NumericDate claims (integer or float seconds) of a parsed payload.
+    pub fn from_fields(payload: &mut dyn Fields) -> JwtTimes {
+        let date = |f: Field| match f {
+            Field::Num(n) if n >= 0.0 => Some(n as u64),
+            _ => None,
+        };
+        JwtTimes {
+            iat: date(payload.take("iat")),
+            exp: date(payload.take("exp")),
+        }
+    }
+}
 
 /// The payload of a JWT as a JSON object, with typed accessors for the claims clients use.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -56,6 +79,13 @@ impl Claims {
 
     pub fn iat(&self) -> Option<u64> {
         self.numeric_date("iat")
+    }
+
+    pub fn times(&self) -> JwtTimes {
+        JwtTimes {
+            iat: self.iat(),
+            exp: self.exp(),
+        }
     }
 
     pub fn issuer(&self) -> Option<&str> {

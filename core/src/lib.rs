@@ -30,6 +30,7 @@ pub mod authorize;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod grant;
 pub mod http;
 pub mod jwt;
@@ -38,6 +39,7 @@ pub mod policy;
 pub mod provider;
 pub mod secret;
 pub mod token;
+pub mod uri;
 
 #[cfg(feature = "blocking")]
 pub mod blocking;

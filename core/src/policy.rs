@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::jwt::Claims;
+use crate::jwt::JwtTimes;
 
 /// Renew when less than `min(fraction × lifetime, max_margin)` is left: a 300 s Keycloak token
 /// renews at 270 s, a 3600 s one at 3540 s. The margin is never more than half the lifetime.
@@ -53,6 +53,46 @@ impl RefreshPolicy {
     }
 }
 
+/// When to start renewing a token and when it stops being usable, on the monotonic clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub refresh_at: Duration,
+    pub expires_at: Duration,
+}
+
+impl RefreshPolicy {
+    /// The deadlines of a token whose request was sent at `sent` (monotonic) and that is
+    /// usable for `lifetime` ([`usable_lifetime`]; `None` assumes `unknown_lifetime`).
+    /// `clock_lag` is how far the caller's clock may lag behind real time (a coarse clock's
+    /// tick): the token is given up that much earlier, so it is never handed out expired.
+    pub fn deadlines(
+        &self,
+        sent: Duration,
+        lifetime: Option<Duration>,
+        clock_lag: Duration,
+    ) -> Deadlines {
+        let lifetime = lifetime.unwrap_or(self.unknown_lifetime);
+        let expires_at = sent.saturating_add(lifetime).saturating_sub(clock_lag);
+        Deadlines {
+            refresh_at: expires_at.saturating_sub(self.margin(lifetime)),
+            expires_at,
+        }
+    }
+}
+
+/// The refresh token's own deadline: Keycloak's `refresh_expires_in` after `sent`, less the
+/// second its whole-second rounding may hide. `None` when it has none (`0` or absent: offline
+/// tokens, or servers that do not say).
+pub fn refresh_token_deadline(sent: Duration, refresh_expires_in: Option<u64>) -> Option<Duration> {
+    match refresh_expires_in {
+        Some(s) if s > 0 => {
+            let secs = s.saturating_sub(1).min(MAX_LIFETIME_SECS);
+            Some(sent.saturating_add(Duration::from_secs(secs)))
+        }
+        _ => None,
+    }
+}
+
 /// How long an access token is usable after its request was sent.
 ///
 /// - `expires_in` (RFC 6749) is the server's word.
@@ -66,16 +106,15 @@ impl RefreshPolicy {
 /// is taken at ten years, so deadline arithmetic can never overflow.
 pub fn usable_lifetime(
     expires_in: Option<u64>,
-    claims: Option<&Claims>,
+    jwt: JwtTimes,
     unix_now_at_send: u64,
 ) -> Option<Duration> {
-    let from_jwt = claims.and_then(|c| {
-        let exp = c.exp()?;
-        let span = match c.iat() {
+    let from_jwt = jwt.exp.map(|exp| {
+        let span = match jwt.iat {
             Some(iat) => exp.saturating_sub(iat),
             None => exp.saturating_sub(unix_now_at_send),
         };
-        Some(span.saturating_sub(1))
+        span.saturating_sub(1)
     });
     let secs = match (expires_in, from_jwt) {
         (Some(a), Some(b)) => a.min(b),
@@ -92,7 +131,7 @@ pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::make_test_jwt;
+    use crate::jwt::{make_test_jwt, Claims};
 
     #[test]
     fn keycloak_lifetimes_renew_where_the_design_says() {
@@ -116,20 +155,43 @@ mod tests {
     }
 
     #[test]
+    fn deadlines_anchor_at_the_send_and_give_up_the_clock_lag() {
+        let p = RefreshPolicy::default();
+        let d = p.deadlines(
+            Duration::from_secs(100),
+            Some(Duration::from_secs(300)),
+            Duration::from_millis(10),
+        );
+        assert_eq!(d.expires_at, Duration::from_millis(399_990));
+        assert_eq!(d.refresh_at, Duration::from_millis(369_990));
+        let unknown = p.deadlines(Duration::ZERO, None, Duration::ZERO);
+        assert_eq!(unknown.expires_at, p.unknown_lifetime);
+        assert_eq!(
+            refresh_token_deadline(Duration::from_secs(10), Some(1800)),
+            Some(Duration::from_secs(1809))
+        );
+        assert_eq!(
+            refresh_token_deadline(Duration::from_secs(10), Some(0)),
+            None
+        );
+        assert_eq!(refresh_token_deadline(Duration::from_secs(10), None), None);
+    }
+
+    #[test]
     fn jwt_truncation_takes_a_second_off() {
         let c = Claims::decode_unverified(&make_test_jwt(r#"{"iat":1000,"exp":1002}"#)).unwrap();
         assert_eq!(
-            usable_lifetime(Some(2), Some(&c), 0),
+            usable_lifetime(Some(2), c.times(), 0),
             Some(Duration::from_secs(1))
         );
         // Our wall clock being far off does not matter when iat is there.
         assert_eq!(
-            usable_lifetime(Some(2), Some(&c), 999_999),
+            usable_lifetime(Some(2), c.times(), 999_999),
             Some(Duration::from_secs(1))
         );
         // A server that says more than the JWT allows is bounded by the JWT.
         assert_eq!(
-            usable_lifetime(Some(3600), Some(&c), 0),
+            usable_lifetime(Some(3600), c.times(), 0),
             Some(Duration::from_secs(1))
         );
     }
@@ -138,17 +200,17 @@ mod tests {
     fn without_iat_the_wall_clock_bounds_it() {
         let c = Claims::decode_unverified(&make_test_jwt(r#"{"exp":1300}"#)).unwrap();
         assert_eq!(
-            usable_lifetime(Some(3600), Some(&c), 1000),
+            usable_lifetime(Some(3600), c.times(), 1000),
             Some(Duration::from_secs(299))
         );
-        assert_eq!(usable_lifetime(None, Some(&c), 2000), Some(Duration::ZERO));
+        assert_eq!(usable_lifetime(None, c.times(), 2000), Some(Duration::ZERO));
         assert_eq!(
-            usable_lifetime(Some(300), None, 0),
+            usable_lifetime(Some(300), JwtTimes::default(), 0),
             Some(Duration::from_secs(300))
         );
-        assert_eq!(usable_lifetime(None, None, 0), None);
+        assert_eq!(usable_lifetime(None, JwtTimes::default(), 0), None);
         assert_eq!(
-            usable_lifetime(Some(u64::MAX), None, 0),
+            usable_lifetime(Some(u64::MAX), JwtTimes::default(), 0),
             Some(Duration::from_secs(MAX_LIFETIME_SECS))
         );
     }

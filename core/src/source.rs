@@ -169,19 +169,16 @@ impl Inner {
     }
 
     fn entry_for(&self, token: Arc<Token>) -> Entry {
-        let clock = &self.flows.clock;
         let policy = &self.flows.config.refresh_policy;
-        let lifetime = token.lifetime().unwrap_or(policy.unknown_lifetime);
-        let expires_at = token
-            .sent_at()
-            .monotonic
-            .saturating_add(lifetime)
-            .saturating_sub(clock.max_lag());
-        let refresh_at = expires_at.saturating_sub(policy.margin(lifetime));
+        let d = policy.deadlines(
+            token.sent_at().monotonic,
+            token.lifetime(),
+            self.flows.clock.max_lag(),
+        );
         Entry {
             token,
-            refresh_at,
-            expires_at,
+            refresh_at: d.refresh_at,
+            expires_at: d.expires_at,
         }
     }
 

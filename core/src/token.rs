@@ -6,9 +6,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::fields::{Field, Fields};
 use crate::http::{body_excerpt, retry_after, HttpResponse};
 use crate::jwt::Claims;
-use crate::policy::usable_lifetime;
+use crate::policy::{refresh_token_deadline, usable_lifetime};
 use crate::secret::Secret;
 
 /// When a token request was sent: the anchor its lifetime is measured from.
@@ -20,16 +21,24 @@ pub struct SentAt {
     pub unix: u64,
 }
 
+/// The RFC 6749 §5.1 fields of a successful token response, checked: what every binding needs,
+/// without the JSON around it.
+#[derive(Debug, Clone)]
+pub struct TokenFields {
+    pub access_token: Secret,
+    /// `Bearer` (the only type accepted; the server's spelling is normalised).
+    pub token_type: String,
+    pub expires_in: Option<u64>,
+    pub refresh_token: Option<Secret>,
+    pub refresh_expires_in: Option<u64>,
+    pub id_token: Option<Secret>,
+    pub scope: Option<String>,
+}
+
 /// An access token and everything that came with it.
 #[derive(Debug, Clone)]
 pub struct Token {
-    access_token: Secret,
-    token_type: String,
-    expires_in: Option<u64>,
-    refresh_token: Option<Secret>,
-    refresh_expires_in: Option<u64>,
-    id_token: Option<Secret>,
-    scope: Option<String>,
+    fields: TokenFields,
     extra: Map<String, Value>,
     claims: Option<Claims>,
     sent_at: SentAt,
@@ -38,40 +47,40 @@ pub struct Token {
 
 impl Token {
     pub fn access_token(&self) -> &Secret {
-        &self.access_token
+        &self.fields.access_token
     }
 
     /// `Bearer` for every token this crate accepts.
     pub fn token_type(&self) -> &str {
-        &self.token_type
+        &self.fields.token_type
     }
 
     /// `Authorization` header value: `Bearer <token>`.
     pub fn authorization_header(&self) -> Secret {
-        bearer_header(self.access_token.expose())
+        bearer_header(self.fields.access_token.expose())
     }
 
     pub fn expires_in(&self) -> Option<u64> {
-        self.expires_in
+        self.fields.expires_in
     }
 
     pub fn refresh_token(&self) -> Option<&Secret> {
-        self.refresh_token.as_ref()
+        self.fields.refresh_token.as_ref()
     }
 
     /// Keycloak's `refresh_expires_in`; `0` means the refresh token does not expire by time
     /// (offline tokens) or there is none.
     pub fn refresh_expires_in(&self) -> Option<u64> {
-        self.refresh_expires_in
+        self.fields.refresh_expires_in
     }
 
     pub fn id_token(&self) -> Option<&Secret> {
-        self.id_token.as_ref()
+        self.fields.id_token.as_ref()
     }
 
     /// The granted scope, when the server said (Keycloak always does).
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.fields.scope.as_deref()
     }
 
     /// Response fields beyond RFC 6749's: Keycloak's `not-before-policy`, `session_state`, ...
@@ -109,17 +118,7 @@ impl Token {
 
     /// The refresh token's own deadline, when it has one.
     pub fn refresh_expires_at(&self) -> Option<Duration> {
-        match self.refresh_expires_in {
-            Some(s) if s > 0 => {
-                let secs = s.saturating_sub(1).min(crate::policy::MAX_LIFETIME_SECS);
-                Some(
-                    self.sent_at
-                        .monotonic
-                        .saturating_add(Duration::from_secs(secs)),
-                )
-            }
-            _ => None,
-        }
+        refresh_token_deadline(self.sent_at.monotonic, self.fields.refresh_expires_in)
     }
 
     /// The response as the server sent it, as a JSON object: `access_token`, `token_type`,
@@ -127,27 +126,33 @@ impl Token {
     /// field. It holds the tokens in clear: for `--json` style output the user asked for.
     pub fn response_json(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("access_token".into(), self.access_token.expose().into());
-        m.insert("token_type".into(), self.token_type.clone().into());
+        m.insert(
+            "access_token".into(),
+            self.fields.access_token.expose().into(),
+        );
+        m.insert("token_type".into(), self.fields.token_type.clone().into());
         let mut put = |k: &str, v: Option<Value>| {
             if let Some(v) = v {
                 m.insert(k.into(), v);
             }
         };
-        put("expires_in", self.expires_in.map(Value::from));
+        put("expires_in", self.fields.expires_in.map(Value::from));
         put(
             "refresh_token",
-            self.refresh_token.as_ref().map(|s| s.expose().into()),
+            self.fields
+                .refresh_token
+                .as_ref()
+                .map(|s| s.expose().into()),
         );
         put(
             "refresh_expires_in",
-            self.refresh_expires_in.map(Value::from),
+            self.fields.refresh_expires_in.map(Value::from),
         );
         put(
             "id_token",
-            self.id_token.as_ref().map(|s| s.expose().into()),
+            self.fields.id_token.as_ref().map(|s| s.expose().into()),
         );
-        put("scope", self.scope.clone().map(Value::from));
+        put("scope", self.fields.scope.clone().map(Value::from));
         for (k, v) in &self.extra {
             m.insert(k.clone(), v.clone());
         }
@@ -168,30 +173,34 @@ impl Token {
     /// A refresh response may omit `refresh_token`, meaning "keep using the old one"
     /// (RFC 6749 §6). This carries it over.
     pub fn inherit_refresh_token(&mut self, previous: &Token) {
-        if self.refresh_token.is_none() {
-            self.refresh_token = previous.refresh_token.clone();
-            self.refresh_expires_in = previous
+        if self.fields.refresh_token.is_none() {
+            self.fields.refresh_token = previous.fields.refresh_token.clone();
+            self.fields.refresh_expires_in = previous
                 .refresh_expires_at()
                 .map(|at| at.saturating_sub(self.sent_at.monotonic).as_secs() + 1)
-                .or(previous.refresh_expires_in);
+                .or(previous.fields.refresh_expires_in);
         }
     }
 
     /// Uses `refresh_token` when the response carried none (it was not rotated).
     pub fn keep_refresh_token(&mut self, refresh_token: &Secret) {
-        if self.refresh_token.is_none() {
-            self.refresh_token = Some(refresh_token.clone());
-            self.refresh_expires_in = None;
+        if self.fields.refresh_token.is_none() {
+            self.fields.refresh_token = Some(refresh_token.clone());
+            self.fields.refresh_expires_in = None;
         }
     }
 
     /// The same token without its refresh token (after the server refused it).
     pub fn without_refresh_token(&self) -> Token {
-        Token {
-            refresh_token: None,
-            refresh_expires_in: None,
-            ..self.clone()
-        }
+        let mut t = self.clone();
+        t.fields.refresh_token = None;
+        t.fields.refresh_expires_in = None;
+        t
+    }
+
+    /// The checked standard fields.
+    pub fn fields(&self) -> &TokenFields {
+        &self.fields
     }
 }
 
@@ -207,89 +216,124 @@ pub fn parse_token_response(resp: &HttpResponse, sent_at: SentAt) -> Result<Toke
     if !resp.is_success() {
         return Err(error_from_response(resp));
     }
-    let obj = json_object(&resp.body, "token response")?;
+    let mut obj = json_object(&resp.body, "token response")?;
+    let fields = check_token_answer(resp.status, Some(&mut obj), &resp.body, None)?;
+    Ok(Token::new(fields, obj, sent_at))
+}
+
+/// Builds a token from an already-parsed successful response object.
+pub fn token_from_fields(mut obj: Map<String, Value>, sent_at: SentAt) -> Result<Token> {
+    let fields = TokenFields::take_from(&mut obj)?;
+    Ok(Token::new(fields, obj, sent_at))
+}
+
+impl Token {
+    /// `extra` is what is left of the response object after the standard fields were taken.
+    fn new(fields: TokenFields, extra: Map<String, Value>, sent_at: SentAt) -> Token {
+        let claims = Claims::decode_unverified(fields.access_token.expose()).ok();
+        let times = claims.as_ref().map(Claims::times).unwrap_or_default();
+        let lifetime = usable_lifetime(fields.expires_in, times, sent_at.unix);
+        Token {
+            fields,
+            extra,
+            claims,
+            sent_at,
+            lifetime,
+        }
+    }
+}
+
+/// What a token endpoint answered, for callers that parse JSON themselves (the browser's
+/// `JSON.parse`): the checked fields, or the typed error. `obj` is the body parsed as a JSON
+/// object, `None` when it is not one; `retry_after` comes from the `Retry-After` header.
+pub fn check_token_answer(
+    status: u16,
+    obj: Option<&mut dyn Fields>,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Result<TokenFields> {
+    if !(200..300).contains(&status) {
+        return Err(error_from_parts(status, obj, body, retry_after));
+    }
+    let Some(obj) = obj else {
+        return Err(Error::invalid("the token response is not a JSON object"));
+    };
     // Some servers answer 200 with an error body; RFC 6749 says 400, but the meaning is clear.
-    if let Some(err) = oauth_error_from(&obj, resp.status) {
+    if let Some(err) = oauth_error_in(obj, status) {
         return Err(err);
     }
-    token_from_fields(obj, sent_at)
+    TokenFields::take_from(obj)
 }
 
-/// Builds a token from an already-parsed response object (the browser parses with `JSON.parse`).
-pub fn token_from_fields(mut obj: Map<String, Value>, sent_at: SentAt) -> Result<Token> {
-    let access_token = match obj.remove("access_token") {
-        Some(Value::String(s)) if !s.is_empty() => visible_ascii(Secret::new(s), "access_token")?,
-        Some(_) => {
-            return Err(Error::invalid(
-                "`access_token` in the token response is not a non-empty string",
-            ))
-        }
-        None => return Err(Error::invalid("the token response has no `access_token`")),
-    };
-    let token_type = match obj.remove("token_type") {
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
-        None => "Bearer".to_string(),
-        Some(Value::String(t)) => {
-            return Err(Error::invalid(format!(
-                "token_type `{}` is not supported; tokenward sends Bearer tokens only",
-                t.chars().take(20).collect::<String>()
-            )))
-        }
-        Some(_) => return Err(Error::invalid("`token_type` is not a string")),
-    };
-    let expires_in = take_seconds(&mut obj, "expires_in")?;
-    let refresh_expires_in = take_seconds(&mut obj, "refresh_expires_in")?;
-    let refresh_token = take_secret(&mut obj, "refresh_token")?;
-    let id_token = take_secret(&mut obj, "id_token")?;
-    let scope = match obj.remove("scope") {
-        Some(Value::String(s)) => Some(s),
-        None | Some(Value::Null) => None,
-        Some(_) => return Err(Error::invalid("`scope` is not a string")),
-    };
-    let claims = Claims::decode_unverified(access_token.expose()).ok();
-    let lifetime = usable_lifetime(expires_in, claims.as_ref(), sent_at.unix);
-    Ok(Token {
-        access_token,
-        token_type,
-        expires_in,
-        refresh_token,
-        refresh_expires_in,
-        id_token,
-        scope,
-        extra: obj,
-        claims,
-        sent_at,
-        lifetime,
-    })
-}
-
-/// Accepts a JSON number or a numeric string (some servers quote it).
-fn take_seconds(obj: &mut Map<String, Value>, name: &str) -> Result<Option<u64>> {
-    match obj.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-            .map(Some)
-            .ok_or_else(|| Error::invalid(format!("`{name}` is negative"))),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::invalid(format!("`{name}` is not a number of seconds"))),
-        Some(_) => Err(Error::invalid(format!(
-            "`{name}` is not a number of seconds"
-        ))),
+impl TokenFields {
+    /// Takes the standard fields out of a successful response object and checks them; what
+    /// stays in `obj` are the server's extras.
+    pub fn take_from(obj: &mut dyn Fields) -> Result<TokenFields> {
+        let access_token = match obj.take("access_token") {
+            Field::Str(s) if !s.is_empty() => visible_ascii(Secret::new(s), "access_token")?,
+            Field::Missing => {
+                return Err(Error::invalid("the token response has no `access_token`"))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "`access_token` in the token response is not a non-empty string",
+                ))
+            }
+        };
+        let token_type = match obj.take("token_type") {
+            Field::Str(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
+            Field::Missing => "Bearer".to_string(),
+            Field::Str(t) => {
+                let mut m = String::from("token_type `");
+                m.extend(t.chars().take(20));
+                m.push_str("` is not supported; tokenward sends Bearer tokens only");
+                return Err(Error::invalid(m));
+            }
+            _ => return Err(Error::invalid("`token_type` is not a string")),
+        };
+        let expires_in = seconds(obj, "expires_in")?;
+        let refresh_expires_in = seconds(obj, "refresh_expires_in")?;
+        let refresh_token = secret(obj, "refresh_token")?;
+        let id_token = secret(obj, "id_token")?;
+        let scope = match obj.take("scope") {
+            Field::Str(s) => Some(s),
+            Field::Missing => None,
+            _ => return Err(Error::invalid("`scope` is not a string")),
+        };
+        Ok(TokenFields {
+            access_token,
+            token_type,
+            expires_in,
+            refresh_token,
+            refresh_expires_in,
+            id_token,
+            scope,
+        })
     }
 }
 
-fn take_secret(obj: &mut Map<String, Value>, name: &str) -> Result<Option<Secret>> {
-    match obj.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(visible_ascii(Secret::new(s), name)?)),
-        Some(_) => Err(Error::invalid(format!("`{name}` is not a string"))),
+fn seconds(obj: &mut dyn Fields, name: &str) -> Result<Option<u64>> {
+    obj.take(name).seconds(name)
+}
+
+fn secret(obj: &mut dyn Fields, name: &str) -> Result<Option<Secret>> {
+    match obj.take(name) {
+        Field::Missing => Ok(None),
+        Field::Str(s) if s.is_empty() => Ok(None),
+        Field::Str(s) => Ok(Some(visible_ascii(Secret::new(s), name)?)),
+        _ => Err(Error::invalid(quoted(name, " is not a string"))),
     }
+}
+
+/// "`name` rest": messages on the browser's path are put together without `format!`, which
+/// keeps the formatting machinery out of the WASM package.
+fn quoted(name: &str, rest: &str) -> String {
+    let mut m = String::with_capacity(name.len() + rest.len() + 2);
+    m.push('`');
+    m.push_str(name);
+    m.push('`');
+    m.push_str(rest);
+    m
 }
 
 /// Tokens are VSCHAR (printable ASCII, RFC 6749 A.12/A.17): anything else would break the
@@ -298,8 +342,9 @@ fn visible_ascii(token: Secret, name: &str) -> Result<Secret> {
     if token.expose().bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         Ok(token)
     } else {
-        Err(Error::invalid(format!(
-            "`{name}` holds characters outside printable ASCII, which RFC 6749 does not allow"
+        Err(Error::invalid(quoted(
+            name,
+            " holds characters outside printable ASCII, which RFC 6749 does not allow",
         )))
     }
 }
@@ -324,28 +369,28 @@ pub(crate) fn json_object(body: &[u8], what: &str) -> Result<Map<String, Value>>
     }
 }
 
-/// The RFC 6749 §5.2 error in a JSON object, if it has one.
+/// The RFC 6749 §5.2 error in a response object, if it has one (its `error`,
+/// `error_description` and `error_uri` are taken out of `obj`).
 ///
 /// Keycloak (26.x among others) answers a wrong client secret with `401 unauthorized_client`
 /// "Invalid client or Invalid client credentials", where RFC 6749 §5.2 — which reserves 401 for
 /// this case — and other Keycloak versions say `invalid_client`. That answer is reported as
 /// `invalid_client`, so applications match one code whatever the server's version.
-fn oauth_error_from(obj: &Map<String, Value>, status: u16) -> Option<Error> {
-    let mut error = obj.get("error")?.as_str()?;
-    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
-    let description = text("error_description");
+pub fn oauth_error_in(obj: &mut dyn Fields, status: u16) -> Option<Error> {
+    let mut error = obj.take("error").into_str()?;
+    let description = obj.take("error_description").into_str();
     if status == 401
         && error == "unauthorized_client"
         && description
             .as_deref()
             .is_some_and(|d| d.contains("Invalid client"))
     {
-        error = "invalid_client";
+        error = "invalid_client".to_string();
     }
     Some(Error::OAuth {
-        error: error.to_string(),
+        error,
         error_description: description,
-        error_uri: text("error_uri"),
+        error_uri: obj.take("error_uri").into_str(),
         status: Some(status),
     })
 }
@@ -353,15 +398,26 @@ fn oauth_error_from(obj: &Map<String, Value>, status: u16) -> Option<Error> {
 /// The typed error for a non-success response from an authorization server endpoint: an
 /// OAuth error body becomes [`Error::OAuth`], anything else [`Error::Http`].
 pub fn error_from_response(resp: &HttpResponse) -> Error {
-    if let Ok(obj) = serde_json::from_slice::<Map<String, Value>>(&resp.body) {
-        if let Some(err) = oauth_error_from(&obj, resp.status) {
-            return err;
-        }
+    let mut obj = serde_json::from_slice::<Map<String, Value>>(&resp.body).ok();
+    let obj = obj.as_mut().map(|m| m as &mut dyn Fields);
+    error_from_parts(resp.status, obj, &resp.body, retry_after(resp))
+}
+
+/// [`error_from_response`] for callers that parse JSON themselves: `obj` is the body parsed as
+/// a JSON object (`None` when it is not one).
+pub fn error_from_parts(
+    status: u16,
+    obj: Option<&mut dyn Fields>,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Error {
+    if let Some(err) = obj.and_then(|o| oauth_error_in(o, status)) {
+        return err;
     }
     Error::Http {
-        status: resp.status,
-        body_excerpt: body_excerpt(&resp.body),
-        retry_after: retry_after(resp),
+        status,
+        body_excerpt: body_excerpt(body),
+        retry_after,
     }
 }
 
