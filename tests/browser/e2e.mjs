@@ -225,7 +225,7 @@ test('two tabs sharing localStorage: one refresh across tabs (Web Locks)', async
 test('logout URL with id_token_hint ends the Keycloak session without a prompt', async () => {
   const r = await inPage(page, (tw, c, origin) => ({
     url: c.logoutUrl({ postLogoutRedirectUri: `${origin}/callback` }),
-    id: JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage).find((k) => k.endsWith(':token')))).r.id_token,
+    id: JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage).find((k) => k.endsWith(':token')))).i,
   }), ORIGIN);
   const u = new URL(r.url);
   eq(u.origin + u.pathname, `${ISS}/protocol/openid-connect/logout`);
@@ -303,12 +303,25 @@ test('negative: a callback in a tab that has no stored verifier', async () => {
   const a = await freshTab();
   const authUrl = await inPage(a, (tw, c) => c.authorizationUrl());
   const state = new URL(authUrl).searchParams.get('state');
+  const callback = `${ORIGIN}/callback?state=${state}&code=abc&iss=${encodeURIComponent(ISS)}`;
   const b = await context.newPage();
-  await b.goto(`${ORIGIN}/callback?state=${state}&code=abc&iss=${encodeURIComponent(ISS)}`);
-  await waitStatus(/state_mismatch/, b);
-  ok(/start a new login/.test(await status(b)), await status(b));
+  await b.goto(callback);
+  // The quickstart page treats `login_required` as "show the login button".
+  await waitStatus(/Please log in/, b);
   eq(await b.evaluate(() => sessionStorage.length), 0, 'nothing stored in tab B');
   ok(!new URL(b.url()).searchParams.has('code'), 'the code is removed from the address bar anyway');
+  // What the page got, asked directly: a clear error with its code.
+  const r = await inPage(b, async (tw, c, cb) => {
+    try {
+      await c.handleCallback(cb);
+      return { ok: true };
+    } catch (e) {
+      return { code: e.code, message: e.message, stored: sessionStorage.length };
+    }
+  }, callback);
+  eq(r.code, 'login_required');
+  ok(/no pending login/.test(r.message) && /call login\(\) again/.test(r.message), r.message);
+  eq(r.stored, 0);
   await a.close();
   await b.close();
 });

@@ -7,7 +7,7 @@ import { test, ok, eq, rejects, done } from './harness.mjs';
 const pkg = process.argv[2] ?? new URL('../../wasm/pkg', import.meta.url).pathname;
 // node's fetch cannot read file: URLs, so hand the glue the module's bytes before index.js loads.
 const glue = await import(pathToFileURL(`${pkg}/tokenward_wasm.js`));
-glue.initSync({ module: readFileSync(`${pkg}/tokenward_wasm_bg.wasm`) });
+const wasm = glue.initSync({ module: readFileSync(`${pkg}/tokenward_wasm_bg.wasm`) });
 const tw = await import(pathToFileURL(`${pkg}/index.js`));
 const { Client, TokenwardError, codeChallenge, createVerifier, createState, createNonce, pkcePair } = tw;
 
@@ -162,7 +162,7 @@ test('callback: code exchange posts the verifier, stores the token, one-shot pen
   eq(await c2.accessToken(), a, 'stable');
   eq(f.calls.length, 1, 'fresh token: no request');
   // The same callback again: the pending login is gone.
-  await rejects(() => c2.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'state_mismatch');
+  await rejects(() => c2.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'login_required');
 });
 
 for (const [name, query, code, extra] of [
@@ -186,11 +186,29 @@ for (const [name, query, code, extra] of [
   });
 }
 
-test('callback without a stored login is state_mismatch', async () => {
+test('callback in a tab without a stored login is login_required, saying why', async () => {
+  const storage = new MemoryStorage();
+  const f = scriptedFetch([]);
+  const c = client(f, storage);
+  const e = await rejects(() => c.handleCallback(`${REDIRECT}?state=abc&code=abc`), 'login_required');
+  ok(/no pending login/.test(e.message), e.message);
+  eq(storage.m.size, 0);
+  eq(f.calls.length, 0);
+});
+
+test('a stored login that was tampered with is a config error', async () => {
   const storage = new MemoryStorage();
   const c = client(scriptedFetch([]), storage);
-  await rejects(() => c.handleCallback(`${REDIRECT}?state=abc&code=abc`), 'state_mismatch');
-  eq(storage.m.size, 0);
+  const s = started(c, storage);
+  storage.setItem(s.key, JSON.stringify({ ...s.pending, code_verifier: 'short' }));
+  await rejects(() => c.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'config');
+  storage.setItem(s.key, '{"state":1}');
+  await rejects(() => c.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'config');
+});
+
+test('decodeJwt reads claims and answers null for anything else', () => {
+  eq(tw.decodeJwt(jwt({ sub: 'ü', n: 1 })).sub, 'ü');
+  for (const bad of ['opaque', 'a.b.c', `${b64u('{}')}.${b64u('[1]')}.x`, null, 42]) eq(tw.decodeJwt(bad), null);
 });
 
 test('token endpoint 400 invalid_grant is an oauth error; nothing stored', async () => {
@@ -280,13 +298,29 @@ test('logout URL has id_token_hint, client_id and the redirect', async () => {
   const { c, storage, tokenKey } = await loggedIn();
   const u = new URL(c.logoutUrl({ postLogoutRedirectUri: 'http://127.0.0.1:8765/', state: 's1' }));
   eq(u.origin + u.pathname, `${ISS}/protocol/openid-connect/logout`);
-  eq(u.searchParams.get('id_token_hint'), JSON.parse(storage.getItem(tokenKey)).r.id_token);
+  eq(u.searchParams.get('id_token_hint'), JSON.parse(storage.getItem(tokenKey)).i);
   eq(u.searchParams.get('client_id'), 'vion-spa');
   eq(u.searchParams.get('post_logout_redirect_uri'), 'http://127.0.0.1:8765/');
   eq(u.searchParams.get('state'), 's1');
   c.forget();
   eq(storage.m.size, 0);
   ok(!c.loggedIn && c.claims() === null);
+});
+
+test("the module's memory does not grow across calls (its arena starts over after each)", async () => {
+  const { c, f } = await loggedIn(Array.from({ length: 300 }, () => [200, tokenBody({ access: 'm' })]));
+  const grown = () => wasm.memory.buffer.byteLength;
+  for (let i = 0; i < 20; i++) await c.refresh();
+  const before = grown();
+  for (let i = 0; i < 2000; i++) {
+    pkcePair();
+    c.authorizationUrl();
+    c.logoutUrl();
+    try { codeChallenge('short'); } catch { /* a config error, allocated and freed */ }
+  }
+  for (let i = 0; i < 200; i++) await c.refresh();
+  eq(grown(), before, 'memory size');
+  eq(f.calls.length, 220);
 });
 
 process.exitCode = (await done('unit: ')) ? 1 : 0;

@@ -35,6 +35,8 @@ export function createNonce(): string;
 export function codeChallenge(verifier: string): string;
 /** A fresh verifier and its S256 challenge. */
 export function pkcePair(): { verifier: string; challenge: string };
+/** The claims of a JWT, decoded but not verified (the resource server verifies); null for anything else. */
+export function decodeJwt(jwt: string | null | undefined): Claims | null;
 
 /** Where the pending login and the tokens are kept: sessionStorage by default. */
 export interface TokenStorage {
@@ -88,7 +90,10 @@ export class Client {
    * token and removes the code from the address bar. Resolves to the access token's claims.
    */
   handleCallback(url?: string): Promise<Claims>;
-  /** A valid access token, renewed shortly before expiry; `login_required` when there is none. */
+  /**
+   * A valid access token, renewed shortly before expiry; `login_required` when there is none.
+   * (`handleCallback` also answers `login_required` in a tab that has no pending login.)
+   */
   accessToken(): Promise<string>;
   /** Renews now with the refresh token. */
   refresh(): Promise<string>;

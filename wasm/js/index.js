@@ -1,7 +1,8 @@
 // tokenward for the browser. The Rust core (compiled to tokenward_bg.wasm) makes every OAuth
 // decision: PKCE, the authorization URL, the state / iss / error= checks of the callback, the
-// token request bodies, parsing token responses, the early-refresh deadlines. This file is the
-// browser's I/O around it: fetch, storage, the redirect, the address bar and Web Locks.
+// token request bodies, checking token responses and error answers, the nonce check, the
+// early-refresh deadlines. This file is the browser's I/O around it: fetch, JSON.parse,
+// storage, the redirect, the address bar and Web Locks.
 import init, * as w from './tokenward_wasm.js';
 
 await init({ module_or_path: new URL('./tokenward_wasm_bg.wasm', import.meta.url) });
@@ -24,6 +25,42 @@ const call = (r) => {
   const [code, ...f] = r.split('\x01');
   if (code) throw new TokenwardError(code, f[0], f[1], f[2], +f[3]);
   return f;
+};
+
+// JSON.parse that answers undefined for anything that is not JSON.
+const parse = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+// An object JSON.parse made, flattened for the module's Flat (wasm/src/lib.rs): 'o', then per
+// key \x01 key \x01 tagged value (s string, n integer, b1/b0, x array/object, '' null); ''
+// for anything that is not an object. \x01 inside a string becomes U+FFFD.
+const clean = (s) => s.replaceAll('\x01', '\ufffd');
+const flat = (o) => (o && typeof o === 'object' && !Array.isArray(o)
+  ? Object.entries(o).reduce((out, [k, v]) => `${out}\x01${clean(k)}\x01${v == null ? ''
+    : typeof v === 'string' ? 's' + clean(v)
+      : typeof v === 'number' ? 'n' + Math.min(Math.max(Math.trunc(v), -1), 2 ** 53)
+        : typeof v === 'boolean' ? 'b' + +v : 'x'}`, 'o')
+  : '');
+
+/**
+ * The claims of a JWT, decoded but not verified (the resource server verifies), or null for
+ * anything that is not a JWT.
+ */
+export const decodeJwt = (jwt) => {
+  const p = typeof jwt === 'string' ? jwt.split('.') : [];
+  if (p.length !== 3) return null;
+  try {
+    const bin = atob(p[1].replace(/-/g, '+').replace(/_/g, '/'));
+    const c = parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
+    return c && typeof c === 'object' && !Array.isArray(c) ? c : null;
+  } catch {
+    return null;
+  }
 };
 
 /** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
@@ -78,8 +115,11 @@ export class Client {
   authorizationUrl(options = {}) {
     const o = this.#o;
     const extra = new URLSearchParams(options.params ?? {}).toString();
-    const [url, pending] = call(w.auth(o.url, o.realm, o.clientId, options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra));
-    this.#s.setItem(this.#key + 'pending', pending);
+    const [url, state, nonce, code_verifier, redirect_uri, issuer, iss] = call(
+      w.auth(o.url, o.realm, o.clientId, options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra));
+    // The core's PendingLogin, under its own field names.
+    const pending = { state, nonce, code_verifier, redirect_uri, issuer, iss_required: !!iss };
+    this.#s.setItem(this.#key + 'pending', JSON.stringify(pending));
     return url;
   }
 
@@ -97,14 +137,14 @@ export class Client {
    */
   async handleCallback(url = location.href) {
     const key = this.#key + 'pending';
-    const pending = this.#s.getItem(key) ?? '';
+    const pending = flat(parse(this.#s.getItem(key)));
     // A pending login is good for one callback, whatever its outcome.
     this.#s.removeItem(key);
     try {
       const req = call(w.code(...this.#p(), pending, url));
       const sent = Date.now();
-      const [status, body] = await this.#post(req);
-      this.#store(call(w.tok(status, body, sent, pending, 0, false, this.#o.fraction, this.#o.margin)), sent);
+      const res = await this.#post(req);
+      this.#store(this.#token(res, sent, false, pending, '', 0));
       return this.claims();
     } finally {
       cleanAddressBar(url);
@@ -173,10 +213,10 @@ export class Client {
     // Someone (another tab, with shared storage) renewed while this one waited for the lock.
     if (t && (force ? seen && t.t !== seen.t : Date.now() < t.ra)) return t.a;
     const now = Date.now();
-    const req = call(w.rt(...this.#p(), t ? JSON.stringify(t.r) : '', t?.t ?? 0, now));
-    const [status, body] = await this.#post(req);
+    const req = call(w.rt(...this.#p(), t?.r ?? '', t?.rx ?? 0, now));
+    const res = await this.#post(req);
     try {
-      this.#store(call(w.tok(status, body, now, JSON.stringify(t.r), t.t, true, this.#o.fraction, this.#o.margin)), now);
+      this.#store(this.#token(res, now, true, '', t.r, t.rx));
     } catch (e) {
       if (e.error === 'invalid_grant') {
         const cur = this.#load();
@@ -184,7 +224,7 @@ export class Client {
         if (cur && cur.t !== t.t && Date.now() < cur.ea) return cur.a;
         // The server refused the refresh token for good: forget it (the access token stays
         // while it is valid), so later calls ask for a login instead of retrying it.
-        delete t.r.refresh_token;
+        t.r = '';
         this.#s.setItem(this.#key + 'token', JSON.stringify(t));
       }
       throw e;
@@ -217,18 +257,28 @@ export class Client {
         chunks.push(value);
       }
     } catch (e) {
-      const timeout = e?.name === 'TimeoutError';
-      throw new TokenwardError(timeout ? 'timeout' : 'transport',
-        `${timeout ? 'no answer from' : 'could not reach'} ${new URL(url).origin} (${e?.message ?? e}); check that the server is up and that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`);
+      // The core's Timeout or Transport error; a fetch refused by CORS looks like the second.
+      const why = `${new URL(url).origin}: ${e?.message ?? e}; if the server is up, check that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`;
+      call(w.fail(e?.name === 'TimeoutError' ? 1 : 0, this.#o.timeout, why));
     }
-    if (!chunks) {
-      throw new TokenwardError('invalid_response', `the server's response is not usable: it is larger than the ${max} byte limit`);
-    }
-    return [res.status, await new Blob(chunks).text()];
+    if (!chunks) call(w.fail(2, max, ''));
+    return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? ''];
   }
 
-  #store([r, a, ra, ea], t) {
-    this.#s.setItem(this.#key + 'token', JSON.stringify({ r: JSON.parse(r), a, t, ra: +ra, ea: +ea }));
+  // The core checks a token endpoint answer (parsed here by JSON.parse) and computes its
+  // deadlines: the stored token is { a: access, r: refresh, i: ID token, t: sent, ra: renew at,
+  // ea: expires at, rx: refresh token deadline } (times in ms since the epoch).
+  #token([status, text, retry], sent, refreshed, pending, prevRt, prevRx) {
+    const json = parse(text);
+    const o = this.#o;
+    const [a, r, i, ra, ea, rx] = call(w.tok(status, flat(json), text, retry, sent,
+      flat(decodeJwt(json?.access_token)), flat(decodeJwt(json?.id_token)),
+      refreshed, pending, prevRt, prevRx, o.fraction, o.margin));
+    return { a, r, i, t: sent, ra: +ra, ea: +ea, rx: +rx };
+  }
+
+  #store(t) {
+    this.#s.setItem(this.#key + 'token', JSON.stringify(t));
   }
 
   #load() {
@@ -238,14 +288,12 @@ export class Client {
 
   /** The access token's claims (not verified: the resource server does that), or null. */
   claims() {
-    const t = this.#load();
-    return t ? JSON.parse(call(w.jwt(t.a))[0]) : null;
+    return decodeJwt(this.#load()?.a);
   }
 
   /** The ID token's claims (not verified), or null. */
   idTokenClaims() {
-    const id = this.#load()?.r.id_token;
-    return id ? JSON.parse(call(w.jwt(id))[0]) : null;
+    return decodeJwt(this.#load()?.i);
   }
 
   /** True when a token is stored (it may need a refresh). */
@@ -255,7 +303,7 @@ export class Client {
 
   /** The end-session URL, with id_token_hint (Keycloak 18+ logs out without a prompt then). */
   logoutUrl(options = {}) {
-    const id = this.#load()?.r.id_token ?? '';
+    const id = this.#load()?.i ?? '';
     return call(w.out(...this.#p(), id, options.postLogoutRedirectUri ?? '', options.state ?? ''))[0];
   }
 

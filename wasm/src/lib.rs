@@ -1,29 +1,42 @@
 //! tokenward for the browser: a thin translation layer between the sans-IO core and the JS
-//! glue in `js/index.js`, which owns the browser's I/O (`fetch`, storage, redirects, locks).
+//! glue in `js/index.js`, which owns the browser's I/O (`fetch`, storage, redirects, locks) and
+//! its JSON parser.
 //!
 //! Every OAuth decision is the core's: PKCE, the authorization URL, the `state`/`iss`/`error=`
-//! checks of the callback, the token request bodies, parsing token responses and the
-//! early-refresh policy. This crate only converts arguments and results.
+//! checks of the callback, the token request bodies, checking token responses and turning
+//! error answers into typed errors, the nonce check, the early-refresh deadlines. This crate
+//! only converts arguments and results. JSON is parsed by `JSON.parse` and handed to the core
+//! flattened ([`Flat`]), so no JSON parser ships in the module (see wasm/SIZE.md for what each
+//! choice costs).
 //!
 //! # The boundary (internal, not the package's public API)
 //!
 //! Each export returns one string of fields separated by U+0001: the first field is empty on
 //! success, followed by the results; on failure it is the core's stable error code name
 //! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description and the
-//! HTTP status. One string per call keeps the generated glue and the module small (a result
-//! class or a JS array per call costs more; see /work/shared/WASM-SIZE.md).
+//! HTTP status. One string per call keeps the generated glue and the module small.
 
 use std::time::Duration;
 
-use tokenward::authorize::{authorization_request, check_id_token_nonce, parse_callback};
+use tokenward::authorize::{authorization_request, check_nonce, parse_callback};
+use tokenward::fields::{Field, Fields};
 use tokenward::grant;
+use tokenward::jwt::JwtTimes;
 use tokenward::pkce::random_string;
-use tokenward::token::parse_token_response;
+use tokenward::policy::{refresh_token_deadline, usable_lifetime};
+use tokenward::token::check_token_answer;
 use tokenward::{
-    ClientConfig, Error, HttpRequest, HttpResponse, LoginOptions, PendingLogin, Pkce, Provider,
-    RandomSource, RefreshPolicy, Result, Secret, SentAt, Token,
+    ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
+    RefreshPolicy, Result, Secret,
 };
 use wasm_bindgen::prelude::*;
+
+pub mod arena;
+
+/// The module's allocator (see [`arena`]).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+pub static ARENA: arena::Arena = arena::Arena::new();
 
 /// Field separator of the boundary encoding.
 pub const SEP: char = '\u{1}';
@@ -33,6 +46,7 @@ extern "C" {
     /// `crypto.getRandomValues`: the browser's CSPRNG (also in node 20+).
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
+
 }
 
 /// The browser's CSPRNG as the core's randomness seam.
@@ -42,6 +56,46 @@ impl RandomSource for WebCrypto {
     fn fill(&self, dest: &mut [u8]) -> Result<()> {
         get_random_values(dest);
         Ok(())
+    }
+}
+
+/// An object `JSON.parse` made, as the glue flattens it for the core's checks (`flat` in
+/// js/index.js): `o`, then for each key `SEP key SEP value`, the value tagged `s` (string),
+/// `n` (number, truncated to an integer and clamped to [-1, 2^53]), `b1`/`b0` (boolean), `x`
+/// (array or object) or empty (`null`). Anything that is not an object is the empty string.
+///
+/// Plain strings rather than JS objects across the boundary: no externref table, no
+/// `Reflect.get` import, no float parsing in the module.
+pub struct Flat<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Flat<'a> {
+    /// `None` when the glue said "not an object".
+    pub fn parse(flat: &'a str) -> Option<Flat<'a>> {
+        let rest = flat.strip_prefix('o')?;
+        let mut parts = rest.split(SEP).skip(1);
+        let mut fields = Vec::new();
+        while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+            fields.push((k, v));
+        }
+        Some(Flat(fields))
+    }
+}
+
+impl Fields for Flat<'_> {
+    fn take(&mut self, name: &str) -> Field {
+        let Some(i) = self.0.iter().position(|(k, _)| *k == name) else {
+            return Field::Missing;
+        };
+        let (_, v) = self.0.swap_remove(i);
+        match v.as_bytes().first() {
+            None => Field::Missing,
+            Some(b's') => Field::Str(v[1..].to_string()),
+            Some(b'n') => v[1..]
+                .parse::<i64>()
+                .map_or(Field::Other, |n| Field::Num(n as f64)),
+            Some(b'b') => Field::Bool(v == "b1"),
+            Some(_) => Field::Other,
+        }
     }
 }
 
@@ -66,7 +120,7 @@ pub fn encode(result: Result<Vec<String>>) -> String {
                 e.to_string().as_str(),
                 e.oauth_error().unwrap_or(""),
                 e.oauth_description().unwrap_or(""),
-                status.to_string().as_str(),
+                number(status as u64).as_str(),
             ] {
                 out.push(SEP);
                 out.push_str(f);
@@ -74,6 +128,20 @@ pub fn encode(result: Result<Vec<String>>) -> String {
         }
     }
     out
+}
+
+/// Decimal digits of `n` (`to_string` would bring the formatting machinery along).
+fn number(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// The provider: a Keycloak base URL and realm, or (realm empty) a realm issuer URL.
@@ -97,19 +165,18 @@ fn request_fields(req: HttpRequest) -> Vec<String> {
     out
 }
 
-fn sent_at(ms: f64) -> SentAt {
-    // The browser has no monotonic clock that survives a page load, so the wall clock anchors
-    // both readings (tokens are kept across reloads in storage).
-    let d = Duration::from_millis(ms.max(0.0) as u64);
-    SentAt {
-        monotonic: d,
-        unix: d.as_secs(),
-    }
+/// Milliseconds on the wall clock as the core's monotonic reading. The browser has no
+/// monotonic clock that survives a page load, and tokens are kept across reloads in storage.
+fn at(ms: f64) -> Duration {
+    Duration::from_millis(ms.max(0.0) as u64)
 }
 
 fn ms(d: Duration) -> String {
-    // u64, not `as_millis()`'s u128: its formatting code is larger.
-    (d.as_millis() as u64).to_string()
+    number(d.as_millis() as u64)
+}
+
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 /// A random 43-character base64url string (256 bits): a PKCE verifier, a `state` or a `nonce`.
@@ -131,7 +198,9 @@ pub fn challenge(verifier: &str) -> Result<Vec<String>> {
     Ok(vec![Pkce::from_verifier(verifier)?.challenge().to_string()])
 }
 
-/// The authorization URL and the pending login to keep until the callback.
+/// The authorization URL and the pending login's fields, in the order and under the names of
+/// `PendingLogin::to_json`: `[url, state, nonce, code_verifier, redirect_uri, issuer,
+/// iss_required ("1" or "")]`. The glue stores them as that JSON object.
 pub fn login(
     rng: &dyn RandomSource,
     url: &str,
@@ -146,17 +215,34 @@ pub fn login(
         .scope(scope)
         .redirect_uri(redirect_uri);
     let options = LoginOptions {
-        extra: form_pairs(extra_query),
+        extra: form_urlencoded::parse(extra_query.as_bytes())
+            .into_owned()
+            .collect(),
         ..LoginOptions::default()
     };
     let req = authorization_request(&provider, &config, &options, rng)?;
-    Ok(vec![req.url, req.pending.to_json().expose().to_string()])
+    let p = req.pending;
+    Ok(vec![
+        req.url,
+        p.state.expose().to_string(),
+        p.nonce.expose().to_string(),
+        p.pkce.verifier().expose().to_string(),
+        p.redirect_uri,
+        p.issuer.unwrap_or_default(),
+        if p.iss_required { "1" } else { "" }.to_string(),
+    ])
 }
 
-fn form_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
+/// The pending login this tab stored (flattened), or `LoginRequired` when there is none.
+fn pending_login(stored: &str) -> Result<PendingLogin> {
+    let Some(mut stored) = Flat::parse(stored) else {
+        // No login was started in this tab (or its callback was already handled): there is
+        // no verifier to finish it with, whatever the callback says.
+        return Err(Error::LoginRequired(
+            "this tab has no pending login to finish (it was started in another tab or session, or this callback was already handled); call login() again".into(),
+        ));
+    };
+    PendingLogin::from_fields(&mut stored)
 }
 
 /// Checks a callback URL against the pending login (state, iss, `error=`) and builds the code
@@ -168,12 +254,7 @@ pub fn exchange(
     pending: &str,
     callback: &str,
 ) -> Result<Vec<String>> {
-    // No login was started in this tab (or it was already finished): whatever the callback
-    // says, its `state` matches nothing we sent.
-    if pending.is_empty() {
-        return Err(Error::StateMismatch);
-    }
-    let pending = PendingLogin::from_json(pending)?;
+    let pending = pending_login(pending)?;
     let code = parse_callback(&pending, callback)?;
     let provider = provider(url, realm)?;
     let config = ClientConfig::new(client_id);
@@ -187,88 +268,104 @@ pub fn exchange(
     Ok(request_fields(req))
 }
 
-/// Rebuilds a stored token: the response fields as the server sent them, and when it was sent.
-fn stored_token(response_json: &str, sent_ms: f64) -> Result<Token> {
-    let resp = HttpResponse::new(200, Vec::new(), response_json.as_bytes().to_vec());
-    parse_token_response(&resp, sent_at(sent_ms))
-}
-
-/// The refresh request for a stored token, or `LoginRequired` when it has no usable refresh
-/// token.
+/// The refresh request, or `LoginRequired` when there is no refresh token or it is past its
+/// own deadline (`rt_deadline_ms`, 0: none).
 pub fn refresh(
     url: &str,
     realm: &str,
     client_id: &str,
-    response_json: &str,
-    sent_ms: f64,
+    refresh_token: &str,
+    rt_deadline_ms: f64,
     now_ms: f64,
 ) -> Result<Vec<String>> {
-    let login_required = || {
-        Error::LoginRequired(
-            "there is no usable refresh token (none was issued, it expired or the server refused it); call login()".into(),
-        )
-    };
-    if response_json.is_empty() {
+    if refresh_token.is_empty() || (rt_deadline_ms > 0.0 && now_ms >= rt_deadline_ms) {
         return Err(Error::LoginRequired(
-            "no token is stored; call login() first".into(),
+            "there is no usable refresh token (none was issued, it expired or the server refused it); call login()".into(),
         ));
-    }
-    let token = stored_token(response_json, sent_ms)?;
-    let rt = token.refresh_token().ok_or_else(login_required)?;
-    if token
-        .refresh_expires_at()
-        .is_some_and(|at| sent_at(now_ms).monotonic >= at)
-    {
-        return Err(login_required());
     }
     let provider = provider(url, realm)?;
     let config = ClientConfig::new(client_id);
+    let rt = Secret::new(refresh_token);
     Ok(request_fields(grant::refresh_token(
-        &provider, &config, rt, None,
+        &provider, &config, &rt, None,
     )?))
 }
 
-/// Parses a token endpoint response. `previous` is the pending login (after a code exchange:
-/// the ID token's nonce is checked) or the stored token's response (after a refresh: its
-/// refresh token carries over when the server sends none). Returns
-/// `[response JSON, access token, refresh at (ms), expires at (ms)]`.
-#[allow(clippy::too_many_arguments)]
-pub fn token(
-    status: u16,
-    body: &str,
-    sent_ms: f64,
-    previous: &str,
-    previous_sent_ms: f64,
-    after_refresh: bool,
-    fraction: f64,
-    max_margin_ms: f64,
-) -> Result<Vec<String>> {
-    let resp = HttpResponse::new(status, Vec::new(), body.as_bytes().to_vec());
-    let mut token = parse_token_response(&resp, sent_at(sent_ms))?;
-    if after_refresh {
-        if !previous.is_empty() {
-            token.inherit_refresh_token(&stored_token(previous, previous_sent_ms)?);
+/// What the token endpoint answered, with the glue's readings of it.
+pub struct Answer<'a> {
+    pub status: u16,
+    /// The body parsed by `JSON.parse`, flattened ([`Flat`]; empty when it is not an object).
+    pub json: &'a str,
+    /// The body as text (for the excerpt of an error page).
+    pub body: &'a str,
+    /// The `Retry-After` header, `""` when absent.
+    pub retry_after: &'a str,
+    /// When the request was sent (ms since the epoch).
+    pub sent_ms: f64,
+    /// The payloads of the access and ID tokens, decoded and flattened by the glue (empty:
+    /// not a JWT).
+    pub access_claims: &'a str,
+    pub id_claims: &'a str,
+}
+
+/// What the new token continues: the pending login after a code exchange (its nonce is
+/// checked), or the previous refresh token after a refresh (kept when the server sends none).
+pub enum Previous<'a> {
+    Login(&'a str),
+    Refresh { token: &'a str, deadline_ms: f64 },
+}
+
+/// Checks a token endpoint answer. Returns `[access token, refresh token, ID token, refresh at,
+/// expires at, refresh token deadline]`, the times in ms since the epoch (deadline `0`: none).
+pub fn token(a: Answer<'_>, previous: Previous<'_>, policy: RefreshPolicy) -> Result<Vec<String>> {
+    let retry = a
+        .retry_after
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs);
+    let mut json = Flat::parse(a.json);
+    let json = json.as_mut().map(|j| j as &mut dyn Fields);
+    let t = check_token_answer(a.status, json, a.body.as_bytes(), retry)?;
+    let sent = at(a.sent_ms);
+    let (refresh_token, rt_deadline) = match (previous, t.refresh_token) {
+        (Previous::Login(pending), rt) => {
+            let pending = pending_login(pending)?;
+            if t.id_token.is_some() {
+                let nonce = Flat::parse(a.id_claims).and_then(|mut c| c.take("nonce").into_str());
+                check_nonce(&pending, nonce.as_deref())?;
+            }
+            let deadline = refresh_token_deadline(sent, t.refresh_expires_in);
+            (
+                rt.map(|s| s.expose().to_string()),
+                deadline.map_or(0, |d| d.as_millis() as u64),
+            )
         }
-    } else {
-        check_id_token_nonce(&PendingLogin::from_json(previous)?, &token)?;
-    }
-    let mut policy = RefreshPolicy::default();
-    if fraction >= 0.0 {
-        policy.fraction = fraction;
-    }
-    if max_margin_ms >= 0.0 {
-        policy.max_margin = Duration::from_millis(max_margin_ms as u64);
-    }
-    let lifetime = token.lifetime().unwrap_or(policy.unknown_lifetime);
-    let expires_at = token.sent_at().monotonic + lifetime;
-    let refresh_at = expires_at.saturating_sub(policy.margin(lifetime));
-    // `response_json` is the core's lossless form of a token: it is what gets stored.
-    let json = serde_json::Value::Object(token.response_json()).to_string();
+        (Previous::Refresh { token, deadline_ms }, None) => {
+            (Some(token.to_string()), deadline_ms.max(0.0) as u64)
+        }
+        (Previous::Refresh { .. }, Some(rt)) => {
+            let deadline = refresh_token_deadline(sent, t.refresh_expires_in);
+            (
+                Some(rt.expose().to_string()),
+                deadline.map_or(0, |d| d.as_millis() as u64),
+            )
+        }
+    };
+    let times = Flat::parse(a.access_claims)
+        .map(|mut c| JwtTimes::from_fields(&mut c))
+        .unwrap_or_default();
+    let lifetime = usable_lifetime(t.expires_in, times, sent.as_secs());
+    let d = policy.deadlines(sent, lifetime, Duration::ZERO);
     Ok(vec![
-        json,
-        token.access_token().expose().to_string(),
-        ms(refresh_at),
-        ms(expires_at),
+        t.access_token.expose().to_string(),
+        refresh_token.unwrap_or_default(),
+        t.id_token
+            .map(|s| s.expose().to_string())
+            .unwrap_or_default(),
+        ms(d.refresh_at),
+        ms(d.expires_at),
+        number(rt_deadline),
     ])
 }
 
@@ -283,21 +380,41 @@ pub fn logout(
 ) -> Result<Vec<String>> {
     let provider = provider(url, realm)?;
     let config = ClientConfig::new(client_id);
-    let hint = (!id_token.is_empty()).then(|| Secret::new(id_token));
-    let redirect = (!post_logout_redirect_uri.is_empty()).then_some(post_logout_redirect_uri);
-    let state = (!state.is_empty()).then_some(state);
+    let hint = opt(id_token).map(Secret::new);
     Ok(vec![grant::end_session_url(
         &provider,
         &config,
         hint.as_ref(),
-        redirect,
-        state,
+        opt(post_logout_redirect_uri),
+        opt(state),
     )?])
 }
 
-/// A JWT's claims as JSON, unverified (for display; the resource server verifies).
-pub fn claims(jwt: &str) -> Result<Vec<String>> {
-    Ok(vec![tokenward::Claims::decode_unverified(jwt)?.to_json()])
+/// How a request failed without an answer the core could read.
+pub const NO_ANSWER: u8 = 0;
+pub const TIMED_OUT: u8 = 1;
+pub const TOO_LARGE: u8 = 2;
+
+/// The core's error for a request that failed in the glue: `Transport` with the browser's
+/// reason, `Timeout` after `limit` ms, or a body over the `limit`-byte cap.
+pub fn failure(kind: u8, limit: f64, reason: &str) -> Error {
+    match kind {
+        TIMED_OUT => Error::Timeout(at(limit)),
+        TOO_LARGE => Error::response_too_large(limit.max(0.0) as u64),
+        _ => Error::Transport(reason.to_string()),
+    }
+}
+
+/// The refresh policy from the client's options (negative: the core's default).
+fn policy(fraction: f64, max_margin_ms: f64) -> RefreshPolicy {
+    let mut p = RefreshPolicy::default();
+    if fraction >= 0.0 {
+        p.fraction = fraction;
+    }
+    if max_margin_ms >= 0.0 {
+        p.max_margin = at(max_margin_ms);
+    }
+    p
 }
 
 // ---- exports: names are short on purpose (they are the module's import/export strings) ----
@@ -347,42 +464,57 @@ pub fn rt(
     url: &str,
     realm: &str,
     client_id: &str,
-    response_json: &str,
-    sent_ms: f64,
+    refresh_token: &str,
+    rt_deadline_ms: f64,
     now_ms: f64,
 ) -> String {
     encode(refresh(
         url,
         realm,
         client_id,
-        response_json,
-        sent_ms,
+        refresh_token,
+        rt_deadline_ms,
         now_ms,
     ))
 }
 
+/// After a code exchange (`refreshed` false) `pending` is the stored login; after a refresh
+/// the previous refresh token and its deadline come instead. Objects are flattened ([`Flat`]).
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn tok(
     status: u16,
+    json: &str,
     body: &str,
+    retry_after: &str,
     sent_ms: f64,
-    previous: &str,
-    previous_sent_ms: f64,
-    after_refresh: bool,
+    access_claims: &str,
+    id_claims: &str,
+    refreshed: bool,
+    pending: &str,
+    prev_rt: &str,
+    prev_rt_deadline_ms: f64,
     fraction: f64,
     max_margin_ms: f64,
 ) -> String {
-    encode(token(
+    let previous = if refreshed {
+        Previous::Refresh {
+            token: prev_rt,
+            deadline_ms: prev_rt_deadline_ms,
+        }
+    } else {
+        Previous::Login(pending)
+    };
+    let answer = Answer {
         status,
+        json,
         body,
+        retry_after,
         sent_ms,
-        previous,
-        previous_sent_ms,
-        after_refresh,
-        fraction,
-        max_margin_ms,
-    ))
+        access_claims,
+        id_claims,
+    };
+    encode(token(answer, previous, policy(fraction, max_margin_ms)))
 }
 
 #[wasm_bindgen]
@@ -404,9 +536,10 @@ pub fn out(
     ))
 }
 
+/// A request that failed in the glue, as the core's typed error (always an error encoding).
 #[wasm_bindgen]
-pub fn jwt(token: &str) -> String {
-    encode(claims(token))
+pub fn fail(kind: u8, limit: f64, reason: &str) -> String {
+    encode(Err(failure(kind, limit, reason)))
 }
 
 #[cfg(test)]
@@ -442,10 +575,13 @@ mod tests {
             status: Some(400),
         }));
         assert_eq!(&fields(&e)[2..], ["invalid_grant", "Code not valid", "400"]);
+        for n in [0, 7, 10, 65535, u64::MAX] {
+            assert_eq!(number(n), n.to_string());
+        }
     }
 
     #[test]
-    fn login_then_callback_builds_the_code_exchange() {
+    fn login_returns_the_url_and_the_pending_login_fields() {
         let rng = Counter(Default::default());
         let r = login(
             &rng,
@@ -462,66 +598,74 @@ mod tests {
             "{}",
             r[0]
         );
-        let pending = PendingLogin::from_json(&r[1]).unwrap();
-        let cb = format!(
-            "http://127.0.0.1:8765/callback?state={}&code=c0de",
-            pending.state.expose()
-        );
-        let req = exchange(KC, "vion", "vion-spa", &r[1], &cb).unwrap();
+        assert!(r[0].contains(&format!("state={}", r[1])));
+        assert_eq!(r[4], "http://127.0.0.1:8765/callback");
+        assert_eq!(r[5], "http://127.0.0.1:9/realms/vion");
+        assert_eq!(r[6], "", "Keycloak without discovery does not promise iss");
+        let e = login(
+            &rng,
+            KC,
+            "vion",
+            "vion-spa",
+            "http://app.example/cb",
+            "openid",
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), tokenward::ErrorCode::InsecureUrl);
+    }
+
+    #[test]
+    fn refresh_needs_a_live_refresh_token() {
+        let req = refresh(KC, "vion", "vion-spa", "rt", 2_000.0, 1_000.0).unwrap();
         assert_eq!(
             req[0],
             "http://127.0.0.1:9/realms/vion/protocol/openid-connect/token"
         );
-        assert!(req[1].contains("code=c0de") && req[1].contains(pending.pkce.verifier().expose()));
-        assert_eq!(
-            &req[2..4],
-            ["Content-Type", "application/x-www-form-urlencoded"]
-        );
-        assert_eq!(
-            exchange(KC, "vion", "vion-spa", "", &cb).unwrap_err(),
-            Error::StateMismatch
+        assert!(req[1].contains("grant_type=refresh_token&refresh_token=rt"));
+        for (rt, deadline, now) in [("", 0.0, 0.0), ("rt", 2_000.0, 2_000.0)] {
+            let e = refresh(KC, "vion", "vion-spa", rt, deadline, now).unwrap_err();
+            assert_eq!(e.code(), tokenward::ErrorCode::LoginRequired);
+        }
+        assert!(
+            refresh(KC, "vion", "vion-spa", "rt", 0.0, 9e12).is_ok(),
+            "no deadline"
         );
     }
 
     #[test]
-    fn token_deadlines_follow_the_core_policy() {
-        let body = r#"{"access_token":"opaque","expires_in":300,"refresh_token":"rt","refresh_expires_in":1800,"token_type":"Bearer"}"#;
-        let t = token(200, body, 1_000_000.0, "", 0.0, true, -1.0, -1.0).unwrap();
-        assert_eq!(t[1], "opaque");
-        assert_eq!(t[3], "1300000");
-        assert_eq!(t[2], "1270000", "a 300 s token renews at 270 s");
-        // A refresh answer without a refresh token keeps the previous one.
-        let next = token(
-            200,
-            r#"{"access_token":"b","expires_in":300}"#,
-            2_000_000.0,
-            &t[0],
-            1_000_000.0,
-            true,
-            -1.0,
-            -1.0,
+    fn failures_in_the_glue_are_core_errors() {
+        let t = failure(TIMED_OUT, 2_500.0, "");
+        assert_eq!(t.code(), tokenward::ErrorCode::Timeout);
+        assert!(t.to_string().contains("within 2.5 s"), "{t}");
+        let big = failure(TOO_LARGE, 1_048_576.0, "");
+        assert!(big.to_string().contains("1048576 byte limit"), "{big}");
+        let net = failure(NO_ANSWER, 0.0, "http://127.0.0.1:9: Failed to fetch");
+        assert_eq!(net.code(), tokenward::ErrorCode::Transport);
+    }
+
+    #[test]
+    fn flattened_objects_read_as_fields() {
+        let mut f = Flat::parse(
+            "o\u{1}a\u{1}sx\u{1}n\u{1}n300\u{1}neg\u{1}n-1\u{1}b\u{1}b1\u{1}z\u{1}\u{1}o\u{1}x",
         )
         .unwrap();
-        assert!(next[0].contains(r#""refresh_token":"rt""#), "{}", next[0]);
-        let req = refresh(KC, "vion", "vion-spa", &next[0], 2_000_000.0, 2_100_000.0).unwrap();
-        assert!(req[1].contains("grant_type=refresh_token&refresh_token=rt"));
-        // Past the refresh token's own deadline: a new login.
-        let e = refresh(
-            KC,
-            "vion",
-            "vion-spa",
-            &t[0],
-            1_000_000.0,
-            1_000_000.0 + 1_800_000.0,
-        )
-        .unwrap_err();
-        assert_eq!(e.code(), tokenward::ErrorCode::LoginRequired);
+        assert_eq!(f.take("a"), Field::Str("x".into()));
+        assert_eq!(f.take("a"), Field::Missing, "taken once");
+        assert_eq!(f.take("n").seconds("n"), Ok(Some(300)));
+        assert!(f.take("neg").seconds("neg").is_err());
+        assert_eq!(f.take("b"), Field::Bool(true));
+        assert_eq!(f.take("z"), Field::Missing);
+        assert_eq!(f.take("o"), Field::Other);
+        assert_eq!(f.take("absent"), Field::Missing);
+        assert!(Flat::parse("").is_none());
+        assert!(Flat::parse("o").unwrap().take("x") == Field::Missing);
         assert_eq!(
-            refresh(KC, "vion", "vion-spa", "", 0.0, 0.0)
-                .unwrap_err()
-                .code(),
+            pending_login("").unwrap_err().code(),
             tokenward::ErrorCode::LoginRequired
         );
+        let e = pending_login("o\u{1}state\u{1}ss").unwrap_err();
+        assert!(e.to_string().contains("has no `nonce`"), "{e}");
     }
 
     #[test]

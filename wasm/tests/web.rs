@@ -2,8 +2,20 @@
 //! page's real `crypto.getRandomValues`. Run by tests/browser/run; native builds skip this file.
 #![cfg(target_arch = "wasm32")]
 
-use tokenward_wasm::{auth, code, pair, rnd, s256, SEP};
+use tokenward_wasm::{auth, code, pair, rnd, s256, tok, SEP};
 use wasm_bindgen_test::*;
+
+/// What the glue's `flat` makes of an object with these (already tagged) values.
+fn flat(fields: &[(&str, &str)]) -> String {
+    let mut out = String::from("o");
+    for (k, v) in fields {
+        out.push(SEP);
+        out.push_str(k);
+        out.push(SEP);
+        out.push_str(v);
+    }
+    out
+}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -47,12 +59,82 @@ fn login_url_then_callback_checks() {
     ));
     assert!(r[0].starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
     assert!(r[0].contains("code_challenge_method=S256"));
-    let bad = code(
+    // The glue stores the pending login as a JSON object and hands it back flattened.
+    let pending = flat(&[
+        ("state", &format!("s{}", r[1])),
+        ("nonce", &format!("s{}", r[2])),
+        ("code_verifier", &format!("s{}", r[3])),
+        ("redirect_uri", &format!("s{}", r[4])),
+        ("issuer", &format!("s{}", r[5])),
+        ("iss_required", "b0"),
+    ]);
+    let cb = |q: &str| format!("http://127.0.0.1:8765/callback?{q}");
+    let bad = code(kc, "vion", "vion-spa", &pending, &cb("state=forged&code=x"));
+    assert!(bad.starts_with("state_mismatch\u{1}"), "{bad}");
+    let good = ok(code(
         kc,
         "vion",
         "vion-spa",
-        &r[1],
-        "http://127.0.0.1:8765/callback?state=forged&code=x",
+        &pending,
+        &cb(&format!("state={}&code=c0de", r[1])),
+    ));
+    assert!(
+        good[1].contains("code=c0de") && good[1].contains(&r[3]),
+        "{good:?}"
     );
-    assert!(bad.starts_with("state_mismatch\u{1}"), "{bad}");
+    let none = code(kc, "vion", "vion-spa", "", &cb("state=x&code=y"));
+    assert!(none.starts_with("login_required\u{1}"), "{none}");
+}
+
+#[wasm_bindgen_test]
+fn token_answers_are_checked_from_flattened_json() {
+    let answer = flat(&[
+        ("access_token", "sopaque"),
+        ("expires_in", "n300"),
+        ("refresh_token", "srt"),
+        ("refresh_expires_in", "n1800"),
+        ("token_type", "sBearer"),
+    ]);
+    let refreshed = |status, json: &str, body| {
+        tok(
+            status,
+            json,
+            body,
+            "",
+            1_000_000.0,
+            "",
+            "",
+            true,
+            "",
+            "old-rt",
+            5.0,
+            -1.0,
+            -1.0,
+        )
+    };
+    let t = ok(refreshed(200, &answer, ""));
+    assert_eq!(t, ["opaque", "rt", "", "1270000", "1300000", "2799000"]);
+    let kept = ok(refreshed(200, &flat(&[("access_token", "sb")]), ""));
+    assert_eq!(
+        &kept[1..],
+        ["old-rt", "", "1054000", "1060000", "5"],
+        "old refresh token kept"
+    );
+    let refused = flat(&[
+        ("error", "sinvalid_grant"),
+        ("error_description", "sSession not active"),
+    ]);
+    let e = refreshed(400, &refused, "");
+    assert!(
+        e.starts_with("oauth\u{1}")
+            && e.ends_with("\u{1}invalid_grant\u{1}Session not active\u{1}400"),
+        "{e}"
+    );
+    let page = refreshed(502, "", "<h1>Bad Gateway</h1>");
+    assert!(
+        page.starts_with("http\u{1}") && page.contains("Bad Gateway"),
+        "{page}"
+    );
+    let e = refreshed(200, &flat(&[("access_token", "n7")]), "");
+    assert!(e.starts_with("invalid_response\u{1}"), "{e}");
 }
