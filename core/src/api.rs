@@ -1,6 +1,8 @@
 //! Errors from the resource APIs a token is used against, so an application can tell
 //! "my token was refused" (renew and retry once) from everything else.
 
+use crate::prelude::*;
+
 use serde_json::{Map, Value};
 
 use crate::error::Error;

@@ -1,6 +1,8 @@
 //! The authorization code flow's front half: the URL the user is sent to, the state kept
 //! meanwhile ([`PendingLogin`]), and checking the callback that comes back.
 
+use crate::prelude::*;
+
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 

@@ -4,6 +4,8 @@
 //! misconfigured, and following it could send the secret elsewhere), a response size cap, the
 //! https rule checked again on every request.
 
+use crate::prelude::*;
+
 use std::io;
 
 use ureq::tls::{Certificate, RootCerts, TlsConfig};

@@ -1,10 +1,12 @@
 //! [`Client`]: one registered OAuth client at one provider, with its transport, clock and
 //! token caches. Each method is `grant::* (build) -> Transport::send -> token::* (parse)`.
 
+use crate::prelude::*;
+
+use core::time::Duration;
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! The time seam: the cache asks a [`Clock`], so tests can drive expiry without sleeping.
 
-use std::time::Duration;
+use core::time::Duration;
 
 /// A monotonic clock plus the wall clock.
 pub trait Clock: Send + Sync {
@@ -41,8 +41,8 @@ impl Clock for SystemClock {
 
 #[cfg(all(feature = "blocking", target_os = "linux"))]
 mod os {
+    use core::time::Duration;
     use std::sync::OnceLock;
-    use std::time::Duration;
 
     fn read(
         clock: libc::clockid_t,
@@ -96,20 +96,20 @@ mod os {
 /// A clock the test moves by hand.
 #[derive(Debug, Default)]
 pub struct ManualClock {
-    nanos: std::sync::atomic::AtomicU64,
-    unix: std::sync::atomic::AtomicU64,
+    nanos: core::sync::atomic::AtomicU64,
+    unix: core::sync::atomic::AtomicU64,
 }
 
 impl ManualClock {
     pub fn new(unix_time: u64) -> Self {
         ManualClock {
-            nanos: std::sync::atomic::AtomicU64::new(1_000_000_000),
-            unix: std::sync::atomic::AtomicU64::new(unix_time),
+            nanos: core::sync::atomic::AtomicU64::new(1_000_000_000),
+            unix: core::sync::atomic::AtomicU64::new(unix_time),
         }
     }
 
     pub fn advance(&self, by: Duration) {
-        use std::sync::atomic::Ordering::SeqCst;
+        use core::sync::atomic::Ordering::SeqCst;
         self.nanos.fetch_add(by.as_nanos() as u64, SeqCst);
         self.unix.fetch_add(by.as_secs(), SeqCst);
     }
@@ -117,11 +117,11 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(std::sync::atomic::Ordering::SeqCst))
+        Duration::from_nanos(self.nanos.load(core::sync::atomic::Ordering::SeqCst))
     }
 
     fn unix_time(&self) -> u64 {
-        self.unix.load(std::sync::atomic::Ordering::SeqCst)
+        self.unix.load(core::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Who the client is and how it authenticates: everything a flow needs besides the endpoints.
 
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::policy::RefreshPolicy;

@@ -8,8 +8,10 @@
 //! token: server text is quoted only from fields meant for humans (`error_description`,
 //! an excerpt of an HTML error page), and request bodies are never echoed.
 
-use std::fmt;
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::fmt;
+use core::time::Duration;
 
 /// Stable numeric codes, one per [`Error`] variant. `0` is success in the bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -269,7 +271,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// One hint per common OAuth error code, so the message says what to do next.
 fn oauth_hint(error: &str) -> &'static str {
@@ -287,4 +289,4 @@ fn oauth_hint(error: &str) -> &'static str {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -5,6 +5,8 @@
 //! the package hands the values of the parsed object over through [`Fields`] instead. Either way
 //! the same core code checks them: one set of rules, one set of messages.
 
+use crate::prelude::*;
+
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};

@@ -5,6 +5,8 @@
 //! `client_secret_post` puts `client_id` and `client_secret` in the form, `client_secret_basic`
 //! sends `Authorization: Basic`, a public client sends only `client_id`.
 
+use crate::prelude::*;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 

@@ -4,8 +4,10 @@
 //! are pure functions of these values, so they run the same in tests, in the browser (where
 //! `fetch` is the transport) and behind the blocking ureq transport.
 
-use std::fmt;
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::fmt;
+use core::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -108,6 +110,7 @@ where
 }
 
 /// Which root certificates verify the server.
+#[cfg(feature = "blocking")]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Trust {
     /// Mozilla's roots, built in: the same answer on every machine.
@@ -120,6 +123,7 @@ pub enum Trust {
 }
 
 /// How the blocking transport talks HTTP. The defaults are safe for production.
+#[cfg(feature = "blocking")]
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// For the whole exchange: connect, send, wait, read.
@@ -133,6 +137,7 @@ pub struct HttpOptions {
     pub user_agent: String,
 }
 
+#[cfg(feature = "blocking")]
 impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {

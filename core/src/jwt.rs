@@ -3,6 +3,8 @@
 //! A client uses this to learn about its own access token (expiry, roles, `tenant`), never to
 //! make a trust decision: the resource server verifies tokens against the provider's keys.
 
+use crate::prelude::*;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};

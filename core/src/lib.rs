@@ -25,6 +25,24 @@
 //! Without the default `blocking` feature the crate is the sans-IO protocol core only (no
 //! threads, no sockets, no OS randomness) and builds for `wasm32-unknown-unknown`.
 
+#![no_std]
+
+extern crate alloc;
+#[cfg(any(feature = "blocking", test))]
+extern crate std;
+
+/// What the std prelude would bring: the crate is `no_std` (plus `alloc`) so that the browser
+/// package links no std runtime; the `blocking` feature brings std back for the native parts.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+
 pub mod api;
 pub mod authorize;
 pub mod clock;
@@ -54,7 +72,9 @@ pub use clock::{Clock, ManualClock};
 pub use config::{AuthMethod, ClientConfig};
 pub use error::{Error, ErrorCode, Result};
 pub use grant::TokenKind;
-pub use http::{HttpOptions, HttpRequest, HttpResponse, Method, Transport, Trust};
+#[cfg(feature = "blocking")]
+pub use http::{HttpOptions, Trust};
+pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use jwt::Claims;
 pub use pkce::{Pkce, RandomSource};
 pub use policy::RefreshPolicy;

@@ -3,6 +3,8 @@
 //! Randomness comes in through [`RandomSource`] so the browser can hand in
 //! `crypto.getRandomValues` and tests can be deterministic; natively it is the OS RNG.
 
+use crate::prelude::*;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -35,8 +37,10 @@ impl RandomSource for OsRandom {
 
 #[cfg(feature = "blocking")]
 mod os_pool {
+    use crate::prelude::*;
     use std::cell::RefCell;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::thread_local;
     use zeroize::Zeroize;
 
     const POOL: usize = 4096;

@@ -5,7 +5,7 @@
 //! the server issued the token after that, so the token cannot expire earlier than
 //! `sent + lifetime`. That anchor absorbs network latency without trusting any wall clock.
 
-use std::time::Duration;
+use core::time::Duration;
 
 use crate::jwt::JwtTimes;
 

@@ -8,6 +8,8 @@
 //! 4. Discovery: [`Provider::discovery_url`] then [`Provider::from_discovery`] on the response
 //!    (the blocking `Client::discover` does both).
 
+use crate::prelude::*;
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};

@@ -4,7 +4,9 @@
 //! secret cannot reach a log line or an error message by accident. Reading it is explicit:
 //! [`Secret::expose`].
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 use zeroize::Zeroizing;
 
 #[derive(Clone, PartialEq, Eq)]

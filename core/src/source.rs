@@ -14,10 +14,12 @@
 //! - A failed renewal keeps the still-valid token and backs off (honouring `Retry-After`)
 //!   before the next attempt, so a down server is not hammered by every call.
 
+use crate::prelude::*;
+
+use core::time::Duration;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 

@@ -1,7 +1,9 @@
 //! Token endpoint responses: the [`Token`] a successful one carries, and the typed error an
 //! unsuccessful one becomes.
 
-use std::time::Duration;
+use crate::prelude::*;
+
+use core::time::Duration;
 
 use serde_json::{Map, Value};
 

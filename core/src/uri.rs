@@ -10,7 +10,7 @@
 //! `xn--` label passes here and fails there, which then fails loudly at the request), so a URL that passes
 //! here means the same thing to ureq, to `fetch` and to Keycloak.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// The parts of an absolute URL, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +164,7 @@ pub(crate) fn shown(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use proptest::prelude::*;
 
     #[test]

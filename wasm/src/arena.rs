@@ -10,9 +10,9 @@
 //! The small allocator crates that do the same (wee_alloc, lol_alloc) are unmaintained or
 //! single-maintainer, and this one is a page of code.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::Cell;
-use std::ptr::null_mut;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::Cell;
+use core::ptr::null_mut;
 
 const PAGE: usize = 65536;
 
@@ -116,7 +116,7 @@ unsafe impl GlobalAlloc for Arena {
         unsafe {
             let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
             if !new.is_null() {
-                std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
                 self.dealloc(ptr, layout);
             }
             new

@@ -16,7 +16,14 @@
 //! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description and the
 //! HTTP status. One string per call keeps the generated glue and the module small.
 
-use std::time::Duration;
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
 
 use tokenward::authorize::{authorization_request, check_nonce, parse_callback};
 use tokenward::fields::{Field, Fields};
@@ -34,9 +41,19 @@ use wasm_bindgen::prelude::*;
 pub mod arena;
 
 /// The module's allocator (see [`arena`]).
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[global_allocator]
 pub static ARENA: arena::Arena = arena::Arena::new();
+
+/// Without std there is no panic machinery (and none of its formatting code, a third of the
+/// module): a panic, which the code is written never to reach, traps. The JS glue then throws
+/// a `RuntimeError`. (Built with the `std` feature, as the wasm-bindgen tests are, std's own
+/// handler is used.)
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// Field separator of the boundary encoding.
 pub const SEP: char = '\u{1}';
