@@ -93,6 +93,23 @@ pub fn refresh_token_deadline(sent: Duration, refresh_expires_in: Option<u64>) -
     }
 }
 
+/// Shortest and longest pause after a failed renewal.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(250);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// The most a server's `Retry-After` can make a client wait.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+
+/// How long to wait before trying again after `failures` failed renewals in a row: 250 ms,
+/// doubling up to 10 s, or longer when the server's `Retry-After` asked for it (at most 60 s).
+/// Meanwhile a still-valid token keeps being served, and callers past expiry get the last
+/// error at once instead of piling onto a server that is down.
+pub fn retry_delay(failures: u32, retry_after: Option<Duration>) -> Duration {
+    let backoff = BACKOFF_MIN
+        .saturating_mul(1 << failures.clamp(1, 8) - 1)
+        .min(BACKOFF_MAX);
+    retry_after.map_or(backoff, |r| r.min(RETRY_AFTER_MAX).max(backoff))
+}
+
 /// How long an access token is usable after its request was sent.
 ///
 /// - `expires_in` (RFC 6749) is the server's word.
@@ -131,6 +148,7 @@ pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
     use crate::jwt::{make_test_jwt, Claims};
 
     #[test]
@@ -175,6 +193,20 @@ mod tests {
             None
         );
         assert_eq!(refresh_token_deadline(Duration::from_secs(10), None), None);
+    }
+
+    #[test]
+    fn failed_renewals_back_off() {
+        let ms = |n| Duration::from_millis(n);
+        let delays: Vec<_> = (1..=8).map(|f| retry_delay(f, None)).collect();
+        assert_eq!(
+            delays,
+            [ms(250), ms(500), ms(1000), ms(2000), ms(4000), ms(8000), ms(10_000), ms(10_000)]
+        );
+        assert_eq!(retry_delay(u32::MAX, None), BACKOFF_MAX);
+        assert_eq!(retry_delay(1, Some(ms(7000))), ms(7000), "Retry-After wins when longer");
+        assert_eq!(retry_delay(6, Some(ms(1000))), ms(8000), "never shorter than the backoff");
+        assert_eq!(retry_delay(1, Some(Duration::from_secs(3600))), RETRY_AFTER_MAX);
     }
 
     #[test]

@@ -46,12 +46,6 @@ struct Flight {
     retry_not_before: Duration,
 }
 
-/// Shortest and longest pause after a failed renewal.
-const BACKOFF_MIN: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
-/// The most a server's `Retry-After` can make us wait.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
-
 /// The token cache for one key (issuer, client, scopes, audience). Clones share the cache.
 #[derive(Clone)]
 pub struct TokenSource {
@@ -282,12 +276,7 @@ impl Inner {
             }
             Err(e) => {
                 flight.failures = flight.failures.saturating_add(1);
-                let backoff = BACKOFF_MIN
-                    .saturating_mul(1 << flight.failures.min(8).saturating_sub(1))
-                    .min(BACKOFF_MAX);
-                let wait = e
-                    .retry_after()
-                    .map_or(backoff, |r| r.min(RETRY_AFTER_MAX).max(backoff));
+                let wait = crate::policy::retry_delay(flight.failures, e.retry_after());
                 flight.retry_not_before = now.saturating_add(wait);
             }
         }

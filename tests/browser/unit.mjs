@@ -280,6 +280,24 @@ test('invalid_grant on refresh: token kept while valid, then login_required', as
   eq(f.calls.length, 1, 'the refused refresh token is not sent again');
 });
 
+test('failed renewals back off: the valid token is served, no request storm, the error at once past expiry', async () => {
+  const down = Array.from({ length: 10 }, () => [503, 'down']);
+  const { c, f, storage, tokenKey } = await loggedIn(down);
+  const first = await c.accessToken();
+  shift(storage, tokenKey, () => ({ ra: Date.now() - 1 }));
+  for (let i = 0; i < 40; i++) {
+    eq(await c.accessToken(), first, 'the still-valid token');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // 400 ms of calls: the first renewal failed, the second waited 250 ms, the third 500 ms.
+  ok(f.calls.length >= 1 && f.calls.length <= 2, `renewal attempts: ${f.calls.length}`);
+  shift(storage, tokenKey, () => ({ ra: 0, ea: 0 }));
+  const before = f.calls.length;
+  const e = await rejects(() => c.accessToken(), 'http');
+  eq(e.status, 503);
+  eq(f.calls.length, before, 'within the backoff: the last error, no request');
+});
+
 test('no token: login_required', async () => {
   await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
 });

@@ -87,6 +87,12 @@ export class Client {
   #key;
   #fetch;
   #flight = null;
+  // The core's backoff after failed renewals (per page): how many in a row, the last error,
+  // no new attempt before #notBefore, and the last answer's Retry-After.
+  #failures = 0;
+  #last = null;
+  #notBefore = 0;
+  #retry = '';
 
   constructor(options) {
     this.#o = {
@@ -158,11 +164,15 @@ export class Client {
       const now = Date.now();
       if (now < t.ra) return t.a;
       if (now < t.ea) {
-        // Early renewal: the caller keeps the still-valid token and does not wait.
-        this.#renew(false).catch(() => {});
+        // Early renewal: the caller keeps the still-valid token and does not wait (and after a
+        // failed renewal, no new attempt until the backoff is over).
+        if (now >= this.#notBefore) this.#renew(false).catch(() => {});
         return t.a;
       }
     }
+    // Past expiry while a renewal just failed: its error at once, not another request (without
+    // a refresh token there is nothing to retry: the core answers login_required).
+    if (this.#last && t?.r && Date.now() < this.#notBefore) throw this.#last;
     return this.#renew(false);
   }
 
@@ -181,8 +191,17 @@ export class Client {
         ? locks.request(name, { ifAvailable: true }, (lock) =>
           lock ? this.#refresh(force, seen, false) : locks.request(name, () => this.#refresh(force, seen, true)))
         : this.#refresh(force, seen, false)
-      ).finally(() => {
+      ).then((token) => {
+        this.#failures = 0;
+        this.#last = null;
+        return token;
+      }, (e) => {
+        this.#last = e;
+        this.#notBefore = Date.now() + w.wait(++this.#failures, this.#retry);
+        throw e;
+      }).finally(() => {
         this.#flight = null;
+        this.#retry = '';
       });
     }
     return this.#flight;
@@ -215,6 +234,7 @@ export class Client {
     const now = Date.now();
     const req = call(w.rt(...this.#p(), t?.r ?? '', t?.rx ?? 0, now));
     const res = await this.#post(req);
+    this.#retry = res[2];
     try {
       this.#store(this.#token(res, now, true, '', t.r, t.rx));
     } catch (e) {

@@ -30,7 +30,7 @@ use tokenward::fields::{Field, Fields};
 use tokenward::grant;
 use tokenward::jwt::JwtTimes;
 use tokenward::pkce::random_string;
-use tokenward::policy::{refresh_token_deadline, usable_lifetime};
+use tokenward::policy::{refresh_token_deadline, retry_delay, usable_lifetime};
 use tokenward::token::check_token_answer;
 use tokenward::{
     ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
@@ -553,6 +553,14 @@ pub fn out(
     ))
 }
 
+/// How long (ms) to wait before renewing again after `failures` failed renewals in a row; the
+/// server's `Retry-After` header (`""`: none) may ask for longer. The core's backoff.
+#[wasm_bindgen]
+pub fn wait(failures: u32, retry_after: &str) -> f64 {
+    let asked = retry_after.trim().parse::<u64>().ok().map(Duration::from_secs);
+    retry_delay(failures, asked).as_millis() as f64
+}
+
 /// A request that failed in the glue, as the core's typed error (always an error encoding).
 #[wasm_bindgen]
 pub fn fail(kind: u8, limit: f64, reason: &str) -> String {
@@ -683,6 +691,13 @@ mod tests {
         );
         let e = pending_login("o\u{1}state\u{1}ss").unwrap_err();
         assert!(e.to_string().contains("has no `nonce`"), "{e}");
+    }
+
+    #[test]
+    fn backoff_is_the_cores() {
+        assert_eq!(wait(1, ""), 250.0);
+        assert_eq!(wait(3, " 7 "), 7000.0);
+        assert_eq!(wait(9, "soon"), 10_000.0);
     }
 
     #[test]
