@@ -15,6 +15,9 @@ Routes (any method; the request is read whole first, except where a fault says o
                                      {"access_token": "tw-fault-first-<session>", "token_type":
                                      "Bearer", "expires_in": LIFETIME} (default 8 s); every later
                                      one gets the fault
+    /renew-rt/<fault>/<session>/token  the same, but the first token also carries
+                                     "refresh_token": "tw-fault-rt-<session>", for clients that
+                                     renew only with a refresh token (the browser's)
     /ok/token                        a valid token, every time (a smoke test of the server)
     anything else                    404 {"error": "not_found"}
 
@@ -81,8 +84,11 @@ def response(status: str, body: bytes, ctype: str = "text/plain", headers: Tuple
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def token_body(token: str, lifetime: int) -> bytes:
-    return json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": lifetime}).encode()
+def token_body(token: str, lifetime: int, refresh_token: Optional[str] = None) -> bytes:
+    body = {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
+    if refresh_token:
+        body["refresh_token"] = refresh_token
+    return json.dumps(body).encode()
 
 
 NGINX_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -194,11 +200,12 @@ class Handler(socketserver.BaseRequestHandler):
                 sock.sendall(response("200 OK", token_body("tw-fault-ok", self.server.lifetime), "application/json"))
             elif len(parts) == 3 and parts[0] == "fault" and parts[2] == "token" and parts[1] in ANSWERS:
                 self.fault(sock, parts[1])
-            elif (len(parts) == 4 and parts[0] == "renew" and parts[3] == "token" and parts[1] in ANSWERS
-                  and SESSION.match(parts[2])):
+            elif (len(parts) == 4 and parts[0] in ("renew", "renew-rt") and parts[3] == "token"
+                  and parts[1] in ANSWERS and SESSION.match(parts[2])):
                 session = parts[2]
                 if self.server.count(session, "requests") == 1:
-                    body = token_body(f"tw-fault-first-{session}", self.server.lifetime)
+                    rt = f"tw-fault-rt-{session}" if parts[0] == "renew-rt" else None
+                    body = token_body(f"tw-fault-first-{session}", self.server.lifetime, rt)
                     sock.sendall(response("200 OK", body, "application/json"))
                 else:
                     try:
