@@ -148,8 +148,8 @@ pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
     use crate::jwt::{make_test_jwt, Claims};
+    use crate::prelude::*;
 
     #[test]
     fn keycloak_lifetimes_renew_where_the_design_says() {
@@ -201,12 +201,32 @@ mod tests {
         let delays: Vec<_> = (1..=8).map(|f| retry_delay(f, None)).collect();
         assert_eq!(
             delays,
-            [ms(250), ms(500), ms(1000), ms(2000), ms(4000), ms(8000), ms(10_000), ms(10_000)]
+            [
+                ms(250),
+                ms(500),
+                ms(1000),
+                ms(2000),
+                ms(4000),
+                ms(8000),
+                ms(10_000),
+                ms(10_000)
+            ]
         );
         assert_eq!(retry_delay(u32::MAX, None), BACKOFF_MAX);
-        assert_eq!(retry_delay(1, Some(ms(7000))), ms(7000), "Retry-After wins when longer");
-        assert_eq!(retry_delay(6, Some(ms(1000))), ms(8000), "never shorter than the backoff");
-        assert_eq!(retry_delay(1, Some(Duration::from_secs(3600))), RETRY_AFTER_MAX);
+        assert_eq!(
+            retry_delay(1, Some(ms(7000))),
+            ms(7000),
+            "Retry-After wins when longer"
+        );
+        assert_eq!(
+            retry_delay(6, Some(ms(1000))),
+            ms(8000),
+            "never shorter than the backoff"
+        );
+        assert_eq!(
+            retry_delay(1, Some(Duration::from_secs(3600))),
+            RETRY_AFTER_MAX
+        );
     }
 
     #[test]

@@ -557,7 +557,11 @@ pub fn out(
 /// server's `Retry-After` header (`""`: none) may ask for longer. The core's backoff.
 #[wasm_bindgen]
 pub fn wait(failures: u32, retry_after: &str) -> f64 {
-    let asked = retry_after.trim().parse::<u64>().ok().map(Duration::from_secs);
+    let asked = retry_after
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs);
     retry_delay(failures, asked).as_millis() as f64
 }
 
