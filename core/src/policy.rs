@@ -105,7 +105,7 @@ pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
 /// error at once instead of piling onto a server that is down.
 pub fn retry_delay(failures: u32, retry_after: Option<Duration>) -> Duration {
     let backoff = BACKOFF_MIN
-        .saturating_mul(1 << failures.clamp(1, 8) - 1)
+        .saturating_mul(1 << (failures.clamp(1, 8) - 1))
         .min(BACKOFF_MAX);
     retry_after.map_or(backoff, |r| r.min(RETRY_AFTER_MAX).max(backoff))
 }
