@@ -137,7 +137,7 @@ impl Transport for UreqTransport {
 fn transport_error(message: String) -> Error {
     if message.contains("certificate") || message.contains("UnknownIssuer") {
         Error::Transport(format!(
-            "{message} (if the server uses a private CA, pass its PEM file: Trust::CaFile, --ca-file or TOKENWARD_CA_FILE)"
+            "{message} (if the server uses a private CA, pass its PEM file: Trust::CaFile in Rust, tw_options_set_ca_file in C, ca_file= in Python, --ca-file or TOKENWARD_CA_FILE for the CLI)"
         ))
     } else {
         Error::Transport(message)
