@@ -519,3 +519,96 @@ fn sixteen_threads_through_expiry_never_get_an_expired_token() {
         "{n} token requests for 16 threads over 5 s"
     );
 }
+
+/// The secret audit (issue 7), Rust side: a real login and a confidential client produce every
+/// kind of secret; none of them may appear in any `Debug` output or error message the library
+/// produces along the way, including the errors of a refused code, refresh token and secret.
+/// (`state` and `nonce` are not secrets: they travel in the authorization URL by design.)
+#[test]
+fn secrets_appear_in_no_debug_output_or_error_message() {
+    let kc = Kc::get();
+    let client_secret = kc.secret("TW_VION_SERVICE_SECRET");
+    let service = Client::new(
+        kc.realm("vion"),
+        ClientConfig::new("vion-service").secret(client_secret.clone()),
+    )
+    .unwrap();
+    let cc_token = service.token().unwrap();
+
+    let spa = Client::new(
+        kc.realm("vion"),
+        ClientConfig::new("vion-spa")
+            .scope("openid")
+            .redirect_uri("http://127.0.0.1:8765/callback"),
+    )
+    .unwrap();
+    let login = spa.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let code = callback
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap()
+        .to_string();
+    let t = spa.exchange_code(&login.pending, &callback).unwrap();
+    let secrets = [
+        ("client secret", client_secret.clone()),
+        ("access token", t.access_token().expose().to_string()),
+        (
+            "refresh token",
+            t.refresh_token().unwrap().expose().to_string(),
+        ),
+        ("ID token", t.id_token().unwrap().expose().to_string()),
+        (
+            "PKCE verifier",
+            login.pending.pkce.verifier().expose().to_string(),
+        ),
+        ("code", code),
+        (
+            "service token",
+            cc_token.access_token().expose().to_string(),
+        ),
+    ];
+
+    // Everything a user might print or log.
+    let refresh_body = grant::refresh_token(
+        &kc.realm("vion"),
+        &ClientConfig::new("vion-spa"),
+        t.refresh_token().unwrap(),
+        None,
+    )
+    .unwrap();
+    let mut shown = vec![
+        format!("{t:?}"),
+        format!("{cc_token:?}"),
+        format!("{login:?}"),
+        format!("{:?}", login.pending),
+        format!("{spa:?}"),
+        format!("{service:?}"),
+        format!("{refresh_body:?}"),
+        format!("{:?}", spa.token_source()),
+    ];
+    // The errors of a replayed code (Keycloak then revokes the session), a refused refresh
+    // token and a wrong secret.
+    for e in [
+        spa.exchange_code(&login.pending, &callback).unwrap_err(),
+        spa.refresh().unwrap_err(),
+        Client::new(
+            kc.realm("vion"),
+            ClientConfig::new("vion-service").secret(format!("{client_secret}x")),
+        )
+        .unwrap()
+        .token()
+        .unwrap_err(),
+    ] {
+        shown.push(format!("{e} {e:?}"));
+    }
+    for text in &shown {
+        for (what, secret) in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "the {what} appears in: {}",
+                text.chars().take(200).collect::<String>()
+            );
+        }
+    }
+}
