@@ -298,6 +298,19 @@ test('failed renewals back off: the valid token is served, no request storm, the
   eq(f.calls.length, before, 'within the backoff: the last error, no request');
 });
 
+test('plain http off loopback is insecure_url before any request; https is fine', async () => {
+  for (const url of ['http://keycloak.example.com', 'http://10.0.0.1:8080', 'http://127.0.0.1.nip.io']) {
+    const f = scriptedFetch([]);
+    const c = new Client({ url, realm: 'vion', clientId: 'vion-spa', redirectUri: REDIRECT, storage: new MemoryStorage(), fetch: f });
+    const e = await rejects(() => c.authorizationUrl(), 'insecure_url', url);
+    ok(e.message.includes('https'), e.message);
+    eq(f.calls.length, 0);
+  }
+  const https = new Client({ url: 'https://sso.example.com', realm: 'vion', clientId: 'vion-spa', redirectUri: 'https://app.example.com/cb', storage: new MemoryStorage() });
+  ok(https.authorizationUrl().startsWith('https://sso.example.com/realms/vion/protocol/openid-connect/auth?'));
+  await rejects(() => client(scriptedFetch([])).authorizationUrl({ redirectUri: 'http://app.example.com/cb' }), 'insecure_url');
+});
+
 test('no token: login_required', async () => {
   await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
 });
