@@ -86,9 +86,8 @@ def assert_certificate_refusal(e: tokenward.TokenwardError) -> None:
     assert isinstance(e, tokenward.NetworkError) and isinstance(e, ConnectionError)
     msg = str(e)
     assert "certificate" in msg.lower() or "issuer" in msg.lower(), msg
-    # core's hint: "(if the server uses a private CA, pass its PEM file: Trust::CaFile,
-    # --ca-file or TOKENWARD_CA_FILE)"; Client.from_env honours TOKENWARD_CA_FILE.
-    assert "private CA" in msg and "TOKENWARD_CA_FILE" in msg, msg
+    # core's hint names each binding's option: Python's `ca_file=` among them.
+    assert "private CA" in msg and "ca_file=" in msg, msg
     assert e.status is None and e.error is None
     for text in (msg, repr(e), str(e.args), e.message):
         assert SECRET not in text
