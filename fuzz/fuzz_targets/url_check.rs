@@ -23,8 +23,16 @@ fuzz_target!(|data: &[u8]| {
             };
             assert!(matches!(theirs.scheme(), "http" | "https"), "{s:?}");
             assert!(theirs.username().is_empty() && theirs.password().is_none(), "{s:?}");
-            let their_host = theirs.host_str().unwrap_or("");
-            assert!(their_host.eq_ignore_ascii_case(host), "{s:?}: {host} vs {their_host}");
+            match (theirs.host(), host.strip_prefix('[').and_then(|h| h.strip_suffix(']'))) {
+                // IPv6 has many spellings of one address (`::01` is `::1`): compare addresses.
+                (Some(url::Host::Ipv6(theirs)), Some(ours)) => {
+                    assert_eq!(Ok(theirs), ours.parse(), "{s:?}")
+                }
+                _ => {
+                    let their_host = theirs.host_str().unwrap_or("");
+                    assert!(their_host.eq_ignore_ascii_case(host), "{s:?}: {host} vs {their_host}");
+                }
+            }
             if theirs.scheme() == "http" {
                 let loopback = match theirs.host() {
                     Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -40,9 +48,8 @@ fuzz_target!(|data: &[u8]| {
             if let Some((_, rest)) = s.split_once("//") {
                 let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
                 if let Some((userinfo, _)) = authority.rsplit_once('@') {
-                    if userinfo.len() >= 4 {
-                        assert!(!format!("{e} {e:?}").contains(userinfo), "credentials shown");
-                    }
+                    let echoed = format!("{userinfo}@");
+                    assert!(!format!("{e} {e:?}").contains(&echoed), "credentials shown");
                 }
             }
         }
