@@ -23,7 +23,9 @@
 //! ```
 //!
 //! Without the default `blocking` feature the crate is the sans-IO protocol core only (no
-//! threads, no sockets, no OS randomness) and builds for `wasm32-unknown-unknown`.
+//! threads, no sockets, no OS randomness, `no_std` + `alloc`) and builds for
+//! `wasm32-unknown-unknown`. Its parsers read JSON through [`fields::Fields`], so a caller with
+//! a JSON parser of its own (the browser's `JSON.parse`) needs no second one.
 
 #![no_std]
 
