@@ -311,6 +311,15 @@ test('plain http off loopback is insecure_url before any request; https is fine'
   await rejects(() => client(scriptedFetch([])).authorizationUrl({ redirectUri: 'http://app.example.com/cb' }), 'insecure_url');
 });
 
+test('a stored token this client did not write reads as logged out, not a crash', async () => {
+  const { c, storage, tokenKey } = await loggedIn();
+  for (const junk of ['{not json', '{"r":{"access_token":"x"},"a":"x"}', 'null', '42']) {
+    storage.setItem(tokenKey, junk);
+    ok(!c.loggedIn && c.claims() === null, junk);
+    await rejects(() => c.accessToken(), 'login_required', junk);
+  }
+});
+
 test('no token: login_required', async () => {
   await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
 });

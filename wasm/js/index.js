@@ -301,9 +301,11 @@ export class Client {
     this.#s.setItem(this.#key + 'token', JSON.stringify(t));
   }
 
+  // The stored token, or null when there is none or the stored value is not one this client
+  // wrote (another script, an older version): then the user simply logs in again.
   #load() {
-    const s = this.#s.getItem(this.#key + 'token');
-    return s ? JSON.parse(s) : null;
+    const t = parse(this.#s.getItem(this.#key + 'token'));
+    return t && typeof t.a === 'string' && typeof t.r === 'string' && Number.isFinite(t.ea) ? t : null;
   }
 
   /** The access token's claims (not verified: the resource server does that), or null. */
