@@ -202,12 +202,20 @@ pub fn check_id_token_nonce(pending: &PendingLogin, token: &crate::token::Token)
         return Ok(());
     };
     let claims = crate::jwt::Claims::decode_unverified(id_token.expose())?;
-    check_nonce(pending, claims.str("nonce"))
+    check_nonce(pending, token.fields(), claims.str("nonce"))
 }
 
 /// [`check_id_token_nonce`] for callers that decode the ID token themselves (the browser):
-/// `found` is its `nonce` claim.
-pub fn check_nonce(pending: &PendingLogin, found: Option<&str>) -> Result<()> {
+/// `found` is the `nonce` claim of `token`'s ID token. Without an ID token there is nothing to
+/// check.
+pub fn check_nonce(
+    pending: &PendingLogin,
+    token: &crate::token::TokenFields,
+    found: Option<&str>,
+) -> Result<()> {
+    if token.id_token.is_none() {
+        return Ok(());
+    }
     let found = found.unwrap_or("");
     if bool::from(found.as_bytes().ct_eq(pending.nonce.expose().as_bytes())) {
         Ok(())

@@ -151,6 +151,12 @@ impl Error {
         }
     }
 
+    /// True when the server refused the refresh token for good (`invalid_grant`: expired,
+    /// revoked, or already used with rotation): drop it, retrying it cannot succeed.
+    pub fn refuses_refresh_token(&self) -> bool {
+        self.oauth_error() == Some("invalid_grant")
+    }
+
     /// True when trying again later may succeed (network trouble, 5xx, 429). False when the
     /// request itself is wrong and must be fixed first.
     pub fn is_transient(&self) -> bool {

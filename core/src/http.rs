@@ -224,12 +224,15 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
     out.trim().to_string()
 }
 
-/// `Retry-After` in its delta-seconds form; the HTTP-date form is ignored (rare for token
-/// endpoints, and it would need the wall clock).
+/// A response's `Retry-After`.
 pub(crate) fn retry_after(resp: &HttpResponse) -> Option<Duration> {
-    resp.header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+    resp.header("retry-after").and_then(parse_retry_after)
+}
+
+/// A `Retry-After` value in its delta-seconds form; the HTTP-date form is ignored (rare for
+/// token endpoints, and it would need the wall clock).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
 #[cfg(test)]

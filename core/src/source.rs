@@ -301,7 +301,7 @@ impl Inner {
                             token.inherit_refresh_token(&entry.token);
                             return Ok(self.publish(token));
                         }
-                        Err(e) if e.oauth_error() == Some("invalid_grant") => true,
+                        Err(e) if e.refuses_refresh_token() => true,
                         Err(e) => return Err(e),
                     }
                 } else {

@@ -173,23 +173,19 @@ impl Token {
     }
 
     /// A refresh response may omit `refresh_token`, meaning "keep using the old one"
-    /// (RFC 6749 §6). This carries it over.
+    /// (RFC 6749 §6). This carries it over, with its own deadline.
     pub fn inherit_refresh_token(&mut self, previous: &Token) {
-        if self.fields.refresh_token.is_none() {
-            self.fields.refresh_token = previous.fields.refresh_token.clone();
-            self.fields.refresh_expires_in = previous
-                .refresh_expires_at()
-                .map(|at| at.saturating_sub(self.sent_at.monotonic).as_secs() + 1)
-                .or(previous.fields.refresh_expires_in);
+        if let Some(rt) = &previous.fields.refresh_token {
+            let deadline = previous.refresh_expires_at();
+            self.fields
+                .inherit_refresh_token(rt, deadline, self.sent_at.monotonic);
         }
     }
 
     /// Uses `refresh_token` when the response carried none (it was not rotated).
     pub fn keep_refresh_token(&mut self, refresh_token: &Secret) {
-        if self.fields.refresh_token.is_none() {
-            self.fields.refresh_token = Some(refresh_token.clone());
-            self.fields.refresh_expires_in = None;
-        }
+        self.fields
+            .inherit_refresh_token(refresh_token, None, self.sent_at.monotonic);
     }
 
     /// The same token without its refresh token (after the server refused it).
@@ -268,6 +264,21 @@ pub fn check_token_answer(
 }
 
 impl TokenFields {
+    /// RFC 6749 §6: a refresh answer without `refresh_token` means "keep using the old one".
+    /// `deadline` is the old one's own deadline on the monotonic clock (`None`: it has none);
+    /// it is carried over as a `refresh_expires_in` counted from `sent`, this answer's request.
+    pub fn inherit_refresh_token(
+        &mut self,
+        previous: &Secret,
+        deadline: Option<Duration>,
+        sent: Duration,
+    ) {
+        if self.refresh_token.is_none() {
+            self.refresh_token = Some(previous.clone());
+            self.refresh_expires_in = deadline.map(|at| at.saturating_sub(sent).as_secs() + 1);
+        }
+    }
+
     /// Takes the standard fields out of a successful response object and checks them; what
     /// stays in `obj` are the server's extras.
     pub fn take_from(obj: &mut dyn Fields) -> Result<TokenFields> {

@@ -21,9 +21,15 @@ export class TokenwardError extends Error {
 
 // Unpacks the module's answer: U+0001-separated fields, the first empty on success or the error
 // code on failure (then: message, OAuth error, description, HTTP status).
+// Errors the core says mean "this refresh token is dead" (internal: the client then drops it).
+const deadRefreshToken = new WeakSet();
 const call = (r) => {
   const [code, ...f] = r.split('\x01');
-  if (code) throw new TokenwardError(code, f[0], f[1], f[2], +f[3]);
+  if (code) {
+    const e = new TokenwardError(code, f[0], f[1], f[2], +f[3]);
+    if (f[4]) deadRefreshToken.add(e);
+    throw e;
+  }
   return f;
 };
 
@@ -238,7 +244,7 @@ export class Client {
     try {
       this.#store(this.#token(res, now, true, '', t.r, t.rx));
     } catch (e) {
-      if (e.error === 'invalid_grant') {
+      if (deadRefreshToken.has(e)) {
         const cur = this.#load();
         // Another tab renewed meanwhile (with refresh token rotation, ours is now spent): use its token.
         if (cur && cur.t !== t.t && Date.now() < cur.ea) return cur.a;

@@ -13,8 +13,9 @@
 //!
 //! Each export returns one string of fields separated by U+0001: the first field is empty on
 //! success, followed by the results; on failure it is the core's stable error code name
-//! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description and the
-//! HTTP status. One string per call keeps the generated glue and the module small.
+//! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description, the
+//! HTTP status and `1` when the error means the refresh token is dead
+//! (`Error::refuses_refresh_token`). One string per call keeps the generated glue and the module small.
 
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 
@@ -28,6 +29,7 @@ use core::time::Duration;
 use tokenward::authorize::{authorization_request, check_nonce, parse_callback};
 use tokenward::fields::{Field, Fields};
 use tokenward::grant;
+use tokenward::http::parse_retry_after;
 use tokenward::jwt::JwtTimes;
 use tokenward::pkce::random_string;
 use tokenward::policy::{refresh_token_deadline, retry_delay, usable_lifetime};
@@ -138,6 +140,7 @@ pub fn encode(result: Result<Vec<String>>) -> String {
                 e.oauth_error().unwrap_or(""),
                 e.oauth_description().unwrap_or(""),
                 number(status as u64).as_str(),
+                if e.refuses_refresh_token() { "1" } else { "" },
             ] {
                 out.push(SEP);
                 out.push_str(f);
@@ -335,40 +338,23 @@ pub enum Previous<'a> {
 /// Checks a token endpoint answer. Returns `[access token, refresh token, ID token, refresh at,
 /// expires at, refresh token deadline]`, the times in ms since the epoch (deadline `0`: none).
 pub fn token(a: Answer<'_>, previous: Previous<'_>, policy: RefreshPolicy) -> Result<Vec<String>> {
-    let retry = a
-        .retry_after
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs);
+    let retry = parse_retry_after(a.retry_after);
     let mut json = Flat::parse(a.json);
     let json = json.as_mut().map(|j| j as &mut dyn Fields);
-    let t = check_token_answer(a.status, json, a.body.as_bytes(), retry)?;
+    let mut t = check_token_answer(a.status, json, a.body.as_bytes(), retry)?;
     let sent = at(a.sent_ms);
-    let (refresh_token, rt_deadline) = match (previous, t.refresh_token) {
-        (Previous::Login(pending), rt) => {
-            let pending = pending_login(pending)?;
-            if t.id_token.is_some() {
-                let nonce = Flat::parse(a.id_claims).and_then(|mut c| c.take("nonce").into_str());
-                check_nonce(&pending, nonce.as_deref())?;
-            }
-            let deadline = refresh_token_deadline(sent, t.refresh_expires_in);
-            (
-                rt.map(|s| s.expose().to_string()),
-                deadline.map_or(0, |d| d.as_millis() as u64),
-            )
+    match previous {
+        Previous::Login(pending) => {
+            let nonce = Flat::parse(a.id_claims).and_then(|mut c| c.take("nonce").into_str());
+            check_nonce(&pending_login(pending)?, &t, nonce.as_deref())?;
         }
-        (Previous::Refresh { token, deadline_ms }, None) => {
-            (Some(token.to_string()), deadline_ms.max(0.0) as u64)
+        Previous::Refresh { token, deadline_ms } if !token.is_empty() => {
+            let deadline = (deadline_ms > 0.0).then(|| at(deadline_ms));
+            t.inherit_refresh_token(&Secret::new(token), deadline, sent);
         }
-        (Previous::Refresh { .. }, Some(rt)) => {
-            let deadline = refresh_token_deadline(sent, t.refresh_expires_in);
-            (
-                Some(rt.expose().to_string()),
-                deadline.map_or(0, |d| d.as_millis() as u64),
-            )
-        }
-    };
+        Previous::Refresh { .. } => {}
+    }
+    let rt_deadline = refresh_token_deadline(sent, t.refresh_expires_in);
     let times = Flat::parse(a.access_claims)
         .map(|mut c| JwtTimes::from_fields(&mut c))
         .unwrap_or_default();
@@ -376,13 +362,15 @@ pub fn token(a: Answer<'_>, previous: Previous<'_>, policy: RefreshPolicy) -> Re
     let d = policy.deadlines(sent, lifetime, Duration::ZERO);
     Ok(vec![
         t.access_token.expose().to_string(),
-        refresh_token.unwrap_or_default(),
+        t.refresh_token
+            .map(|s| s.expose().to_string())
+            .unwrap_or_default(),
         t.id_token
             .map(|s| s.expose().to_string())
             .unwrap_or_default(),
         ms(d.refresh_at),
         ms(d.expires_at),
-        number(rt_deadline),
+        rt_deadline.map_or_else(|| "0".to_string(), ms),
     ])
 }
 
@@ -557,12 +545,7 @@ pub fn out(
 /// server's `Retry-After` header (`""`: none) may ask for longer. The core's backoff.
 #[wasm_bindgen]
 pub fn wait(failures: u32, retry_after: &str) -> f64 {
-    let asked = retry_after
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs);
-    retry_delay(failures, asked).as_millis() as f64
+    retry_delay(failures, parse_retry_after(retry_after)).as_millis() as f64
 }
 
 /// A request that failed in the glue, as the core's typed error (always an error encoding).
@@ -596,14 +579,17 @@ mod tests {
         let f = fields(&e);
         assert_eq!(f[0], "config");
         assert!(f[1].contains("43 to 128"), "{e}");
-        assert_eq!(&f[2..], ["", "", "0"]);
+        assert_eq!(&f[2..], ["", "", "0", ""]);
         let e = encode(Err(Error::OAuth {
             error: "invalid_grant".into(),
             error_description: Some("Code not valid".into()),
             error_uri: None,
             status: Some(400),
         }));
-        assert_eq!(&fields(&e)[2..], ["invalid_grant", "Code not valid", "400"]);
+        assert_eq!(
+            &fields(&e)[2..],
+            ["invalid_grant", "Code not valid", "400", "1"]
+        );
         for n in [0, 7, 10, 65535, u64::MAX] {
             assert_eq!(number(n), n.to_string());
         }

@@ -107,7 +107,8 @@ fn token_answers_are_checked_from_flattened_json() {
             true,
             "",
             "old-rt",
-            5.0,
+            // The old refresh token's deadline: 1,000 s after this request was sent.
+            2_000_000.0,
             -1.0,
             -1.0,
         )
@@ -117,8 +118,8 @@ fn token_answers_are_checked_from_flattened_json() {
     let kept = ok(refreshed(200, &flat(&[("access_token", "sb")]), ""));
     assert_eq!(
         &kept[1..],
-        ["old-rt", "", "1054000", "1060000", "5"],
-        "old refresh token kept"
+        ["old-rt", "", "1054000", "1060000", "2000000"],
+        "old refresh token kept, with its deadline"
     );
     let refused = flat(&[
         ("error", "sinvalid_grant"),
@@ -127,7 +128,7 @@ fn token_answers_are_checked_from_flattened_json() {
     let e = refreshed(400, &refused, "");
     assert!(
         e.starts_with("oauth\u{1}")
-            && e.ends_with("\u{1}invalid_grant\u{1}Session not active\u{1}400"),
+            && e.ends_with("\u{1}invalid_grant\u{1}Session not active\u{1}400\u{1}1"),
         "{e}"
     );
     let page = refreshed(502, "", "<h1>Bad Gateway</h1>");
