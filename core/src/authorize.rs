@@ -256,10 +256,9 @@ impl PendingLogin {
     pub fn from_fields(obj: &mut dyn Fields) -> Result<PendingLogin> {
         let mut field = |k: &str| -> Result<String> {
             obj.take(k).into_str().ok_or_else(|| {
-                let mut m = String::from("the stored login state has no `");
-                m.push_str(k);
-                m.push_str("`; start a new login");
-                Error::config(m)
+                Error::config(format!(
+                    "the stored login state has no `{k}`; start a new login"
+                ))
             })
         };
         let state = Secret::new(field("state")?);

@@ -60,10 +60,7 @@ impl Field {
             _ => None,
         };
         n.map(Some).ok_or_else(|| {
-            let mut m = String::from("`");
-            m.push_str(name);
-            m.push_str("` is not a non-negative number of seconds");
-            Error::invalid(m)
+            Error::invalid(format!("`{name}` is not a non-negative number of seconds"))
         })
     }
 }

@@ -297,10 +297,10 @@ impl TokenFields {
             Field::Str(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
             Field::Missing => "Bearer".to_string(),
             Field::Str(t) => {
-                let mut m = String::from("token_type `");
-                m.extend(t.chars().take(20));
-                m.push_str("` is not supported; tokenward sends Bearer tokens only");
-                return Err(Error::invalid(m));
+                return Err(Error::invalid(format!(
+                    "token_type `{}` is not supported; tokenward sends Bearer tokens only",
+                    t.chars().take(20).collect::<String>()
+                )))
             }
             _ => return Err(Error::invalid("`token_type` is not a string")),
         };
@@ -334,19 +334,8 @@ fn secret(obj: &mut dyn Fields, name: &str) -> Result<Option<Secret>> {
         Field::Missing => Ok(None),
         Field::Str(s) if s.is_empty() => Ok(None),
         Field::Str(s) => Ok(Some(visible_ascii(Secret::new(s), name)?)),
-        _ => Err(Error::invalid(quoted(name, " is not a string"))),
+        _ => Err(Error::invalid(format!("`{name}` is not a string"))),
     }
-}
-
-/// "`name` rest": messages on the browser's path are put together without `format!`, which
-/// keeps the formatting machinery out of the WASM package.
-fn quoted(name: &str, rest: &str) -> String {
-    let mut m = String::with_capacity(name.len() + rest.len() + 2);
-    m.push('`');
-    m.push_str(name);
-    m.push('`');
-    m.push_str(rest);
-    m
 }
 
 /// Tokens are VSCHAR (printable ASCII, RFC 6749 A.12/A.17): anything else would break the
@@ -355,9 +344,8 @@ fn visible_ascii(token: Secret, name: &str) -> Result<Secret> {
     if token.expose().bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         Ok(token)
     } else {
-        Err(Error::invalid(quoted(
-            name,
-            " holds characters outside printable ASCII, which RFC 6749 does not allow",
+        Err(Error::invalid(format!(
+            "`{name}` holds characters outside printable ASCII, which RFC 6749 does not allow"
         )))
     }
 }
