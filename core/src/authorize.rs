@@ -12,6 +12,7 @@ use crate::fields::{Field, Fields};
 use crate::pkce::{random_string, Pkce, RandomSource};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::text::text;
 
 /// Options for one login; unset fields fall back to the client's configuration.
 #[derive(Debug, Clone, Default)]
@@ -91,8 +92,10 @@ pub fn authorization_request(
         .iter()
         .find(|(k, _)| RESERVED.contains(&k.as_str()))
     {
-        return Err(Error::config(format!(
-            "extra parameter `{k}` is set by tokenward itself; pass it through the login options instead"
+        return Err(Error::config(text!(
+            "extra parameter `",
+            k,
+            "` is set by tokenward itself; pass it through the login options instead"
         )));
     }
     let pending = PendingLogin {
@@ -151,8 +154,10 @@ pub fn parse_callback(pending: &PendingLogin, callback: &str) -> Result<Authoriz
             _ => continue,
         };
         if slot.is_some() {
-            return Err(Error::config(format!(
-                "the callback repeats the `{k}` parameter; it may be forged"
+            return Err(Error::config(text!(
+                "the callback repeats the `",
+                k,
+                "` parameter; it may be forged"
             )));
         }
         *slot = Some(v.into_owned());
@@ -256,8 +261,10 @@ impl PendingLogin {
     pub fn from_fields(obj: &mut dyn Fields) -> Result<PendingLogin> {
         let mut field = |k: &str| -> Result<String> {
             obj.take(k).into_str().ok_or_else(|| {
-                Error::config(format!(
-                    "the stored login state has no `{k}`; start a new login"
+                Error::config(text!(
+                    "the stored login state has no `",
+                    k,
+                    "`; start a new login"
                 ))
             })
         };

@@ -7,6 +7,7 @@ use core::time::Duration;
 use crate::error::{Error, Result};
 use crate::policy::RefreshPolicy;
 use crate::secret::Secret;
+use crate::text::text;
 
 /// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +36,10 @@ impl AuthMethod {
             "post" | "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
             "basic" | "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "none" => Ok(AuthMethod::None),
-            _ => Err(Error::config(format!(
-                "unknown client auth method `{s}`; use post, basic or none"
+            _ => Err(Error::config(text!(
+                "unknown client auth method `",
+                s,
+                "`; use post, basic or none"
             ))),
         }
     }
@@ -182,8 +185,10 @@ pub(crate) fn check_scope_token(s: &str) -> Result<()> {
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
     {
-        return Err(Error::config(format!(
-            "scope `{s}` has characters OAuth does not allow in a scope (quotes, backslash, non-ASCII)"
+        return Err(Error::config(text!(
+            "scope `",
+            s,
+            "` has characters OAuth does not allow in a scope (quotes, backslash, non-ASCII)"
         )));
     }
     Ok(())
@@ -194,20 +199,27 @@ pub(crate) fn check_scope_token(s: &str) -> Result<()> {
 pub(crate) fn check_redirect_uri(uri: &str) -> Result<()> {
     let shown = crate::uri::shown(uri);
     let parts = crate::uri::split(uri).map_err(|why| {
-        Error::config(format!(
-            "redirect URI `{shown}` is not an absolute URL: {why}"
+        Error::config(text!(
+            "redirect URI `",
+            shown,
+            "` is not an absolute URL: ",
+            why
         ))
     })?;
     if parts.fragment.is_some() {
-        return Err(Error::config(format!(
-            "redirect URI `{shown}` must not have a #fragment"
+        return Err(Error::config(text!(
+            "redirect URI `",
+            shown,
+            "` must not have a #fragment"
         )));
     }
     match parts.scheme.to_ascii_lowercase().as_str() {
         "http" | "https" => crate::http::check_url(uri, "redirect URI"),
         s if s.contains('.') => Ok(()),
-        s => Err(Error::config(format!(
-            "redirect URI scheme `{s}` is neither https, loopback http nor a private-use scheme like com.example.app"
+        s => Err(Error::config(text!(
+            "redirect URI scheme `",
+            s,
+            "` is neither https, loopback http nor a private-use scheme like com.example.app"
         ))),
     }
 }

@@ -13,6 +13,8 @@ use crate::prelude::*;
 use core::fmt;
 use core::time::Duration;
 
+use crate::text::text;
+
 /// Stable numeric codes, one per [`Error`] variant. `0` is success in the bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u16)]
@@ -183,8 +185,10 @@ impl Error {
     /// A response body over the configured size cap (the blocking transport and the browser's
     /// `fetch` both enforce it).
     pub fn response_too_large(limit: u64) -> Self {
-        Error::InvalidResponse(format!(
-            "the response is larger than the {limit} byte limit"
+        Error::InvalidResponse(text!(
+            "the response is larger than the ",
+            limit,
+            " byte limit"
         ))
     }
 
@@ -193,8 +197,10 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The message `Display` prints: what happened and what to do next. Built without
+    /// `core::fmt` (see [`crate::text`]), so the browser package can hand it to JS as is.
+    pub fn message(&self) -> String {
         match self {
             Error::OAuth {
                 error,
@@ -202,78 +208,92 @@ impl fmt::Display for Error {
                 status,
                 ..
             } => {
-                match status {
-                    Some(s) => write!(f, "the authorization server refused (HTTP {s}): {error}")?,
-                    None => write!(f, "the authorization server returned an error: {error}")?,
-                }
+                let mut m = match status {
+                    Some(s) => text!("the authorization server refused (HTTP ", s, "): ", error),
+                    None => text!("the authorization server returned an error: ", error),
+                };
                 if let Some(d) = error_description {
-                    write!(f, " ({d})")?;
+                    m.push_str(&text!(" (", d, ")"));
                 }
-                f.write_str(oauth_hint(error))
+                m.push_str(oauth_hint(error));
+                m
             }
             Error::Api {
                 status,
                 code,
                 message,
             } => {
-                write!(f, "the API refused the request (HTTP {status})")?;
+                let mut m = text!("the API refused the request (HTTP ", status, ")");
                 if let Some(c) = code {
-                    write!(f, ": {c}")?;
+                    m.push_str(&text!(": ", c));
                 }
-                if let Some(m) = message {
-                    write!(f, " ({m})")?;
+                if let Some(msg) = message {
+                    m.push_str(&text!(" (", msg, ")"));
                 }
                 if *status == 401 {
-                    f.write_str("; the token is missing, expired, malformed or lacks a required claim such as `tenant`")?;
+                    m.push_str("; the token is missing, expired, malformed or lacks a required claim such as `tenant`");
                 }
-                Ok(())
+                m
             }
             Error::Http {
                 status,
                 body_excerpt,
                 retry_after,
             } => {
-                write!(f, "unexpected HTTP {status} from the server")?;
+                let mut m = text!("unexpected HTTP ", status, " from the server");
                 if !body_excerpt.is_empty() {
-                    write!(f, ": {body_excerpt}")?;
+                    m.push_str(&text!(": ", body_excerpt));
                 }
                 match retry_after {
-                    Some(d) => write!(f, "; it asked to retry after {} s", d.as_secs()),
-                    None if *status >= 500 => f.write_str("; the server has trouble, try again later"),
-                    None => f.write_str("; check the endpoint URL"),
+                    Some(d) => m.push_str(&text!("; it asked to retry after ", d.as_secs(), " s")),
+                    None if *status >= 500 => m.push_str("; the server has trouble, try again later"),
+                    None => m.push_str("; check the endpoint URL"),
                 }
+                m
             }
-            Error::Transport(m) => write!(
-                f,
-                "could not reach the server: {m}; check the URL, the network and any proxy settings"
+            Error::Transport(m) => text!(
+                "could not reach the server: ",
+                m,
+                "; check the URL, the network and any proxy settings"
             ),
-            // Whole and tenth seconds as integers: float formatting would add 9 KB to the
-            // browser package for one message.
-            Error::Timeout(d) => write!(
-                f,
-                "no answer from the server within {}.{} s; check that it is up or raise the timeout",
+            // Whole and tenth seconds as integers: no float formatting for one message.
+            Error::Timeout(d) => text!(
+                "no answer from the server within ",
                 d.as_secs(),
-                d.subsec_millis() / 100
+                '.',
+                d.subsec_millis() / 100,
+                " s; check that it is up or raise the timeout"
             ),
-            Error::InvalidResponse(m) => write!(f, "the server's response is not usable: {m}"),
-            Error::StateMismatch => f.write_str(
-                "the callback's `state` does not match the login that was started; start a new login (the callback may be stale or forged)",
+            Error::InvalidResponse(m) => text!("the server's response is not usable: ", m),
+            Error::StateMismatch => "the callback's `state` does not match the login that was started; start a new login (the callback may be stale or forged)".into(),
+            Error::IssuerMismatch { expected, found } => text!(
+                "issuer mismatch: expected `",
+                expected,
+                "`, got `",
+                found,
+                "`; check the issuer URL (host, port and realm must match exactly)"
             ),
-            Error::IssuerMismatch { expected, found } => write!(
-                f,
-                "issuer mismatch: expected `{expected}`, got `{found}`; check the issuer URL (host, port and realm must match exactly)"
+            Error::MissingClaim(c) => text!(
+                "the access token has no `",
+                c,
+                "` claim, which this client requires; ask the provider to add a `",
+                c,
+                "` mapper to the client"
             ),
-            Error::MissingClaim(c) => write!(
-                f,
-                "the access token has no `{c}` claim, which this client requires; ask the provider to add a `{c}` mapper to the client"
-            ),
-            Error::LoginRequired(m) => write!(f, "a new login is required: {m}"),
-            Error::Config(m) => write!(f, "invalid configuration: {m}"),
-            Error::InsecureUrl(u) => write!(
-                f,
-                "refusing plain http for `{u}`: use https (http is allowed only for loopback addresses)"
+            Error::LoginRequired(m) => text!("a new login is required: ", m),
+            Error::Config(m) => text!("invalid configuration: ", m),
+            Error::InsecureUrl(u) => text!(
+                "refusing plain http for `",
+                u,
+                "`: use https (http is allowed only for loopback addresses)"
             ),
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

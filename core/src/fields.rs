@@ -10,6 +10,7 @@ use crate::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::text::text;
 
 /// One value of a JSON object, reduced to what the checks distinguish.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +61,11 @@ impl Field {
             _ => None,
         };
         n.map(Some).ok_or_else(|| {
-            Error::invalid(format!("`{name}` is not a non-negative number of seconds"))
+            Error::invalid(text!(
+                "`",
+                name,
+                "` is not a non-negative number of seconds"
+            ))
         })
     }
 }

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::http::{HttpRequest, Method};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::text::text;
 
 /// Which kind of token is being revoked or introspected (RFC 7009 §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +154,7 @@ pub fn end_session_url(
 
 pub(crate) fn append_query(base: &str, query: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{sep}{query}")
+    text!(base, sep, query)
 }
 
 /// A form POST to `url` with the client's authentication added.
@@ -178,10 +179,10 @@ pub fn form_post(url: &str, config: &ClientConfig, params: &[(&str, &str)]) -> R
             // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
             let id: String = form_urlencoded::byte_serialize(config.client_id.as_bytes()).collect();
             let pw: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
-            let creds = Secret::new(format!("{id}:{pw}"));
+            let creds = Secret::new(text!(id, ":", pw));
             headers.push((
                 "Authorization".to_string(),
-                format!("Basic {}", STANDARD.encode(creds.expose())),
+                text!("Basic ", STANDARD.encode(creds.expose())),
             ));
         }
         (AuthMethod::ClientSecretPost, Some(secret)) => {

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::text::text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -157,28 +158,42 @@ impl Default for HttpOptions {
 pub fn check_url(url: &str, what: &str) -> Result<()> {
     let shown = crate::uri::shown(url);
     let parts = crate::uri::split(url).map_err(|why| {
-        Error::config(format!(
-            "{what} `{shown}` is not a valid absolute URL: {why}"
+        Error::config(text!(
+            what,
+            " `",
+            shown,
+            "` is not a valid absolute URL: ",
+            why
         ))
     })?;
     let scheme = parts.scheme.to_ascii_lowercase();
     let authority = match (scheme.as_str(), parts.authority) {
         ("http" | "https", Some(a)) => a,
         ("http" | "https", None) => {
-            return Err(Error::config(format!(
-                "{what} `{shown}` has no host; write it as {scheme}://host/..."
+            return Err(Error::config(text!(
+                what,
+                " `",
+                shown,
+                "` has no host; write it as ",
+                scheme,
+                "://host/..."
             )))
         }
         _ => {
-            return Err(Error::config(format!(
-                "{what} `{shown}` has scheme `{}`; use https",
-                parts.scheme
+            return Err(Error::config(text!(
+                what,
+                " `",
+                shown,
+                "` has scheme `",
+                parts.scheme,
+                "`; use https"
             )))
         }
     };
     if authority.userinfo.is_some() {
-        return Err(Error::config(format!(
-            "{what} must not carry credentials in the URL; pass the client secret separately"
+        return Err(Error::config(text!(
+            what,
+            " must not carry credentials in the URL; pass the client secret separately"
         )));
     }
     if scheme == "http" && !crate::uri::is_loopback_host(authority.host) {

@@ -58,6 +58,7 @@ pub mod pkce;
 pub mod policy;
 pub mod provider;
 pub mod secret;
+pub mod text;
 pub mod token;
 pub mod uri;
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::check_url;
+use crate::text::text;
 
 const KEYCLOAK_OIDC: &str = "/protocol/openid-connect";
 
@@ -38,12 +39,14 @@ impl Provider {
     /// Keycloak's endpoints for `realm` under `base_url` (e.g. `https://auth.test.ecocoa.ch`).
     pub fn keycloak(base_url: &str, realm: &str) -> Result<Provider> {
         if realm.is_empty() || realm.contains(['/', '?', '#']) {
-            return Err(Error::config(format!(
-                "realm `{realm}` is not a realm name; pass just the name, e.g. `vion`"
+            return Err(Error::config(text!(
+                "realm `",
+                realm,
+                "` is not a realm name; pass just the name, e.g. `vion`"
             )));
         }
         let base = base_url.trim_end_matches('/');
-        Provider::keycloak_issuer(&format!("{base}/realms/{}", encode_segment(realm)))
+        Provider::keycloak_issuer(&text!(base, "/realms/", encode_segment(realm)))
     }
 
     /// Keycloak's endpoints from a realm's issuer URL (`https://host/realms/vion`).
@@ -51,22 +54,19 @@ impl Provider {
         let issuer = issuer.trim_end_matches('/');
         check_url(issuer, "issuer URL")?;
         if !has_realm_suffix(issuer) {
-            return Err(Error::config(format!(
-                "`{issuer}` is not a Keycloak realm URL (expected `.../realms/<realm>`); \
-                 use discovery or a token URL for other providers"
-            )));
+            return Err(Error::config(text!("`", issuer, "` is not a Keycloak realm URL (expected `.../realms/<realm>`); use discovery or a token URL for other providers")));
         }
-        let oidc = format!("{issuer}{KEYCLOAK_OIDC}");
+        let oidc = text!(issuer, KEYCLOAK_OIDC);
         Ok(Provider {
             issuer: Some(issuer.to_string()),
-            token_endpoint: format!("{oidc}/token"),
-            authorization_endpoint: Some(format!("{oidc}/auth")),
-            revocation_endpoint: Some(format!("{oidc}/revoke")),
-            introspection_endpoint: Some(format!("{oidc}/token/introspect")),
-            end_session_endpoint: Some(format!("{oidc}/logout")),
-            userinfo_endpoint: Some(format!("{oidc}/userinfo")),
-            jwks_uri: Some(format!("{oidc}/certs")),
-            device_authorization_endpoint: Some(format!("{oidc}/auth/device")),
+            token_endpoint: text!(oidc, "/token"),
+            authorization_endpoint: Some(text!(oidc, "/auth")),
+            revocation_endpoint: Some(text!(oidc, "/revoke")),
+            introspection_endpoint: Some(text!(oidc, "/token/introspect")),
+            end_session_endpoint: Some(text!(oidc, "/logout")),
+            userinfo_endpoint: Some(text!(oidc, "/userinfo")),
+            jwks_uri: Some(text!(oidc, "/certs")),
+            device_authorization_endpoint: Some(text!(oidc, "/auth/device")),
             callback_iss_required: false,
         })
     }
@@ -103,7 +103,7 @@ impl Provider {
     pub fn discovery_url(issuer: &str) -> Result<String> {
         let issuer = issuer.trim_end_matches('/');
         check_url(issuer, "issuer URL")?;
-        Ok(format!("{issuer}/.well-known/openid-configuration"))
+        Ok(text!(issuer, "/.well-known/openid-configuration"))
     }
 
     /// Parses a discovery document. Its `issuer` must equal the one asked for (a mix-up
@@ -165,9 +165,7 @@ impl Provider {
     /// The endpoint or a config error naming what is missing (a bare token URL has only one).
     pub(crate) fn endpoint<'a>(&self, url: &'a Option<String>, what: &str) -> Result<&'a str> {
         url.as_deref().ok_or_else(|| {
-            Error::config(format!(
-                "the provider has no {what}; describe it by Keycloak base URL + realm or by discovery instead of a bare token URL"
-            ))
+            Error::config(text!("the provider has no ", what, "; describe it by Keycloak base URL + realm or by discovery instead of a bare token URL"))
         })
     }
 }
@@ -180,7 +178,7 @@ fn has_realm_suffix(url: &str) -> bool {
 }
 
 fn encode_segment(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).collect()
 }
 
 /// Replaces each `{name}` with its value. Values must be plain host labels or path segments:

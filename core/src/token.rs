@@ -13,6 +13,7 @@ use crate::http::{body_excerpt, retry_after, HttpResponse};
 use crate::jwt::Claims;
 use crate::policy::{refresh_token_deadline, usable_lifetime};
 use crate::secret::Secret;
+use crate::text::text;
 
 /// When a token request was sent: the anchor its lifetime is measured from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,9 +298,10 @@ impl TokenFields {
             Field::Str(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_string(),
             Field::Missing => "Bearer".to_string(),
             Field::Str(t) => {
-                return Err(Error::invalid(format!(
-                    "token_type `{}` is not supported; tokenward sends Bearer tokens only",
-                    t.chars().take(20).collect::<String>()
+                return Err(Error::invalid(text!(
+                    "token_type `",
+                    t.chars().take(20).collect::<String>(),
+                    "` is not supported; tokenward sends Bearer tokens only"
                 )))
             }
             _ => return Err(Error::invalid("`token_type` is not a string")),
@@ -334,7 +336,7 @@ fn secret(obj: &mut dyn Fields, name: &str) -> Result<Option<Secret>> {
         Field::Missing => Ok(None),
         Field::Str(s) if s.is_empty() => Ok(None),
         Field::Str(s) => Ok(Some(visible_ascii(Secret::new(s), name)?)),
-        _ => Err(Error::invalid(format!("`{name}` is not a string"))),
+        _ => Err(Error::invalid(text!("`", name, "` is not a string"))),
     }
 }
 
@@ -344,8 +346,10 @@ fn visible_ascii(token: Secret, name: &str) -> Result<Secret> {
     if token.expose().bytes().all(|b| (0x20..=0x7e).contains(&b)) {
         Ok(token)
     } else {
-        Err(Error::invalid(format!(
-            "`{name}` holds characters outside printable ASCII, which RFC 6749 does not allow"
+        Err(Error::invalid(text!(
+            "`",
+            name,
+            "` holds characters outside printable ASCII, which RFC 6749 does not allow"
         )))
     }
 }

@@ -33,6 +33,7 @@ use tokenward::http::parse_retry_after;
 use tokenward::jwt::JwtTimes;
 use tokenward::pkce::random_string;
 use tokenward::policy::{refresh_token_deadline, retry_delay, usable_lifetime};
+use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
 use tokenward::{
     ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
@@ -136,10 +137,10 @@ pub fn encode(result: Result<Vec<String>>) -> String {
             };
             out.push_str(e.code().as_str());
             for f in [
-                e.to_string().as_str(),
+                e.message().as_str(),
                 e.oauth_error().unwrap_or(""),
                 e.oauth_description().unwrap_or(""),
-                status.to_string().as_str(),
+                decimal(status.into()).as_str(),
                 if e.refuses_refresh_token() { "1" } else { "" },
             ] {
                 out.push(SEP);
@@ -178,7 +179,7 @@ fn at(ms: f64) -> Duration {
 }
 
 fn ms(d: Duration) -> String {
-    (d.as_millis() as u64).to_string()
+    decimal(d.as_millis() as u64)
 }
 
 fn opt(s: &str) -> Option<&str> {
