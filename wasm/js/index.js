@@ -19,11 +19,20 @@ export class TokenwardError extends Error {
   }
 }
 
-// Unpacks the module's answer: U+0001-separated fields, the first empty on success or the error
-// code on failure (then: message, OAuth error, description, HTTP status).
+// The module's operations (`op` in wasm/src/lib.rs).
+const RANDOM = 0, PKCE = 1, CHALLENGE = 2, LOGIN = 3, EXCHANGE = 4, REFRESH = 5,
+  TOKEN_AFTER_LOGIN = 6, TOKEN_AFTER_REFRESH = 7, LOGOUT = 8, BACKOFF = 9, FAILURE = 10;
+// How a request failed, for FAILURE.
+const NO_ANSWER = 0, TIMED_OUT = 1, TOO_LARGE = 2;
+
+// Runs one of the module's operations (`op` in wasm/src/lib.rs) on string arguments (joined by
+// U+0002, which becomes U+FFFD inside them) and numbers, and unpacks its answer: U+0001-separated
+// fields, the first empty on success or the error code on failure (then: message, OAuth error,
+// description, HTTP status, and "1" when the error means the refresh token is dead).
 // Errors the core says mean "this refresh token is dead" (internal: the client then drops it).
 const deadRefreshToken = new WeakSet();
-const call = (r) => {
+const call = (op, args = [], ...n) => {
+  const r = w.tw(op, args.map((a) => `${a ?? ''}`.replaceAll('\x02', '\ufffd')).join('\x02'), ...n);
   const [code, ...f] = r.split('\x01');
   if (code) {
     const e = new TokenwardError(code, f[0], f[1], f[2], +f[3]);
@@ -70,16 +79,16 @@ export const decodeJwt = (jwt) => {
 };
 
 /** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
-export const createVerifier = () => call(w.rnd())[0];
+export const createVerifier = () => call(RANDOM)[0];
 /** A `state` value for an authorization request (256 random bits). */
 export const createState = createVerifier;
 /** A `nonce` value for an authorization request (256 random bits). */
 export const createNonce = createVerifier;
 /** The S256 code challenge of a verifier (RFC 7636); throws `config` for an invalid verifier. */
-export const codeChallenge = (verifier) => call(w.s256(verifier))[0];
+export const codeChallenge = (verifier) => call(CHALLENGE, [verifier])[0];
 /** A fresh verifier and its S256 challenge. */
 export const pkcePair = () => {
-  const [verifier, challenge] = call(w.pair());
+  const [verifier, challenge] = call(PKCE);
   return { verifier, challenge };
 };
 
@@ -127,8 +136,8 @@ export class Client {
   authorizationUrl(options = {}) {
     const o = this.#o;
     const extra = new URLSearchParams(options.params ?? {}).toString();
-    const [url, state, nonce, code_verifier, redirect_uri, issuer, iss] = call(
-      w.auth(o.url, o.realm, o.clientId, options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra));
+    const [url, state, nonce, code_verifier, redirect_uri, issuer, iss] = call(LOGIN,
+      [...this.#p(), options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra]);
     // The core's PendingLogin, under its own field names.
     const pending = { state, nonce, code_verifier, redirect_uri, issuer, iss_required: !!iss };
     this.#s.setItem(this.#key + 'pending', JSON.stringify(pending));
@@ -153,7 +162,7 @@ export class Client {
     // A pending login is good for one callback, whatever its outcome.
     this.#s.removeItem(key);
     try {
-      const req = call(w.code(...this.#p(), pending, url));
+      const req = call(EXCHANGE, [...this.#p(), pending, url]);
       const sent = Date.now();
       const res = await this.#post(req);
       this.#store(this.#token(res, sent, false, pending, '', 0));
@@ -203,7 +212,7 @@ export class Client {
         return token;
       }, (e) => {
         this.#last = e;
-        this.#notBefore = Date.now() + w.wait(++this.#failures, this.#retry);
+        this.#notBefore = Date.now() + +call(BACKOFF, [this.#retry], ++this.#failures)[0];
         throw e;
       }).finally(() => {
         this.#flight = null;
@@ -238,7 +247,7 @@ export class Client {
     // Someone (another tab, with shared storage) renewed while this one waited for the lock.
     if (t && (force ? seen && t.t !== seen.t : Date.now() < t.ra)) return t.a;
     const now = Date.now();
-    const req = call(w.rt(...this.#p(), t?.r ?? '', t?.rx ?? 0, now));
+    const req = call(REFRESH, [...this.#p(), t?.r ?? ''], t?.rx ?? 0, now);
     const res = await this.#post(req);
     this.#retry = res[2];
     try {
@@ -285,9 +294,9 @@ export class Client {
     } catch (e) {
       // The core's Timeout or Transport error; a fetch refused by CORS looks like the second.
       const why = `${new URL(url).origin}: ${e?.message ?? e}; if the server is up, check that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`;
-      call(w.fail(e?.name === 'TimeoutError' ? 1 : 0, this.#o.timeout, why));
+      call(FAILURE, [why], e?.name === 'TimeoutError' ? TIMED_OUT : NO_ANSWER, this.#o.timeout);
     }
-    if (!chunks) call(w.fail(2, max, ''));
+    if (!chunks) call(FAILURE, [], TOO_LARGE, max);
     return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? ''];
   }
 
@@ -297,9 +306,10 @@ export class Client {
   #token([status, text, retry], sent, refreshed, pending, prevRt, prevRx) {
     const json = parse(text);
     const o = this.#o;
-    const [a, r, i, ra, ea, rx] = call(w.tok(status, flat(json), text, retry, sent,
-      flat(decodeJwt(json?.access_token)), flat(decodeJwt(json?.id_token)),
-      refreshed, pending, prevRt, prevRx, o.fraction, o.margin));
+    const [a, r, i, ra, ea, rx] = call(refreshed ? TOKEN_AFTER_REFRESH : TOKEN_AFTER_LOGIN,
+      [flat(json), text, retry, flat(decodeJwt(json?.access_token)), flat(decodeJwt(json?.id_token)),
+        refreshed ? prevRt : pending],
+      status, sent, prevRx, o.fraction, o.margin);
     return { a, r, i, t: sent, ra: +ra, ea: +ea, rx: +rx };
   }
 
@@ -332,7 +342,7 @@ export class Client {
   /** The end-session URL, with id_token_hint (Keycloak 18+ logs out without a prompt then). */
   logoutUrl(options = {}) {
     const id = this.#load()?.i ?? '';
-    return call(w.out(...this.#p(), id, options.postLogoutRedirectUri ?? '', options.state ?? ''))[0];
+    return call(LOGOUT, [...this.#p(), id, options.postLogoutRedirectUri ?? '', options.state ?? ''])[0];
   }
 
   /** Forgets the tokens and any pending login held in storage (no request to the server). */

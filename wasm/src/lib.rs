@@ -11,11 +11,14 @@
 //!
 //! # The boundary (internal, not the package's public API)
 //!
-//! Each export returns one string of fields separated by U+0001: the first field is empty on
+//! The module has one export, [`tw`]: an operation number ([`op`]), its string arguments joined
+//! by U+0002 and up to five numbers, so the generated glue is one small function. It returns
+//! one string of fields separated by U+0001: the first field is empty on
 //! success, followed by the results; on failure it is the core's stable error code name
 //! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description, the
 //! HTTP status and `1` when the error means the refresh token is dead
-//! (`Error::refuses_refresh_token`). One string per call keeps the generated glue and the module small.
+//! (`Error::refuses_refresh_token`). One string each way keeps the generated glue and the module
+//! small (wasm/SIZE.md).
 
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 
@@ -409,136 +412,82 @@ fn policy(fraction: f64, max_margin_ms: f64) -> RefreshPolicy {
     p
 }
 
-// ---- exports: names are short on purpose (they are the module's import/export strings) ----
+// ---- the one export ----
 
-#[wasm_bindgen]
-pub fn rnd() -> String {
-    encode(random(&WebCrypto))
+/// Separator of the string arguments of [`tw`] (the glue replaces it inside them with U+FFFD;
+/// flattened objects inside an argument use [`SEP`]).
+pub const ARG: char = '\u{2}';
+
+/// What [`tw`] runs. Numbers, not names: they are all the glue needs to say.
+pub mod op {
+    /// `[]` -> `[random string]`.
+    pub const RANDOM: u32 = 0;
+    /// `[]` -> `[verifier, challenge]`.
+    pub const PKCE: u32 = 1;
+    /// `[verifier]` -> `[challenge]`.
+    pub const CHALLENGE: u32 = 2;
+    /// `[url, realm, client id, redirect URI, scope, extra query]` -> see [`super::login`].
+    pub const LOGIN: u32 = 3;
+    /// `[url, realm, client id, pending login (flat), callback URL]` -> the request.
+    pub const EXCHANGE: u32 = 4;
+    /// `[url, realm, client id, refresh token]`, `n = [deadline, now]` -> the request.
+    pub const REFRESH: u32 = 5;
+    /// `[json (flat), body, Retry-After, access claims (flat), ID claims (flat), pending login
+    /// (flat)]`, `n = [status, sent, -, fraction, max margin]`: the answer to a code exchange.
+    pub const TOKEN_AFTER_LOGIN: u32 = 6;
+    /// As [`TOKEN_AFTER_LOGIN`] with the previous refresh token instead of the pending login
+    /// and `n[2]` its deadline: the answer to a refresh.
+    pub const TOKEN_AFTER_REFRESH: u32 = 7;
+    /// `[url, realm, client id, ID token, post-logout redirect URI, state]` -> `[url]`.
+    pub const LOGOUT: u32 = 8;
+    /// `[Retry-After]`, `n = [failures]` -> `[ms to wait]`.
+    pub const BACKOFF: u32 = 9;
+    /// `[reason]`, `n = [kind, limit]` -> always an error ([`super::failure`]).
+    pub const FAILURE: u32 = 10;
 }
 
+/// The module's only export, so the generated glue passes one string per call: runs `op`
+/// on the [`ARG`]-separated `args` and the numbers `n0..n4` (missing arguments read as empty,
+/// missing numbers as NaN) and returns the encoded result (see the crate docs).
 #[wasm_bindgen]
-pub fn pair() -> String {
-    encode(pkce(&WebCrypto))
-}
-
-#[wasm_bindgen]
-pub fn s256(verifier: &str) -> String {
-    encode(challenge(verifier))
-}
-
-#[wasm_bindgen]
-pub fn auth(
-    url: &str,
-    realm: &str,
-    client_id: &str,
-    redirect_uri: &str,
-    scope: &str,
-    extra: &str,
-) -> String {
-    encode(login(
-        &WebCrypto,
-        url,
-        realm,
-        client_id,
-        redirect_uri,
-        scope,
-        extra,
-    ))
-}
-
-#[wasm_bindgen]
-pub fn code(url: &str, realm: &str, client_id: &str, pending: &str, callback: &str) -> String {
-    encode(exchange(url, realm, client_id, pending, callback))
-}
-
-#[wasm_bindgen]
-pub fn rt(
-    url: &str,
-    realm: &str,
-    client_id: &str,
-    refresh_token: &str,
-    rt_deadline_ms: f64,
-    now_ms: f64,
-) -> String {
-    encode(refresh(
-        url,
-        realm,
-        client_id,
-        refresh_token,
-        rt_deadline_ms,
-        now_ms,
-    ))
-}
-
-/// After a code exchange (`refreshed` false) `pending` is the stored login; after a refresh
-/// the previous refresh token and its deadline come instead. Objects are flattened ([`Flat`]).
-#[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn tok(
-    status: u16,
-    json: &str,
-    body: &str,
-    retry_after: &str,
-    sent_ms: f64,
-    access_claims: &str,
-    id_claims: &str,
-    refreshed: bool,
-    pending: &str,
-    prev_rt: &str,
-    prev_rt_deadline_ms: f64,
-    fraction: f64,
-    max_margin_ms: f64,
-) -> String {
-    let previous = if refreshed {
-        Previous::Refresh {
-            token: prev_rt,
-            deadline_ms: prev_rt_deadline_ms,
+pub fn tw(op: u32, args: &str, n0: f64, n1: f64, n2: f64, n3: f64, n4: f64) -> String {
+    let args: Vec<&str> = args.split(ARG).collect();
+    let a = |i: usize| args.get(i).copied().unwrap_or("");
+    let result = match op {
+        op::RANDOM => random(&WebCrypto),
+        op::PKCE => pkce(&WebCrypto),
+        op::CHALLENGE => challenge(a(0)),
+        op::LOGIN => login(&WebCrypto, a(0), a(1), a(2), a(3), a(4), a(5)),
+        op::EXCHANGE => exchange(a(0), a(1), a(2), a(3), a(4)),
+        op::REFRESH => refresh(a(0), a(1), a(2), a(3), n0, n1),
+        op::TOKEN_AFTER_LOGIN | op::TOKEN_AFTER_REFRESH => {
+            let answer = Answer {
+                status: n0 as u16,
+                json: a(0),
+                body: a(1),
+                retry_after: a(2),
+                sent_ms: n1,
+                access_claims: a(3),
+                id_claims: a(4),
+            };
+            let previous = if op == op::TOKEN_AFTER_LOGIN {
+                Previous::Login(a(5))
+            } else {
+                Previous::Refresh {
+                    token: a(5),
+                    deadline_ms: n2,
+                }
+            };
+            token(answer, previous, policy(n3, n4))
         }
-    } else {
-        Previous::Login(pending)
+        op::LOGOUT => logout(a(0), a(1), a(2), a(3), a(4), a(5)),
+        op::BACKOFF => Ok(vec![ms(retry_delay(n0 as u32, parse_retry_after(a(0))))]),
+        op::FAILURE => Err(failure(n0 as u8, n1, a(0))),
+        _ => Err(Error::Config(
+            "unknown operation; the glue and the module are from different builds".into(),
+        )),
     };
-    let answer = Answer {
-        status,
-        json,
-        body,
-        retry_after,
-        sent_ms,
-        access_claims,
-        id_claims,
-    };
-    encode(token(answer, previous, policy(fraction, max_margin_ms)))
-}
-
-#[wasm_bindgen]
-pub fn out(
-    url: &str,
-    realm: &str,
-    client_id: &str,
-    id_token: &str,
-    post_logout_redirect_uri: &str,
-    state: &str,
-) -> String {
-    encode(logout(
-        url,
-        realm,
-        client_id,
-        id_token,
-        post_logout_redirect_uri,
-        state,
-    ))
-}
-
-/// How long (ms) to wait before renewing again after `failures` failed renewals in a row; the
-/// server's `Retry-After` header (`""`: none) may ask for longer. The core's backoff.
-#[wasm_bindgen]
-pub fn wait(failures: u32, retry_after: &str) -> f64 {
-    retry_delay(failures, parse_retry_after(retry_after)).as_millis() as f64
-}
-
-/// A request that failed in the glue, as the core's typed error (always an error encoding).
-#[wasm_bindgen]
-pub fn fail(kind: u8, limit: f64, reason: &str) -> String {
-    encode(Err(failure(kind, limit, reason)))
+    encode(result)
 }
 
 #[cfg(test)]
@@ -669,9 +618,38 @@ mod tests {
 
     #[test]
     fn backoff_is_the_cores() {
-        assert_eq!(wait(1, ""), 250.0);
-        assert_eq!(wait(3, " 7 "), 7000.0);
-        assert_eq!(wait(9, "soon"), 10_000.0);
+        let wait =
+            |failures, retry_after| tw(op::BACKOFF, retry_after, failures, 0.0, 0.0, 0.0, 0.0);
+        assert_eq!(wait(1.0, ""), "\u{1}250");
+        assert_eq!(wait(3.0, " 7 "), "\u{1}7000");
+        assert_eq!(wait(9.0, "soon"), "\u{1}10000");
+    }
+
+    #[test]
+    fn one_export_runs_every_operation() {
+        // RFC 7636 appendix B (the random operations need the browser's crypto: tests/web.rs).
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let c = fields_owned(tw(op::CHALLENGE, verifier, 0.0, 0.0, 0.0, 0.0, 0.0));
+        assert_eq!(c, ["", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"]);
+        let args = ["http://127.0.0.1:9", "vion", "vion-spa", "rt"].join("\u{2}");
+        let req = fields_owned(tw(op::REFRESH, &args, 0.0, 1.0, 0.0, 0.0, 0.0));
+        assert!(
+            req[1].ends_with("/realms/vion/protocol/openid-connect/token"),
+            "{req:?}"
+        );
+        let fail = fields_owned(tw(op::FAILURE, "reset", 1.0, 2_500.0, 0.0, 0.0, 0.0));
+        assert_eq!(fail[0], "timeout");
+        let unknown = fields_owned(tw(99, "", 0.0, 0.0, 0.0, 0.0, 0.0));
+        assert_eq!(unknown[0], "config");
+        let short = fields_owned(tw(op::LOGOUT, "", f64::NAN, 0.0, 0.0, 0.0, 0.0));
+        assert_eq!(
+            short[0], "config",
+            "missing arguments are empty, not a trap"
+        );
+    }
+
+    fn fields_owned(s: String) -> Vec<String> {
+        s.split(SEP).map(str::to_string).collect()
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! page's real `crypto.getRandomValues`. Run by tests/browser/run; native builds skip this file.
 #![cfg(target_arch = "wasm32")]
 
-use tokenward_wasm::{auth, code, pair, rnd, s256, tok, SEP};
+use tokenward_wasm::{op, tw, ARG, SEP};
 use wasm_bindgen_test::*;
 
 /// What the glue's `flat` makes of an object with these (already tagged) values.
@@ -18,6 +18,41 @@ fn flat(fields: &[(&str, &str)]) -> String {
 }
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// The module's export as the glue calls it.
+fn call(op: u32, args: &[&str], n: [f64; 5]) -> String {
+    tw(
+        op,
+        &args.join(&ARG.to_string()),
+        n[0],
+        n[1],
+        n[2],
+        n[3],
+        n[4],
+    )
+}
+
+const NONE: [f64; 5] = [0.0; 5];
+
+fn rnd() -> String {
+    call(op::RANDOM, &[], NONE)
+}
+
+fn pair() -> String {
+    call(op::PKCE, &[], NONE)
+}
+
+fn s256(verifier: &str) -> String {
+    call(op::CHALLENGE, &[verifier], NONE)
+}
+
+fn code(url: &str, realm: &str, client_id: &str, pending: &str, callback: &str) -> String {
+    call(
+        op::EXCHANGE,
+        &[url, realm, client_id, pending, callback],
+        NONE,
+    )
+}
 
 fn ok(s: String) -> Vec<String> {
     let mut f = s.split(SEP).map(str::to_string);
@@ -49,13 +84,17 @@ fn pair_is_a_verifier_and_its_challenge() {
 #[wasm_bindgen_test]
 fn login_url_then_callback_checks() {
     let kc = "http://127.0.0.1:9";
-    let r = ok(auth(
-        kc,
-        "vion",
-        "vion-spa",
-        "http://127.0.0.1:8765/callback",
-        "openid",
-        "",
+    let r = ok(call(
+        op::LOGIN,
+        &[
+            kc,
+            "vion",
+            "vion-spa",
+            "http://127.0.0.1:8765/callback",
+            "openid",
+            "",
+        ],
+        NONE,
     ));
     assert!(r[0].starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
     assert!(r[0].contains("code_challenge_method=S256"));
@@ -95,27 +134,17 @@ fn token_answers_are_checked_from_flattened_json() {
         ("refresh_expires_in", "n1800"),
         ("token_type", "sBearer"),
     ]);
-    let refreshed = |status, json: &str, body| {
-        tok(
-            status,
-            json,
-            body,
-            "",
-            1_000_000.0,
-            "",
-            "",
-            true,
-            "",
-            "old-rt",
-            // The old refresh token's deadline: 1,000 s after this request was sent.
-            2_000_000.0,
-            -1.0,
-            -1.0,
+    let refreshed = |status: f64, json: &str, body| {
+        call(
+            op::TOKEN_AFTER_REFRESH,
+            &[json, body, "", "", "", "old-rt"],
+            // Sent at 1,000 s; the old refresh token's deadline 1,000 s later; default policy.
+            [status, 1_000_000.0, 2_000_000.0, -1.0, -1.0],
         )
     };
-    let t = ok(refreshed(200, &answer, ""));
+    let t = ok(refreshed(200.0, &answer, ""));
     assert_eq!(t, ["opaque", "rt", "", "1270000", "1300000", "2799000"]);
-    let kept = ok(refreshed(200, &flat(&[("access_token", "sb")]), ""));
+    let kept = ok(refreshed(200.0, &flat(&[("access_token", "sb")]), ""));
     assert_eq!(
         &kept[1..],
         ["old-rt", "", "1054000", "1060000", "2000000"],
@@ -125,17 +154,17 @@ fn token_answers_are_checked_from_flattened_json() {
         ("error", "sinvalid_grant"),
         ("error_description", "sSession not active"),
     ]);
-    let e = refreshed(400, &refused, "");
+    let e = refreshed(400.0, &refused, "");
     assert!(
         e.starts_with("oauth\u{1}")
             && e.ends_with("\u{1}invalid_grant\u{1}Session not active\u{1}400\u{1}1"),
         "{e}"
     );
-    let page = refreshed(502, "", "<h1>Bad Gateway</h1>");
+    let page = refreshed(502.0, "", "<h1>Bad Gateway</h1>");
     assert!(
         page.starts_with("http\u{1}") && page.contains("Bad Gateway"),
         "{page}"
     );
-    let e = refreshed(200, &flat(&[("access_token", "n7")]), "");
+    let e = refreshed(200.0, &flat(&[("access_token", "n7")]), "");
     assert!(e.starts_with("invalid_response\u{1}"), "{e}");
 }
