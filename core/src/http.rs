@@ -209,6 +209,7 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     let mut last_space = true;
+    let mut chars = 0;
     for c in text.chars() {
         match c {
             '<' => in_tag = true,
@@ -231,7 +232,8 @@ pub(crate) fn body_excerpt(body: &[u8]) -> String {
                 last_space = false;
             }
         }
-        if out.chars().count() >= 160 {
+        chars += 1;
+        if chars >= 160 {
             out.push('…');
             break;
         }

@@ -46,8 +46,10 @@ impl RefreshPolicy {
         } else {
             0.0
         };
-        lifetime
-            .mul_f64(fraction)
+        // Whole milliseconds: exact enough for a renewal point, and without the float-to-
+        // Duration conversion of `mul_f64`, which the browser package would carry for nothing.
+        let millis = u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis((millis as f64 * fraction) as u64)
             .min(self.max_margin)
             .min(lifetime / 2)
     }

@@ -171,10 +171,8 @@ impl Provider {
 }
 
 fn has_realm_suffix(url: &str) -> bool {
-    match url.rsplit_once("/realms/") {
-        Some((_, realm)) => !realm.is_empty() && !realm.contains('/'),
-        None => false,
-    }
+    url.rsplit_once('/')
+        .is_some_and(|(rest, realm)| !realm.is_empty() && rest.ends_with("/realms"))
 }
 
 fn encode_segment(s: &str) -> String {

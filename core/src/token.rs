@@ -388,7 +388,7 @@ pub fn oauth_error_in(obj: &mut dyn Fields, status: u16) -> Option<Error> {
         && error == "unauthorized_client"
         && description
             .as_deref()
-            .is_some_and(|d| d.contains("Invalid client"))
+            .is_some_and(|d| d.starts_with("Invalid client"))
     {
         error = "invalid_client".to_string();
     }
