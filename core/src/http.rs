@@ -207,33 +207,30 @@ pub fn check_url(url: &str, what: &str) -> Result<()> {
 pub(crate) fn body_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
     let mut out = String::new();
+    let mut shown = 0; // chars in `out`
     let mut in_tag = false;
     let mut last_space = true;
-    let mut chars = 0;
     for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
+        let next = match c {
+            '<' => {
+                in_tag = true;
+                continue;
+            }
             '>' if in_tag => {
                 in_tag = false;
-                if !last_space {
-                    out.push(' ');
-                    last_space = true;
-                }
+                ' '
             }
-            _ if in_tag => {}
-            c if c.is_whitespace() || c.is_control() => {
-                if !last_space {
-                    out.push(' ');
-                    last_space = true;
-                }
-            }
-            c => {
-                out.push(c);
-                last_space = false;
-            }
+            _ if in_tag => continue,
+            c if c.is_whitespace() || c.is_control() => ' ',
+            c => c,
+        };
+        if next == ' ' && last_space {
+            continue;
         }
-        chars += 1;
-        if chars >= 160 {
+        last_space = next == ' ';
+        out.push(next);
+        shown += 1;
+        if shown >= 160 {
             out.push('…');
             break;
         }
@@ -301,5 +298,12 @@ mod tests {
         let html = b"<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad   Gateway</h1></body></html>";
         assert_eq!(body_excerpt(html), "502 Bad Gateway Bad Gateway");
         assert!(body_excerpt(&[b'a'; 1000]).chars().count() <= 161);
+        // Only what is shown counts toward the 160: not tags, not folded white space.
+        let long_tag = format!(
+            "<div class=\"{}\">ok{}</div>",
+            "x".repeat(300),
+            " ".repeat(300)
+        );
+        assert_eq!(body_excerpt(long_tag.as_bytes()), "ok");
     }
 }
