@@ -732,6 +732,27 @@ tw_result tw_client_access_token_until(const tw_client *client,
                                        uint64_t *out_fresh_until_ns);
 
 /**
+ * The API refused `rejected` (a 401 for a token from `tw_client_access_token`): renews the
+ * token and copies the new one into `buf` as `tw_client_access_token` does. When the cache
+ * already holds another token (another thread renewed after the same refusal), that one is
+ * copied without a request, so any number of threads refused at once cause one renewal.
+ * Retry the API call once with the new token; a second 401 is not a token problem.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8` (`rejected`); buffer rules as for
+ * `tw_client_access_token` (calling again with the same `rejected` and a larger buffer
+ * copies the token renewed the first time, without another request); the server's, as for
+ * `tw_client_access_token`.
+ * Thread-safety: any number of threads may call this on one client at once.
+ * Ownership: `rejected` is read during the call only; the token is copied into the caller's
+ * buffer, nothing to free.
+ */
+tw_result tw_client_access_token_after_rejection(const tw_client *client,
+                                                 const char *rejected,
+                                                 char *buf,
+                                                 size_t buf_len,
+                                                 size_t *out_len);
+
+/**
  * Like `tw_client_access_token`, but copies the `Authorization` header value:
  * `Bearer <token>`.
  *

@@ -369,6 +369,13 @@ class Client {
             return tw_client_access_token(p_.get(), b, l, n);
         });
     }
+    // The API refused `rejected` (a 401): a renewed token, or the one another thread already
+    // renewed after the same refusal (one renewal for any number of threads). Retry once.
+    std::string access_token_after_rejection(const std::string &rejected) const {
+        return detail::fill([this, &rejected](char *b, std::size_t l, std::size_t *n) {
+            return tw_client_access_token_after_rejection(p_.get(), rejected.c_str(), b, l, n);
+        });
+    }
     // "Bearer <token>".
     std::string authorization_header() const {
         return detail::fill([this](char *b, std::size_t l, std::size_t *n) {

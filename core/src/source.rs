@@ -137,6 +137,16 @@ impl TokenSource {
         self.inner.renew_and_wait()
     }
 
+    /// [`TokenSource::renew_after_rejection`] for a caller that kept a copy of the access
+    /// token rather than the `Arc` (the C ABI, Python): renews unless the cached token is no
+    /// longer `rejected` (another caller renewed meanwhile), so many requests refused at once
+    /// cause one renewal.
+    pub fn renew_after_rejected_access_token(&self, rejected: &str) -> Result<Arc<Token>> {
+        self.inner
+            .expire_if(|t| t.access_token().expose() == rejected);
+        self.inner.renew_and_wait()
+    }
+
     /// Renews now, whatever the cached token's age (an explicit `refresh`).
     pub fn renew_now(&self) -> Result<Arc<Token>> {
         self.inner.expire_if(|_| true);

@@ -345,6 +345,40 @@ fn a_rejected_token_is_renewed_once_for_many_callers() {
 }
 
 #[test]
+fn a_rejected_copy_of_the_access_token_is_renewed_once() {
+    let (ep, clock) = (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = Arc::new(service_client(&ep, &clock));
+    let rejected = c.token().unwrap().access_token().expose().to_string();
+    *ep.delay.lock().unwrap() = Duration::from_millis(50);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, r) = (c.clone(), rejected.clone());
+            thread::spawn(move || {
+                c.token_source()
+                    .renew_after_rejected_access_token(&r)
+                    .unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().access_token().expose(), "at-2");
+    }
+    assert_eq!(ep.count(), 2, "eight rejections of one token, one renewal");
+    // A late rejection of the old token: the cache already moved on, no request.
+    let late = c
+        .token_source()
+        .renew_after_rejected_access_token(&rejected);
+    assert_eq!(late.unwrap().access_token().expose(), "at-2");
+    assert_eq!(ep.count(), 2);
+    // The current token rejected: renewed.
+    let again = c.token_source().renew_after_rejected_access_token("at-2");
+    assert_eq!(again.unwrap().access_token().expose(), "at-3");
+}
+
+#[test]
 fn the_hook_sees_every_new_token_and_a_panicking_hook_is_harmless() {
     let (ep, clock) = (
         Endpoint::new(300, true),

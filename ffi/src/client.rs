@@ -278,6 +278,38 @@ pub unsafe extern "C" fn tw_client_access_token_until(
     })
 }
 
+/// The API refused `rejected` (a 401 for a token from `tw_client_access_token`): renews the
+/// token and copies the new one into `buf` as `tw_client_access_token` does. When the cache
+/// already holds another token (another thread renewed after the same refusal), that one is
+/// copied without a request, so any number of threads refused at once cause one renewal.
+/// Retry the API call once with the new token; a second 401 is not a token problem.
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8` (`rejected`); buffer rules as for
+/// `tw_client_access_token` (calling again with the same `rejected` and a larger buffer
+/// copies the token renewed the first time, without another request); the server's, as for
+/// `tw_client_access_token`.
+/// Thread-safety: any number of threads may call this on one client at once.
+/// Ownership: `rejected` is read during the call only; the token is copied into the caller's
+/// buffer, nothing to free.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_access_token_after_rejection(
+    client: *const tw_client,
+    rejected: *const c_char,
+    buf: *mut c_char,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> tw_result {
+    guard(|| {
+        let client = client_ref(client)?;
+        let rejected = arg_str(rejected, "rejected")?;
+        let out_len = arg_out(out_len, "out_len")?;
+        let token = client
+            .token_source()
+            .renew_after_rejected_access_token(rejected)?;
+        copy_out(token.access_token().expose(), buf, buf_len, out_len)
+    })
+}
+
 /// Like `tw_client_access_token`, but copies the `Authorization` header value:
 /// `Bearer <token>`.
 ///

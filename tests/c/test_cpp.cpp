@@ -35,6 +35,12 @@ static void test_ecoinvent() {
     CHECK(!a.empty() && client.access_token() == a, "C++ ecoinvent: cached access token");
     CHECK(client.authorization_header() == "Bearer " + a, "C++ ecoinvent: bearer header");
     CHECK(hooks == 1, "C++ ecoinvent: lambda hook saw one token");
+    std::string renewed = client.access_token_after_rejection(a);
+    CHECK(!renewed.empty() && renewed != a && hooks == 2,
+          "C++ ecoinvent: a refused token is renewed (real Keycloak)");
+    CHECK(client.access_token_after_rejection(a) == renewed && hooks == 2,
+          "C++ ecoinvent: a late refusal of the old token gets the renewed one, no request");
+    a = renewed;
     tw::Token t = client.token();
     CHECK(!t.refresh_token().has_value(), "C++ ecoinvent: no refresh token for client credentials");
     CHECK(tw_contains(t.extra_json().c_str(), "not-before-policy"), "C++ ecoinvent: extra fields");

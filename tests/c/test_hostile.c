@@ -262,6 +262,14 @@ static void test_client_calls(void) {
     CHECK_RC(tw_client_claims_json(c, &s), TW_OK, "claims_json of an opaque token");
     CHECK(s == NULL, "claims of an opaque token: NULL");
     CHECK_RC(tw_client_refresh(NULL, NULL), TW_ERR_NULL_ARGUMENT, "refresh(NULL client)");
+    CHECK_RC(tw_client_access_token_after_rejection(NULL, "t", buf, sizeof buf, &n),
+             TW_ERR_NULL_ARGUMENT, "after_rejection(NULL client)");
+    CHECK_RC(tw_client_access_token_after_rejection(c, NULL, buf, sizeof buf, &n),
+             TW_ERR_NULL_ARGUMENT, "after_rejection(NULL rejected)");
+    CHECK_RC(tw_client_access_token_after_rejection(c, BAD_UTF8, buf, sizeof buf, &n),
+             TW_ERR_INVALID_UTF8, "after_rejection(bad UTF-8)");
+    CHECK_RC(tw_client_access_token_after_rejection(c, "t", buf, sizeof buf, NULL),
+             TW_ERR_NULL_ARGUMENT, "after_rejection(NULL out_len)");
     CHECK_RC(tw_client_resume(NULL, "rt", NULL), TW_ERR_NULL_ARGUMENT, "resume(NULL client)");
     CHECK_RC(tw_client_resume(c, NULL, NULL), TW_ERR_NULL_ARGUMENT, "resume(NULL token)");
     CHECK_RC(tw_client_resume(c, BAD_UTF8, NULL), TW_ERR_INVALID_UTF8, "resume(bad UTF-8)");

@@ -1,6 +1,7 @@
 /* Against the loopback token server (tests/c/tokenserver.py): error shapes Keycloak will not
- * produce on demand, the token hook, and 16 threads sharing one client through several
- * expiries with exactly one token request per renewal. */
+ * produce on demand, one renewal for many threads refused with the same token, the token hook,
+ * and 16 threads sharing one client through several expiries with exactly one token request
+ * per renewal. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <time.h>
@@ -110,6 +111,79 @@ static void test_claims_and_basic(void) {
     CHECK(tw_contains(tw_last_error_message(), "`org`"), "message names the claim");
     tw_client_free(c);
     tw_options_free(o);
+}
+
+/* --- a 401 seen by many threads at once: one renewal --------------------------------------- */
+
+#define REJECTERS 8
+
+struct rejection {
+    tw_client *client;
+    const char *rejected;
+    char got[REJECTERS][128];
+    tw_result rc[REJECTERS];
+    int next;
+    pthread_mutex_t lock;
+};
+
+static void *reject(void *arg) {
+    struct rejection *r = arg;
+    size_t n = 0;
+    int me;
+    pthread_mutex_lock(&r->lock);
+    me = r->next++;
+    pthread_mutex_unlock(&r->lock);
+    r->rc[me] = tw_client_access_token_after_rejection(r->client, r->rejected, r->got[me],
+                                                       sizeof r->got[me], &n);
+    return NULL;
+}
+
+/* The server numbers each mode's tokens: "<mode>-<n>-...". Counting by token numbers rather
+ * than the stats file, which the server writes only after its answer has left. */
+static long token_no(const char *token) {
+    const char *dash = strchr(token, '-');
+    return dash == NULL ? -1 : strtol(dash + 1, NULL, 10);
+}
+
+static void test_rejection(void) {
+    struct rejection r;
+    pthread_t th[REJECTERS];
+    char first[128], buf[128], tiny[4];
+    size_t n = 0;
+    long n0;
+    int i, same = 1;
+
+    memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.lock, NULL);
+    r.client = client_for("slow", "s1"); /* 150 ms per request: the threads overlap */
+    CHECK(r.client != NULL, "client for the rejection test");
+    CHECK_RC(tw_client_access_token(r.client, first, sizeof first, &n), TW_OK, "first token");
+    n0 = token_no(first);
+    r.rejected = first;
+    for (i = 0; i < REJECTERS; i++) pthread_create(&th[i], NULL, reject, &r);
+    for (i = 0; i < REJECTERS; i++) pthread_join(th[i], NULL);
+    for (i = 0; i < REJECTERS; i++) {
+        same &= r.rc[i] == TW_OK && strcmp(r.got[i], r.got[0]) == 0;
+    }
+    CHECK(same, "%d threads refused with one token all get the same new one", REJECTERS);
+    CHECK(n0 > 0 && token_no(r.got[0]) == n0 + 1, "one renewal for %d refusals (token %ld after %ld)",
+          REJECTERS, token_no(r.got[0]), n0);
+
+    /* A late refusal of the old token: the cache moved on already, no request. */
+    CHECK_RC(tw_client_access_token_after_rejection(r.client, first, buf, sizeof buf, &n), TW_OK,
+             "late refusal of the old token");
+    CHECK(strcmp(buf, r.got[0]) == 0, "late refusal: the renewed token, no request");
+
+    /* Too small a buffer: the size comes back; asking again copies that same renewal. */
+    CHECK_RC(tw_client_access_token_after_rejection(r.client, buf, tiny, sizeof tiny, &n),
+             TW_ERR_BUFFER_TOO_SMALL, "refusal with a 4-byte buffer");
+    CHECK(n == strlen(buf) + 1, "size needed reported (%zu)", n);
+    CHECK_RC(tw_client_access_token_after_rejection(r.client, buf, r.got[1], sizeof r.got[1], &n),
+             TW_OK, "again with room");
+    CHECK(token_no(r.got[1]) == n0 + 2,
+          "the refused current token was renewed once (token %ld after %ld)", token_no(r.got[1]), n0);
+    tw_client_free(r.client);
+    pthread_mutex_destroy(&r.lock);
 }
 
 /* --- 16 threads through expiry ------------------------------------------------------------ */
@@ -228,6 +302,7 @@ int main(void) {
     stats_dir = tw_env("TW_LOOPBACK_STATS");
     test_errors();
     test_claims_and_basic();
+    test_rejection();
     run_threads("background renewal", -1, 5.0);
     run_threads("renewal at expiry", 0, 5.0);
     return tw_summary();

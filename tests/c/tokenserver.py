@@ -7,6 +7,7 @@ request count Keycloak does not show.
 Listens on 127.0.0.1 (a free port), writes STATE_DIR/port, and serves POST /<mode>/token:
 
     short           expires_in=2, 150 ms delay (a wide window for concurrent renewals)
+    slow            expires_in=3600, 150 ms delay (concurrent renewals without expiries)
     long            expires_in=3600
     jwt             an unsigned JWT with a `tenant` claim, expires_in=3600
     big             a 5000-character token, expires_in=3600
@@ -72,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
             ACTIVE[mode] = ACTIVE.get(mode, 0) + 1
             MAX_ACTIVE[mode] = max(MAX_ACTIVE.get(mode, 0), ACTIVE[mode])
         try:
-            if mode == "short":
+            if mode in ("short", "slow"):
                 time.sleep(0.15)
             if mode == "invalid_client" or (client_id, secret) != ("c1", "s1"):
                 return self.send(

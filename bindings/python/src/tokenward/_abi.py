@@ -43,6 +43,9 @@ FUNCTIONS: Dict[str, Decl] = {
     "tw_client_access_token_until": _d(
         "tw_result", "const tw_client *", "char *", "size_t", "size_t *", "uint64_t *"
     ),
+    "tw_client_access_token_after_rejection": _d(
+        "tw_result", "const tw_client *", "const char *", "char *", "size_t", "size_t *"
+    ),
     "tw_client_authorization_header": _d(
         "tw_result", "const tw_client *", "char *", "size_t", "size_t *"
     ),

@@ -302,7 +302,6 @@ class Client:
         "_desc",
         "_client_id",
         "_last_login",
-        "_rejection_lock",
         "__weakref__",
     )
     _h: Optional[_ClientHandle]
@@ -314,7 +313,6 @@ class Client:
     _desc: str
     _client_id: str
     _last_login: Optional[Login]
-    _rejection_lock: threading.Lock
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(
@@ -347,7 +345,6 @@ class Client:
         self._desc = desc
         self._client_id = str(client_id)
         self._last_login = None
-        self._rejection_lock = threading.Lock()
         if h.hook is not None:
             _hooked.add(self)
         return self
@@ -622,22 +619,26 @@ class Client:
         return TokenInfo._take(out)
 
     def _renew_after_rejection(self, rejected: str) -> str:
-        """The API refused `rejected` (a 401): renew once and return the new token. When the
-        cache already holds another token (someone renewed meanwhile), that one is returned
-        without a request, so many requests refused at once cause one renewal.
-
-        Until the C interface exposes the core's TokenSource::renew_after_rejection, the
-        check is made here under a lock taken only on this rare path."""
-        with self._rejection_lock:
-            current = self.token()
-            if current != rejected:
-                return current
+        """The API refused `rejected` (a 401): a renewed token, or the one another thread
+        already renewed after the same refusal; the library makes one renewal for them all."""
+        rj = text_arg(rejected, "rejected", secret=True)
+        after_rejection = _F["tw_client_access_token_after_rejection"]
+        self._session_changed()
+        try:
+            while True:
+                try:
+                    s = _tls.s
+                except AttributeError:
+                    s = _scratch()
+                rc = after_rejection(self._handle(), rj, s.buf, s.cap, s.plen)
+                if rc == _ffi.TW_OK:
+                    return bytes(memoryview(s.ba)[: s.len.value]).decode("utf-8")
+                if rc != _TOO_SMALL:
+                    raise _ffi.last_error(rc)
+                # Asking again with room copies the token renewed by this call, no new request.
+                _scratch(max(s.len.value, 2 * s.cap.value))
+        finally:
             self._session_changed()
-            try:
-                _ffi.check(_F["tw_client_refresh"](self._handle(), None))
-            finally:
-                self._session_changed()
-            return self.token()
 
     # --- logins -------------------------------------------------------------------------
 
