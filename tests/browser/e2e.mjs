@@ -172,6 +172,21 @@ test('forced refresh: a new token from the refresh token, accepted by the resour
   eq(r.body.preferred_username, 'vion-user');
 });
 
+test('an API 401 seen by three requests at once: one refresh at Keycloak, then the API accepts', async () => {
+  const r = await inPage(page, async (tw, c, cfg) => {
+    let posts = 0;
+    const counting = new tw.Client({ ...cfg, fetch: (u, i) => { posts++; return fetch(u, i); } });
+    const refused = await counting.accessToken();
+    const got = await Promise.all([1, 2, 3].map(() => counting.accessTokenAfterRejection(refused)));
+    const late = await counting.accessTokenAfterRejection(refused);
+    const res = await fetch('/api/me', { headers: { Authorization: `Bearer ${got[0]}` } });
+    return { posts, same: got.every((t) => t === got[0]), renewed: got[0] !== refused, late: late === got[0], status: res.status };
+  }, CFG);
+  eq(r.posts, 1, 'one token request for three refusals and a late one');
+  ok(r.same && r.renewed && r.late, 'every caller gets the one new token');
+  eq(r.status, 200);
+});
+
 test('near expiry the still-valid token is returned and renewed in the background; expired waits for one refresh', async () => {
   const r = await inPage(page, async (tw, c, cfg) => {
     const key = Object.keys(sessionStorage).find((k) => k.endsWith(':token'));

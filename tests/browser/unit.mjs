@@ -263,6 +263,21 @@ test('expired: concurrent callers share one refresh', async () => {
   eq(c.claims().tag, 'c');
 });
 
+test('a 401 seen by several requests at once: one renewal, a late one none', async () => {
+  const { c, f } = await loggedIn([[200, tokenBody({ rt: 'rt-2', access: 'r' })], [200, tokenBody({ access: 's' })]]);
+  const refused = await c.accessToken();
+  const got = await Promise.all([1, 2, 3].map(() => c.accessTokenAfterRejection(refused)));
+  eq(f.calls.length, 1, 'one request for three refusals');
+  ok(got.every((t) => t === got[0]) && got[0] !== refused, 'all get the same new token');
+  eq(c.claims().tag, 'r');
+  eq(await c.accessTokenAfterRejection(refused), got[0], 'a late refusal of the old token: no request');
+  eq(f.calls.length, 1);
+  await c.accessTokenAfterRejection(got[0]);
+  eq(f.calls.length, 2, 'the current token refused: renewed');
+  eq(f.calls[1].form.refresh_token, 'rt-2');
+  eq(c.claims().tag, 's');
+});
+
 test('refresh response without refresh_token keeps the old one', async () => {
   const { c, f } = await loggedIn([[200, tokenBody({ rt: null, access: 'd' })], [200, tokenBody({ access: 'e' })]]);
   await c.refresh();

@@ -97,6 +97,11 @@ export class Client {
   accessToken(): Promise<string>;
   /** Renews now with the refresh token. */
   refresh(): Promise<string>;
+  /**
+   * The API answered 401 to `rejected`: a renewed token, or the one a request refused at the
+   * same time already renewed (one renewal however many were refused). Retry once with it.
+   */
+  accessTokenAfterRejection(rejected: string): Promise<string>;
   /** The access token's claims, or null when logged out. */
   claims(): Claims | null;
   /** The ID token's claims, or null. */

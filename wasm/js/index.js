@@ -196,6 +196,17 @@ export class Client {
     return this.#renew(true);
   }
 
+  /**
+   * The API refused `rejected` (a 401): a renewed token. When the stored token is already
+   * another one (a request refused at the same time renewed it), that one, without a request:
+   * however many requests were refused with one token, one renewal. Retry once.
+   */
+  async accessTokenAfterRejection(rejected) {
+    const t = this.#load();
+    if (t && t.a !== rejected && Date.now() < t.ea) return t.a;
+    return this.#renew(true);
+  }
+
   // One renewal in flight per page; across tabs (shared storage) one at a time with Web Locks.
   #renew(force) {
     if (!this.#flight) {
