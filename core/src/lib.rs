@@ -11,7 +11,9 @@
 //!
 //! [`Client`] ties these together for native code:
 //!
-//! ```no_run
+#![cfg_attr(feature = "blocking", doc = "```no_run")]
+// Without `blocking` there is no Client: the example is shown, not compiled.
+#![cfg_attr(not(feature = "blocking"), doc = "```ignore")]
 //! use tokenward::{Client, ClientConfig, Provider};
 //!
 //! let provider = Provider::keycloak("https://sso.ecoinvent.org", "ecoinvent")?;
@@ -96,7 +98,8 @@ pub use pkce::OsRandom;
 #[cfg(feature = "blocking")]
 pub use source::TokenSource;
 
-/// The README's Rust snippets, compiled by `cargo test --doc` so they cannot rot.
-#[cfg(doctest)]
+/// The README's Rust snippets, compiled by `cargo test --doc` so they cannot rot (they use
+/// the native `Client`, so only with `blocking`).
+#[cfg(all(doctest, feature = "blocking"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
