@@ -54,7 +54,12 @@ impl Provider {
         let issuer = issuer.trim_end_matches('/');
         check_url(issuer, "issuer URL")?;
         if !has_realm_suffix(issuer) {
-            return Err(Error::config(text!("`", issuer, "` is not a Keycloak realm URL (expected `.../realms/<realm>`); use discovery or a token URL for other providers")));
+            return Err(Error::config(text!(
+                "`",
+                issuer,
+                "` is not a Keycloak realm URL (expected `.../realms/<realm>`); \
+                 use discovery or a token URL for other providers"
+            )));
         }
         let oidc = text!(issuer, KEYCLOAK_OIDC);
         Ok(Provider {
