@@ -153,6 +153,17 @@ impl Error {
         }
     }
 
+    /// The HTTP status of the answer behind this error: an OAuth error from an endpoint, an
+    /// API's refusal or an unexpected response. `None` for callback errors and for failures
+    /// without an answer.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::OAuth { status, .. } => *status,
+            Error::Http { status, .. } | Error::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// True when the server refused the refresh token for good (`invalid_grant`: expired,
     /// revoked, or already used with rotation): drop it, retrying it cannot succeed.
     pub fn refuses_refresh_token(&self) -> bool {

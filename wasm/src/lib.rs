@@ -133,11 +133,7 @@ pub fn encode(result: Result<Vec<String>>) -> String {
             }
         }
         Err(e) => {
-            let status = match &e {
-                Error::OAuth { status, .. } => status.unwrap_or(0),
-                Error::Http { status, .. } | Error::Api { status, .. } => *status,
-                _ => 0,
-            };
+            let status = e.http_status().unwrap_or(0);
             out.push_str(e.code().as_str());
             for f in [
                 e.message().as_str(),
