@@ -5,11 +5,10 @@ tests/faults/faults.tsv, served by the scripted loopback server every binding sh
 
     tests/cli/faults.py PATH/TO/tokenward
 
-For each fault, one check: the command exits 4 (network or server trouble) within the timeout
-(`--timeout 1`, plus 1 s grace, process start included), prints nothing on stdout, one
-`tokenward: error: ...` line on stderr without the secret, and that message is the expected
-core error. The CLI prints no error code name; the code is read from the message's opening words,
-which are core's (`Error`'s Display): see MESSAGES.
+For each fault, one check: `tokenward token --json` exits 4 (network or server trouble) within
+the timeout (`--timeout 1`, plus 1 s grace, process start included), prints nothing on stdout,
+and on stderr one JSON error object without the secret whose `code` is the expected core
+error.
 
 The CLI has no token cache (each run is a new process that asks the server once), so the
 matrix's "token kept" cell is n/a. Writes .tw-state/fault-matrix/cli.tsv (format:
@@ -19,13 +18,13 @@ tests/faults/README.md; $TW_FAULT_MATRIX_DIR overrides the directory); ends with
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -37,20 +36,16 @@ TIMEOUT_MS = 1000
 GRACE_MS = 1000
 SECRET = "fault-matrix-secret"
 NETWORK_EXIT = 4  # bindings/cli/src/exit.rs: network, timeout or server error
-# The opening words of core's messages, per code (core/src/error.rs, `impl Display for Error`).
-MESSAGES: List[Tuple[str, str]] = [
-    ("unexpected HTTP ", "http"),
-    ("could not reach the server", "transport"),
-    ("no answer from the server within", "timeout"),
-    ("the server's response is not usable", "invalid_response"),
-    ("the authorization server refused", "oauth"),
-]
 NO_CACHE = "no token cache: each `tokenward token` is a new process that asks the server once"
 
 
-def code_of(stderr: str) -> str:
-    msg = stderr.strip().removeprefix("tokenward: error: ")
-    return next((code for prefix, code in MESSAGES if msg.startswith(prefix)), "unknown")
+def error_of(stderr: str) -> dict:
+    """The `error` object of a `--json` failure, or {} when stderr is not exactly one."""
+    try:
+        e = json.loads(stderr).get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return e if isinstance(e, dict) and len(stderr.strip().splitlines()) == 1 else {}
 
 
 def main() -> int:
@@ -81,7 +76,7 @@ def main() -> int:
     try:
         for fault, (expect, _label) in load_faults().items():
             cmd = [exe, "token", "--token-url", f"{url}/fault/{fault}/token", "--client-id", "svc",
-                   "--client-secret-env", "TW_FAULT_SECRET", "--timeout", str(TIMEOUT_MS // 1000)]
+                   "--client-secret-env", "TW_FAULT_SECRET", "--timeout", str(TIMEOUT_MS // 1000), "--json"]
             start = time.monotonic()
             try:
                 p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
@@ -89,19 +84,20 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 rc, stdout, stderr = -999, "", "hung: killed after 30 s"
             elapsed = int((time.monotonic() - start) * 1000)
-            code = code_of(stderr)
+            error = error_of(stderr)
+            code = str(error.get("code", "unknown"))
             in_time = elapsed <= TIMEOUT_MS + GRACE_MS
             why = []
             if rc != NETWORK_EXIT:
                 why.append(f"exit {rc}, want {NETWORK_EXIT}" + (" (killed by a signal)" if rc < 0 else ""))
             if code != expect:
-                why.append(f"message says {code}, want {expect}")
+                why.append(f"error code {code}, want {expect}")
             if not in_time:
                 why.append(f"{elapsed} ms")
             if stdout:
                 why.append("printed something on stdout")
-            if len(stderr.strip().splitlines()) != 1 or not stderr.startswith("tokenward: error: "):
-                why.append("stderr is not one `tokenward: error:` line")
+            if not error or error.get("exit") != NETWORK_EXIT or not error.get("message"):
+                why.append("stderr is not one JSON error object with exit and message")
             if SECRET in stdout + stderr:
                 why.append("the secret is in the output")
             ok = not why

@@ -64,7 +64,10 @@ subset of TOML ([profile.NAME] tables, key = \"string\" lines, # comments):
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
 invalid_grant, invalid_scope, a missing required claim, a forged callback); 4 network, timeout
 or server error (5xx); 1 local I/O failure. Errors go to stderr as `tokenward: error: ...`
-with the server's error and error_description; no secret or token ever appears in them.";
+with the server's error and error_description; with --json, as one JSON object instead:
+{\"error\": {\"code\": \"oauth\", \"message\": ..., \"exit\": 3, \"oauth_error\": \"invalid_client\",
+\"description\": ..., \"status\": 401}}, `code` being the error table's name (oauth, transport,
+timeout, http, login_required, ...). No secret or token ever appears in them.";
 
 /// tokenward: OAuth 2.0 / OpenID Connect tokens from Keycloak for scripts and CI pipelines.
 ///
@@ -80,6 +83,19 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Command {
+    /// Whether the command was asked for JSON output (its errors then come as JSON too).
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Token(a) => a.output.json,
+            Command::Login(a) => a.output.json,
+            Command::Refresh(a) => a.output.json,
+            Command::Decode(a) => a.json,
+            Command::Revoke(_) | Command::Completions { .. } => false,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,7 +226,8 @@ pub struct OutputArgs {
     /// Print `Authorization: Bearer <token>` instead of the bare token.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub header: bool,
-    /// Print the whole token response as JSON (refresh_token, id_token, expires_in, ...).
+    /// Print the whole token response as JSON (refresh_token, id_token, expires_in, ...); an
+    /// error then comes as one JSON object on stderr.
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 }

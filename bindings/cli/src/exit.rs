@@ -36,28 +36,60 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// What a command failed with: the message for stderr and the exit code.
+/// What a command failed with: the exit code, the message for stderr and, for `--json`, the
+/// error's stable name and the server's own words.
 #[derive(Debug)]
 pub struct CliError {
     pub code: u8,
     pub message: String,
+    /// The core's error code name (`oauth`, `transport`, ...), or `usage` / `local` for the
+    /// CLI's own failures.
+    pub name: &'static str,
+    pub oauth_error: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<u16>,
 }
 
 impl CliError {
+    /// An error of the CLI's own, outside the core: exit `code`, `--json` name `name`.
+    pub fn plain(code: u8, name: &'static str, message: String) -> Self {
+        CliError {
+            code,
+            message,
+            name,
+            oauth_error: None,
+            description: None,
+            status: None,
+        }
+    }
+
     /// A usage or configuration problem (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError {
-            code: USAGE,
-            message: message.into(),
-        }
+        CliError::plain(USAGE, "usage", message.into())
     }
 
     /// A local failure that is not about OAuth (exit 1).
     pub fn local(message: impl Into<String>) -> Self {
-        CliError {
-            code: LOCAL,
-            message: message.into(),
+        CliError::plain(LOCAL, "local", message.into())
+    }
+
+    /// The error as one JSON object for `--json`: `{"error": {"code", "message", "exit",
+    /// "oauth_error"?, "description"?, "status"?}}`.
+    pub fn to_json(&self) -> String {
+        let mut e = serde_json::Map::new();
+        e.insert("code".into(), self.name.into());
+        e.insert("message".into(), self.message.clone().into());
+        e.insert("exit".into(), self.code.into());
+        if let Some(o) = &self.oauth_error {
+            e.insert("oauth_error".into(), o.clone().into());
         }
+        if let Some(d) = &self.description {
+            e.insert("description".into(), d.clone().into());
+        }
+        if let Some(s) = self.status {
+            e.insert("status".into(), s.into());
+        }
+        serde_json::json!({ "error": e }).to_string()
     }
 }
 
@@ -68,6 +100,10 @@ impl From<Error> for CliError {
         CliError {
             code: exit_code(&e),
             message: e.to_string(),
+            name: e.code().as_str(),
+            oauth_error: e.oauth_error().map(str::to_string),
+            description: e.oauth_description().map(str::to_string),
+            status: e.http_status(),
         }
     }
 }
@@ -159,5 +195,19 @@ mod tests {
         assert_eq!(e.code, REFUSED);
         assert!(e.message.contains("invalid_scope"), "{e}");
         assert!(e.message.contains("Invalid scopes: nope"), "{e}");
+        let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(
+            json["error"],
+            serde_json::json!({
+                "code": "oauth", "message": e.message, "exit": 3,
+                "oauth_error": "invalid_scope", "description": "Invalid scopes: nope", "status": 400
+            })
+        );
+        let usage: serde_json::Value =
+            serde_json::from_str(&CliError::usage("no --client-id").to_json()).unwrap();
+        assert_eq!(
+            usage,
+            serde_json::json!({"error": {"code": "usage", "message": "no --client-id", "exit": 2}})
+        );
     }
 }

@@ -74,15 +74,16 @@ impl Loopback {
                     if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted =>
                 {
                     if Instant::now() >= deadline {
-                        return Err(CliError {
-                            code: NETWORK,
-                            message: format!(
+                        return Err(CliError::plain(
+                            NETWORK,
+                            "timeout",
+                            format!(
                                 "the browser did not come back to {} within {} s; open the URL \
                                  above and sign in, or raise --timeout",
                                 self.redirect_uri(),
                                 timeout.as_secs()
                             ),
-                        });
+                        ));
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         env: &env,
         verbose: cli.verbose,
     };
+    let json = cli.command.json();
     let result = match &cli.command {
         Command::Token(a) => commands::token(&ctx, a),
         Command::Login(a) => commands::login(&ctx, a),
@@ -54,6 +55,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),
+        Err(e) if json => {
+            eprintln!("{}", e.to_json());
+            ExitCode::from(e.code)
+        }
         Err(e) => {
             eprintln!("tokenward: error: {e}");
             ExitCode::from(e.code)

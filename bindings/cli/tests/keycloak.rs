@@ -309,6 +309,26 @@ fn refusals_exit_3_with_the_servers_words() {
         ],
     );
     assert!(r.stderr.starts_with("tokenward: "), "{r:#?}");
+    // The same with --json: one object a script can read, with the server's own words.
+    let e = tw
+        .run(&[
+            "token",
+            "--token-url",
+            &kc.token_url("ecoinvent"),
+            "--client-id",
+            "ecoinvent-client",
+            "--client-secret-env",
+            "WRONG",
+            "--json",
+        ])
+        .json_error(3);
+    assert_eq!(e["code"], "oauth", "{e}");
+    assert_eq!(e["oauth_error"], "invalid_client", "{e}");
+    assert_eq!(
+        e["description"], "Invalid client or Invalid client credentials",
+        "{e}"
+    );
+    assert_eq!(e["status"], 401, "{e}");
     tw.run(&[
         "token",
         "--token-url",

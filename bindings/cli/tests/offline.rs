@@ -145,6 +145,30 @@ fn unreachable_server_exits_4() {
         "--verbose",
     ])
     .fails(4, &["could not reach the server"]);
+    let e = tw
+        .run(&[
+            "token",
+            "--token-url",
+            &url,
+            "--client-id",
+            "x",
+            "--client-secret-env",
+            "TW_S",
+            "--json",
+        ])
+        .json_error(4);
+    assert_eq!(e["code"], "transport", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not reach the server"),
+        "{e}"
+    );
+    assert!(
+        e.get("status").is_none() && e.get("oauth_error").is_none(),
+        "{e}"
+    );
     let issuer = format!("http://127.0.0.1:{}/realms/x", closed_port());
     tw.run(&[
         "token",

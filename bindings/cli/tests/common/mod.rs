@@ -56,6 +56,18 @@ impl Run {
         self
     }
 
+    /// A `--json` failure: exit `code`, nothing on stdout, and stderr one JSON object whose
+    /// `error` is returned.
+    #[track_caller]
+    pub fn json_error(&self, code: i32) -> serde_json::Value {
+        assert_eq!(self.code, code, "{self:#?}");
+        assert!(self.stdout.is_empty(), "stdout on failure: {self:#?}");
+        let v: serde_json::Value = serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not one JSON object ({e}): {self:#?}"));
+        assert_eq!(v["error"]["exit"], code, "{self:#?}");
+        v["error"].clone()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:#?}"))
     }
