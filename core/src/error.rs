@@ -219,12 +219,13 @@ impl Error {
                 status,
                 ..
             } => {
+                let shown = quoted(error);
                 let mut m = match status {
-                    Some(s) => text!("the authorization server refused (HTTP ", s, "): ", error),
-                    None => text!("the authorization server returned an error: ", error),
+                    Some(s) => text!("the authorization server refused (HTTP ", s, "): ", shown),
+                    None => text!("the authorization server returned an error: ", shown),
                 };
                 if let Some(d) = error_description {
-                    m.push_str(&text!(" (", d, ")"));
+                    m.push_str(&text!(" (", quoted(d), ")"));
                 }
                 m.push_str(oauth_hint(error));
                 m
@@ -236,10 +237,10 @@ impl Error {
             } => {
                 let mut m = text!("the API refused the request (HTTP ", status, ")");
                 if let Some(c) = code {
-                    m.push_str(&text!(": ", c));
+                    m.push_str(&text!(": ", quoted(c)));
                 }
                 if let Some(msg) = message {
-                    m.push_str(&text!(" (", msg, ")"));
+                    m.push_str(&text!(" (", quoted(msg), ")"));
                 }
                 if *status == 401 {
                     m.push_str("; the token is missing, expired, malformed or lacks a required claim such as `tenant`");
@@ -279,9 +280,9 @@ impl Error {
             Error::StateMismatch => "the callback's `state` does not match the login that was started; start a new login (the callback may be stale or forged)".into(),
             Error::IssuerMismatch { expected, found } => text!(
                 "issuer mismatch: expected `",
-                expected,
+                quoted(expected),
                 "`, got `",
-                found,
+                quoted(found),
                 "`; check the issuer URL (host, port and realm must match exactly)"
             ),
             Error::MissingClaim(c) => text!(
@@ -310,6 +311,26 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
+/// Text from the other side (a server's `error_description`, a callback's `iss`) as a message
+/// quotes it: control characters escaped, so it cannot forge log lines or terminal output, and
+/// at most 200 characters. The error's fields keep the text as it came.
+fn quoted(text: &str) -> String {
+    const MAX: usize = 200;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// One hint per common OAuth error code, so the message says what to do next.
 fn oauth_hint(error: &str) -> &'static str {
     match error {
@@ -327,3 +348,46 @@ fn oauth_hint(error: &str) -> &'static str {
 }
 
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_the_other_side_cannot_forge_lines_or_flood_the_message() {
+        let e = Error::OAuth {
+            error: "access_denied\nFAKE LOG LINE".into(),
+            error_description: Some("\u{1b}[31mred\u{0}".into()),
+            error_uri: None,
+            status: None,
+        };
+        let m = e.message();
+        assert!(!m.chars().any(char::is_control), "{m:?}");
+        assert!(m.contains(r"access_denied\nFAKE LOG LINE"), "{m}");
+        assert!(m.contains(r"\u{1b}[31mred\u{0}"), "{m}");
+        assert_eq!(
+            e.oauth_error(),
+            Some("access_denied\nFAKE LOG LINE"),
+            "fields keep the text"
+        );
+
+        let long = Error::IssuerMismatch {
+            expected: "https://sso.example/realms/r".into(),
+            found: "x".repeat(10_000),
+        };
+        assert!(
+            long.message().chars().count() < 400,
+            "{}",
+            long.message().len()
+        );
+        assert!(long.message().contains("xx…`"));
+        let plain = Error::Api {
+            status: 401,
+            code: Some("NOT_AUTHORIZED".into()),
+            message: Some("Veuillez vous reconnecter".into()),
+        };
+        assert!(plain.message().starts_with(
+            "the API refused the request (HTTP 401): NOT_AUTHORIZED (Veuillez vous reconnecter)"
+        ));
+    }
+}
