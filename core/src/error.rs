@@ -312,8 +312,10 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {}
 
 /// Text from the other side (a server's `error_description`, a callback's `iss`) as a message
-/// quotes it: control characters escaped, so it cannot forge log lines or terminal output, and
-/// at most 200 characters. The error's fields keep the text as it came.
+/// quotes it: each control character replaced by U+FFFD, so it cannot forge log lines or
+/// terminal output, and at most 200 characters. The error's fields keep the text as it came.
+/// (Replaced rather than escaped: `char::escape_default` would add 0.6 KB gzip to the browser
+/// package.)
 fn quoted(text: &str) -> String {
     const MAX: usize = 200;
     let mut out = String::new();
@@ -322,11 +324,7 @@ fn quoted(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        out.push(if c.is_control() { '\u{fffd}' } else { c });
     }
     out
 }
@@ -363,8 +361,8 @@ mod tests {
         };
         let m = e.message();
         assert!(!m.chars().any(char::is_control), "{m:?}");
-        assert!(m.contains(r"access_denied\nFAKE LOG LINE"), "{m}");
-        assert!(m.contains(r"\u{1b}[31mred\u{0}"), "{m}");
+        assert!(m.contains("access_denied\u{fffd}FAKE LOG LINE"), "{m}");
+        assert!(m.contains("(\u{fffd}[31mred\u{fffd})"), "{m}");
         assert_eq!(
             e.oauth_error(),
             Some("access_denied\nFAKE LOG LINE"),
