@@ -154,6 +154,18 @@ def test_many_requests_refused_at_once_cause_one_renewal(api, vault, token_log):
     assert len(token_log) == 2  # the first token and exactly one renewal
 
 
+def test_token_after_rejection_for_other_http_clients(api, vault, token_log):
+    first = vault.token()
+    api.revoke(first)
+    renewed = vault.token_after_rejection(first)
+    assert renewed != first and len(token_log) == 2
+    # A refusal of the old token that arrives late: the renewed one, no request.
+    assert vault.token_after_rejection(first) == renewed and len(token_log) == 2
+    assert vault.token() == renewed
+    r = requests.get(api.url + DOCUMENTS, headers={"Authorization": f"Bearer {renewed}"})
+    assert r.status_code == 200
+
+
 # --- httpx ---------------------------------------------------------------------------------
 
 

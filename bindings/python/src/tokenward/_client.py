@@ -618,9 +618,11 @@ class Client:
             self._session_changed()
         return TokenInfo._take(out)
 
-    def _renew_after_rejection(self, rejected: str) -> str:
-        """The API refused `rejected` (a 401): a renewed token, or the one another thread
-        already renewed after the same refusal; the library makes one renewal for them all."""
+    def token_after_rejection(self, rejected: str) -> str:
+        """The API answered 401 to `rejected` (a token from `token()`): a renewed token, or
+        the one another thread already renewed after the same refusal, so any number of
+        requests refused at once cause one renewal. Retry the request once with it. The
+        `requests` and `httpx` adapters do this for you; this is for other HTTP clients."""
         rj = text_arg(rejected, "rejected", secret=True)
         after_rejection = _F["tw_client_access_token_after_rejection"]
         self._session_changed()

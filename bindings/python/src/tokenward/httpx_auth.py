@@ -36,7 +36,7 @@ class TokenwardHttpxAuth(httpx.Auth):
             return
         _log.debug("tokenward: the API answered 401; renewing the token and retrying once")
         response.read()
-        token = self.client._renew_after_rejection(token)
+        token = self.client.token_after_rejection(token)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code == 401:
@@ -53,7 +53,7 @@ class TokenwardHttpxAuth(httpx.Auth):
             return
         _log.debug("tokenward: the API answered 401; renewing the token and retrying once")
         await response.aread()
-        token = await anyio.to_thread.run_sync(self.client._renew_after_rejection, token)
+        token = await anyio.to_thread.run_sync(self.client.token_after_rejection, token)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code == 401:

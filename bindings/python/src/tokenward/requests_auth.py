@@ -47,7 +47,7 @@ class TokenwardAuth(AuthBase):
             raise _error(resp)
         _log.debug("tokenward: the API answered 401; renewing the token and retrying once")
         used = getattr(req, _TOKEN, "")
-        new_token = self.client._renew_after_rejection(used)
+        new_token = self.client.token_after_rejection(used)
         resp.content  # finish the first response so its connection can be reused
         resp.close()
         prep = req.copy()
