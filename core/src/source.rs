@@ -126,8 +126,15 @@ impl TokenSource {
     }
 
     /// Puts a token in the cache (e.g. from a login); later renewals use its refresh token.
+    /// It starts a new session: the backoff and the last error of renewals that failed before
+    /// (say, `login_required` while nobody was logged in) no longer hold anyone back.
     pub fn set(&self, token: Token) -> Arc<Token> {
-        self.inner.publish(token)
+        let token = self.inner.publish(token);
+        let mut flight = self.inner.lock();
+        flight.failures = 0;
+        flight.retry_not_before = Duration::ZERO;
+        flight.last = None;
+        token
     }
 
     /// The API refused `rejected` (a 401): renew unless another caller already has, and return

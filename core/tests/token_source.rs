@@ -508,6 +508,27 @@ fn resume_caches_the_session_and_keeps_an_unrotated_refresh_token() {
 }
 
 #[test]
+fn a_login_after_failed_attempts_is_not_held_back_by_their_backoff() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    // A public client asked for a token before anyone logged in: login_required, and the
+    // renewal backoff starts (the clock does not move in this test).
+    let c = client(&ep, &clock, ClientConfig::new("spa"));
+    for _ in 0..3 {
+        assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+    }
+    // The user logs in (a code exchange, here a stored refresh token): a new session.
+    let t = c.resume(&"stored-rt".into()).unwrap();
+    assert!(Arc::ptr_eq(&t, &c.token().unwrap()));
+    // An explicit refresh right away goes to the server, not to the old session's error.
+    let r = c.refresh().expect("the new session refreshes");
+    assert_ne!(r.access_token(), t.access_token());
+    assert_eq!(ep.grant_types(), ["refresh_token", "refresh_token"]);
+}
+
+#[test]
 fn with_token_until_reports_the_refresh_point_and_zero_once_due() {
     let (ep, clock) = (
         Endpoint::new(300, false),

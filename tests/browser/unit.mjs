@@ -335,6 +335,23 @@ test('a stored token this client did not write reads as logged out, not a crash'
   }
 });
 
+test('a login after failed attempts is not held back by their backoff', async () => {
+  const storage = new MemoryStorage();
+  const answers = [];
+  const g = scriptedFetch(answers);
+  const c2 = client(g, storage);
+  // Asked before anyone logged in: login_required, and the renewal backoff starts.
+  await rejects(() => c2.accessToken(), 'login_required');
+  const s = started(c2, storage);
+  answers.push([200, tokenBody({ nonce: s.pending.nonce })], [200, tokenBody({ access: 'fresh' })]);
+  await c2.handleCallback(`${REDIRECT}?state=${s.state}&iss=${encodeURIComponent(ISS)}&code=the-code`);
+  const tokenKey = [...storage.m.keys()].find((k) => k.endsWith(':token'));
+  shift(storage, tokenKey, () => ({ ra: Date.now() - 2, ea: Date.now() - 1 }));
+  await c2.accessToken();
+  eq(g.calls.length, 2, 'the expired token was renewed, not answered with the old error');
+  eq(c2.claims().tag, 'fresh');
+});
+
 test('no token: login_required', async () => {
   await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
 });

@@ -166,6 +166,10 @@ export class Client {
       const sent = Date.now();
       const res = await this.#post(req);
       this.#store(this.#token(res, sent, false, pending, '', 0));
+      // A new session: failed renewals before the login no longer hold anything back.
+      this.#failures = 0;
+      this.#last = null;
+      this.#notBefore = 0;
       return this.claims();
     } finally {
       cleanAddressBar(url);
