@@ -95,6 +95,13 @@ pub fn refresh_token_deadline(sent: Duration, refresh_expires_in: Option<u64>) -
     }
 }
 
+/// Whether a refresh token may still be sent at `now`: it has no deadline of its own
+/// ([`refresh_token_deadline`]), or `now` is before it. Past it the server would refuse it, so
+/// the caller goes straight to its fallback (client credentials, or a new login).
+pub fn refresh_token_alive(deadline: Option<Duration>, now: Duration) -> bool {
+    deadline.is_none_or(|at| now < at)
+}
+
 /// Shortest and longest pause after a failed renewal.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(250);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
@@ -160,6 +167,14 @@ mod tests {
         assert_eq!(p.margin(Duration::from_secs(3600)), Duration::from_secs(60));
         assert_eq!(p.margin(Duration::from_secs(600)), Duration::from_secs(60));
         assert_eq!(p.margin(Duration::from_secs(2)), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn a_refresh_token_is_alive_until_its_deadline_or_forever_without_one() {
+        let at = Duration::from_secs(100);
+        assert!(refresh_token_alive(Some(at), at - Duration::from_millis(1)));
+        assert!(!refresh_token_alive(Some(at), at));
+        assert!(refresh_token_alive(None, Duration::MAX));
     }
 
     #[test]

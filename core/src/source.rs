@@ -308,10 +308,10 @@ impl Inner {
         let flows = &self.flows;
         if let Some(entry) = self.current.load_full() {
             if let Some(rt) = entry.token.refresh_token() {
-                let alive = entry
-                    .token
-                    .refresh_expires_at()
-                    .is_none_or(|at| flows.clock.now() < at);
+                let alive = crate::policy::refresh_token_alive(
+                    entry.token.refresh_expires_at(),
+                    flows.clock.now(),
+                );
                 let refused = if alive {
                     match flows.refresh(rt, None) {
                         Ok(mut token) => {

@@ -35,7 +35,9 @@ use tokenward::grant;
 use tokenward::http::parse_retry_after;
 use tokenward::jwt::JwtTimes;
 use tokenward::pkce::random_string;
-use tokenward::policy::{refresh_token_deadline, retry_delay, usable_lifetime};
+use tokenward::policy::{
+    refresh_token_alive, refresh_token_deadline, retry_delay, usable_lifetime,
+};
 use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
 use tokenward::{
@@ -284,7 +286,8 @@ pub fn refresh(
     rt_deadline_ms: f64,
     now_ms: f64,
 ) -> Result<Vec<String>> {
-    if refresh_token.is_empty() || (rt_deadline_ms > 0.0 && now_ms >= rt_deadline_ms) {
+    let deadline = (rt_deadline_ms > 0.0).then(|| at(rt_deadline_ms));
+    if refresh_token.is_empty() || !refresh_token_alive(deadline, at(now_ms)) {
         return Err(Error::LoginRequired(
             "there is no usable refresh token (none was issued, it expired or the server refused it); call login()".into(),
         ));
