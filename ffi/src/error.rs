@@ -121,29 +121,17 @@ pub(crate) fn lossy_cstring(s: &str) -> CString {
 fn record(failure: Failure) -> tw_result {
     let last = match failure {
         Failure::Core(e) => {
-            let (oauth_error, oauth_description, http_status) = match &e {
-                Error::OAuth {
-                    error,
-                    error_description,
-                    status,
-                    ..
-                } => (
-                    Some(lossy_cstring(error)),
-                    error_description.as_deref().map(lossy_cstring),
-                    status.unwrap_or(0),
-                ),
-                Error::Api {
-                    status,
-                    code,
-                    message,
-                } => (
-                    code.as_deref().map(lossy_cstring),
-                    message.as_deref().map(lossy_cstring),
-                    *status,
-                ),
-                Error::Http { status, .. } => (None, None, *status),
-                _ => (None, None, 0),
+            // An API's refusal reports its `code` and `message` where an OAuth error has
+            // `error` and `error_description`.
+            let (oauth_error, oauth_description) = match &e {
+                Error::Api { code, message, .. } => (code.as_deref(), message.as_deref()),
+                _ => (e.oauth_error(), e.oauth_description()),
             };
+            let (oauth_error, oauth_description, http_status) = (
+                oauth_error.map(lossy_cstring),
+                oauth_description.map(lossy_cstring),
+                e.http_status().unwrap_or(0),
+            );
             LastError {
                 code: e.code() as tw_result,
                 message: lossy_cstring(&e.to_string()),
