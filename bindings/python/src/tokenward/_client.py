@@ -624,21 +624,12 @@ class Client:
         requests refused at once cause one renewal. Retry the request once with it. The
         `requests` and `httpx` adapters do this for you; this is for other HTTP clients."""
         rj = text_arg(rejected, "rejected", secret=True)
-        after_rejection = _F["tw_client_access_token_after_rejection"]
         self._session_changed()
         try:
-            while True:
-                try:
-                    s = _tls.s
-                except AttributeError:
-                    s = _scratch()
-                rc = after_rejection(self._handle(), rj, s.buf, s.cap, s.plen)
-                if rc == _ffi.TW_OK:
-                    return bytes(memoryview(s.ba)[: s.len.value]).decode("utf-8")
-                if rc != _TOO_SMALL:
-                    raise _ffi.last_error(rc)
-                # Asking again with room copies the token renewed by this call, no new request.
-                _scratch(max(s.len.value, 2 * s.cap.value))
+            # A second call with a larger buffer copies the token the first one renewed.
+            return _ffi.call_buffer(
+                _F["tw_client_access_token_after_rejection"], self._handle(), rj
+            )
         finally:
             self._session_changed()
 
