@@ -167,9 +167,7 @@ export class Client {
       const res = await this.#post(req);
       this.#store(this.#token(res, sent, false, pending, '', 0));
       // A new session: failed renewals before the login no longer hold anything back.
-      this.#failures = 0;
-      this.#last = null;
-      this.#notBefore = 0;
+      this.#backoffOver();
       return this.claims();
     } finally {
       cleanAddressBar(url);
@@ -222,8 +220,7 @@ export class Client {
           lock ? this.#refresh(force, seen, false) : locks.request(name, () => this.#refresh(force, seen, true)))
         : this.#refresh(force, seen, false)
       ).then((token) => {
-        this.#failures = 0;
-        this.#last = null;
+        this.#backoffOver();
         return token;
       }, (e) => {
         this.#last = e;
@@ -235,6 +232,13 @@ export class Client {
       });
     }
     return this.#flight;
+  }
+
+  // Forgets failed renewals: after a successful one, or a login.
+  #backoffOver() {
+    this.#failures = 0;
+    this.#last = null;
+    this.#notBefore = 0;
   }
 
   // The token another tab stored, once it arrives (localStorage reaches other tabs
