@@ -288,16 +288,17 @@ fn refusals_exit_3_with_the_servers_words() {
     let kc = kc();
     let tw = tw("refusals").env("WRONG", "definitely-not-the-secret");
     register_secret("definitely-not-the-secret");
-    let r = tw.run(&[
+    let token_url = kc.token_url("ecoinvent");
+    let wrong_secret = [
         "token",
         "--token-url",
-        &kc.token_url("ecoinvent"),
+        &token_url,
         "--client-id",
         "ecoinvent-client",
         "--client-secret-env",
         "WRONG",
-        "--verbose",
-    ]);
+    ];
+    let r = tw.run(&[&wrong_secret[..], &["--verbose"]].concat());
     // Keycloak 26 answers a wrong secret with 401 `unauthorized_client`; the core reports it as
     // `invalid_client` (RFC 6749 5.2, older Keycloaks, the ecoinvent page), with its hint.
     r.fails(
@@ -311,16 +312,7 @@ fn refusals_exit_3_with_the_servers_words() {
     assert!(r.stderr.starts_with("tokenward: "), "{r:#?}");
     // The same with --json: one object a script can read, with the server's own words.
     let e = tw
-        .run(&[
-            "token",
-            "--token-url",
-            &kc.token_url("ecoinvent"),
-            "--client-id",
-            "ecoinvent-client",
-            "--client-secret-env",
-            "WRONG",
-            "--json",
-        ])
+        .run(&[&wrong_secret[..], &["--json"]].concat())
         .json_error(3);
     assert_eq!(e["code"], "oauth", "{e}");
     assert_eq!(e["oauth_error"], "invalid_client", "{e}");

@@ -134,7 +134,7 @@ fn unreachable_server_exits_4() {
         "http://127.0.0.1:{}/realms/x/protocol/openid-connect/token",
         closed_port()
     );
-    tw.run(&[
+    let token = [
         "token",
         "--token-url",
         &url,
@@ -142,21 +142,10 @@ fn unreachable_server_exits_4() {
         "x",
         "--client-secret-env",
         "TW_S",
-        "--verbose",
-    ])
-    .fails(4, &["could not reach the server"]);
-    let e = tw
-        .run(&[
-            "token",
-            "--token-url",
-            &url,
-            "--client-id",
-            "x",
-            "--client-secret-env",
-            "TW_S",
-            "--json",
-        ])
-        .json_error(4);
+    ];
+    tw.run(&[&token[..], &["--verbose"]].concat())
+        .fails(4, &["could not reach the server"]);
+    let e = tw.run(&[&token[..], &["--json"]].concat()).json_error(4);
     assert_eq!(e["code"], "transport", "{e}");
     assert!(
         e["message"]
