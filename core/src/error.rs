@@ -153,6 +153,16 @@ impl Error {
         }
     }
 
+    /// What the server said when it refused, as a code and a description, for bindings that
+    /// report one pair whatever the refusal: an OAuth error's `error` and `error_description`,
+    /// an API's `code` and `message` (the seed APIs' error shapes). `(None, None)` otherwise.
+    pub fn refusal_detail(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Error::Api { code, message, .. } => (code.as_deref(), message.as_deref()),
+            _ => (self.oauth_error(), self.oauth_description()),
+        }
+    }
+
     /// The HTTP status of the answer behind this error: an OAuth error from an endpoint, an
     /// API's refusal or an unexpected response. `None` for callback errors and for failures
     /// without an answer.
@@ -384,6 +394,12 @@ mod tests {
             code: Some("NOT_AUTHORIZED".into()),
             message: Some("Veuillez vous reconnecter".into()),
         };
+        assert_eq!(
+            plain.refusal_detail(),
+            (Some("NOT_AUTHORIZED"), Some("Veuillez vous reconnecter"))
+        );
+        assert_eq!(e.refusal_detail().0, Some("access_denied\nFAKE LOG LINE"));
+        assert_eq!(long.refusal_detail(), (None, None));
         assert!(plain.message().starts_with(
             "the API refused the request (HTTP 401): NOT_AUTHORIZED (Veuillez vous reconnecter)"
         ));

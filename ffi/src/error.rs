@@ -121,23 +121,15 @@ pub(crate) fn lossy_cstring(s: &str) -> CString {
 fn record(failure: Failure) -> tw_result {
     let last = match failure {
         Failure::Core(e) => {
-            // An API's refusal reports its `code` and `message` where an OAuth error has
-            // `error` and `error_description`.
-            let (oauth_error, oauth_description) = match &e {
-                Error::Api { code, message, .. } => (code.as_deref(), message.as_deref()),
-                _ => (e.oauth_error(), e.oauth_description()),
-            };
-            let (oauth_error, oauth_description, http_status) = (
-                oauth_error.map(lossy_cstring),
-                oauth_description.map(lossy_cstring),
-                e.http_status().unwrap_or(0),
-            );
+            // An API's `code` and `message` land where an OAuth error's `error` and
+            // `error_description` do.
+            let (error, description) = e.refusal_detail();
             LastError {
                 code: e.code() as tw_result,
                 message: lossy_cstring(&e.to_string()),
-                oauth_error,
-                oauth_description,
-                http_status,
+                oauth_error: error.map(lossy_cstring),
+                oauth_description: description.map(lossy_cstring),
+                http_status: e.http_status().unwrap_or(0),
             }
         }
         Failure::Ffi(code, message) => LastError {
