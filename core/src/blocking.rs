@@ -9,7 +9,7 @@ use crate::prelude::*;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use ureq::http::uri::{Scheme, Uri};
+use ureq::http::uri::Uri;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -160,16 +160,12 @@ impl NoThreadForIpAddresses {
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         let ip: IpAddr = host.parse().ok()?;
-        let scheme = uri.scheme()?;
-        let port = authority.port_u16().or_else(|| {
-            if *scheme == Scheme::HTTPS {
-                Some(443)
-            } else if *scheme == Scheme::HTTP {
-                Some(80)
-            } else {
-                None
-            }
-        })?;
+        let port = match (authority.port_u16(), uri.scheme_str()?) {
+            (Some(port), _) => port,
+            (None, "https") => 443,
+            (None, "http") => 80,
+            _ => return None,
+        };
         Some(SocketAddr::new(ip, port))
     }
 }

@@ -8,6 +8,8 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tokenward::ErrorCode;
+
 use crate::exit::{CliError, CliResult, NETWORK};
 
 /// A listening socket on 127.0.0.1 and the redirect path it answers.
@@ -76,7 +78,7 @@ impl Loopback {
                     if Instant::now() >= deadline {
                         return Err(CliError::plain(
                             NETWORK,
-                            "timeout",
+                            ErrorCode::Timeout.as_str(),
                             format!(
                                 "the browser did not come back to {} within {} s; open the URL \
                                  above and sign in, or raise --timeout",
