@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tokenward::{Client, ClientConfig, Provider};
+use tokenward::{Client, ClientConfig, Provider, RefreshPolicy};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let env_file = std::env::args()
@@ -69,9 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "   expires_in      {} s (renews {:.1} s before expiry)",
             token.expires_in().unwrap_or(0),
-            client
-                .config()
-                .refresh_policy
+            RefreshPolicy::default()
                 .margin(token.lifetime().unwrap_or_default())
                 .as_secs_f64()
         );

@@ -4,12 +4,16 @@
 //!
 //! 1. [`Provider`] — where the endpoints are (Keycloak base + realm, a URL template, a token
 //!    URL, or discovery) — and [`ClientConfig`] — who the client is.
-//! 2. [`grant`] builds an [`HttpRequest`] (pure; [`authorize`] does the login URL and callback).
+//! 2. [`grant`] builds an [`HttpRequest`] (pure; [`authorize`] does the login URL and callback,
+//!    [`session`] revocation, introspection and logout).
 //! 3. A [`Transport`] sends it: [`UreqTransport`] natively, `fetch` in the browser.
-//! 4. [`token::parse_token_response`] turns the [`HttpResponse`] into a [`Token`] or an [`Error`].
-//! 5. [`TokenSource`] caches it and renews it by the right source ([`policy`] says when).
+//! 4. [`token::parse_token_response`] turns the [`HttpResponse`] into a [`Token`], or
+//!    [`oauth_error`] into an [`Error`].
+//! 5. [`TokenSource`] caches it and renews it by the right source ([`cache`] decides when).
 //!
-//! [`Client`] ties these together for native code:
+//! The folders are the layers, lowest first: [`protocol`] (sans-IO requests and answers),
+//! [`cache`] (the renewal policy, sans-IO), `native` (the runtime: transport, clock, OS
+//! randomness, threads). [`Client`] ties them together for native code:
 //!
 #![cfg_attr(feature = "blocking", doc = "```no_run")]
 // Without `blocking` there is no Client: the example is shown, not compiled.
@@ -30,6 +34,8 @@
 //! a JSON parser of its own (the browser's `JSON.parse`) needs no second one.
 
 #![no_std]
+// `unsafe` lives in one module, `native::monotonic` (a libc clock read), which says why.
+#![deny(unsafe_code)]
 
 extern crate alloc;
 #[cfg(any(feature = "blocking", test))]
@@ -47,36 +53,26 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-pub mod api;
-pub mod authorize;
-pub mod clock;
-pub mod config;
-pub mod error;
-pub mod fields;
-pub mod grant;
-pub mod http;
-pub mod jwt;
-pub mod pkce;
-pub mod policy;
-pub mod provider;
-pub mod secret;
-pub mod text;
-pub mod token;
-pub mod uri;
+// The layers, lowest first; no module imports from a layer above its own.
+pub mod cache;
+#[cfg(feature = "blocking")]
+pub mod native;
+pub mod protocol;
 
+// The modules by their short names (`tokenward::grant`, `crate::token`), as every binding and
+// the rest of the crate use them; the folders above are where they live.
+pub use cache::policy;
 #[cfg(feature = "blocking")]
-pub mod blocking;
-#[cfg(feature = "blocking")]
-pub mod client;
-#[cfg(feature = "blocking")]
-pub mod source;
+pub use native::{client, clock, flows, random, source, transport};
+pub use protocol::{
+    api, authorize, client_auth, config, error, fields, grant, http, jwt, lifetime, oauth_error,
+    pkce, provider, secret, session, text, token, uri,
+};
 
 pub use api::{api_error, is_token_rejected};
 pub use authorize::{AuthorizationRequest, LoginOptions, PendingLogin};
-pub use clock::{Clock, ManualClock};
 pub use config::{AuthMethod, ClientConfig};
 pub use error::{Error, ErrorCode, Result};
-pub use grant::TokenKind;
 #[cfg(feature = "blocking")]
 pub use http::{HttpOptions, Trust};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
@@ -85,18 +81,21 @@ pub use pkce::{Pkce, RandomSource};
 pub use policy::RefreshPolicy;
 pub use provider::Provider;
 pub use secret::Secret;
+pub use session::TokenKind;
 pub use token::{SentAt, Token};
 
 #[cfg(feature = "blocking")]
-pub use blocking::UreqTransport;
+pub use client::{CacheKey, Client, ClientBuilder, Introspection};
 #[cfg(feature = "blocking")]
-pub use client::{CacheKey, Client, ClientBuilder, Introspection, TokenHook};
+pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "blocking")]
-pub use clock::SystemClock;
+pub use flows::TokenHook;
 #[cfg(feature = "blocking")]
-pub use pkce::OsRandom;
+pub use random::OsRandom;
 #[cfg(feature = "blocking")]
 pub use source::TokenSource;
+#[cfg(feature = "blocking")]
+pub use transport::UreqTransport;
 
 /// The README's Rust snippets, compiled by `cargo test --doc` so they cannot rot (they use
 /// the native `Client`, so only with `blocking`).

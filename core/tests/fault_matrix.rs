@@ -8,15 +8,22 @@
 //! never an error, through a renewal that meets the fault, checked after the server saw the
 //! failing exchange end. One row per fault goes to `.tw-state/fault-matrix/rust.tsv` (format:
 //! `tests/faults/README.md`; `$TW_FAULT_MATRIX_DIR` overrides the directory), then the test
-//! fails if any row did. The single-fault tests with exact assertions are in `faults.rs`.
+//! fails if any row did.
+//!
+//! Each fault runs once in core: the first call's error is also held to what this fault must
+//! say exactly (status, `Retry-After`, the words of the message, transient or not, the timeout
+//! neither early nor late); a miss fails the row with the reason in its note. `faults.rs` keeps
+//! what the matrix does not cover (other faults, a renewal through every fault in turn).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tokenward::{Client, ClientConfig, HttpOptions, Provider, RefreshPolicy};
+use tokenward::{Client, ClientConfig, Error, HttpOptions, Provider, RefreshPolicy};
+
+mod scripted;
+use scripted::{repo as root, ScriptedServer as FaultServer};
 
 const TIMEOUT: Duration = Duration::from_millis(1000);
 const GRACE: Duration = Duration::from_millis(1000);
@@ -25,10 +32,6 @@ const LIFETIME: Duration = Duration::from_secs(8);
 const MARGIN: Duration = Duration::from_secs(4);
 const SECRET: &str = "fault-matrix-secret";
 const FAULTS_TSV: &str = include_str!("../../tests/faults/faults.tsv");
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// (fault, expected code) in table order.
 fn faults() -> Vec<(String, String)> {
@@ -43,64 +46,10 @@ fn faults() -> Vec<(String, String)> {
         .collect()
 }
 
-/// `tests/faults/server.py` in a child process, killed (by its PID) on drop.
-struct FaultServer {
-    child: Child,
-    url: String,
-    state: PathBuf,
-}
-
-impl FaultServer {
-    fn start() -> FaultServer {
-        let state =
-            std::env::temp_dir().join(format!("tw-fault-matrix-rust-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&state);
-        std::fs::create_dir_all(&state).unwrap();
-        let mut child = Command::new("python3")
-            .arg(root().join("tests/faults/server.py"))
-            .arg("--state")
-            .arg(&state)
-            .arg("--lifetime")
-            .arg(LIFETIME.as_secs().to_string())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs tests/faults/server.py, the shared fault server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "server said {url:?}");
-        FaultServer { child, url, state }
-    }
-
-    /// `(requests, done)` of a /renew/ session so far.
-    fn stats(&self, session: &str) -> (u64, u64) {
-        let text = std::fs::read_to_string(self.state.join(format!("{session}.stats")))
-            .unwrap_or_default();
-        let get = |k: &str| {
-            text.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (get("requests"), get("done"))
-    }
-}
-
-impl Drop for FaultServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.state);
-    }
-}
-
 fn client(token_url: &str) -> Client {
-    let config = ClientConfig::new("svc")
-        .secret(SECRET)
-        .refresh_policy(RefreshPolicy::fixed(MARGIN));
+    let config = ClientConfig::new("svc").secret(SECRET);
     Client::builder(Provider::from_token_url(token_url).unwrap(), config)
+        .refresh_policy(RefreshPolicy::fixed(MARGIN))
         .http_options(HttpOptions {
             timeout: TIMEOUT,
             ..HttpOptions::default()
@@ -115,6 +64,53 @@ struct Direct {
     code: String,
     elapsed: Duration,
     leak: bool,
+    /// What the error got wrong beyond its code (see [`exact`]).
+    wrong: Vec<String>,
+}
+
+/// What this fault's error must say beyond its code; each miss as a sentence.
+fn exact(fault: &str, e: &Error, elapsed: Duration) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let mut want = |ok: bool, what: &str| {
+        if !ok {
+            wrong.push(format!("{what} ({e:?})"));
+        }
+    };
+    let status = |s: u16| matches!(e, Error::Http { status, .. } if *status == s);
+    let message = |words: &str| matches!(e, Error::InvalidResponse(m) if m.contains(words));
+    match fault {
+        "http-500" => {
+            want(status(500), "status 500");
+            want(e.is_transient(), "a 500 is transient");
+        }
+        "http-503-retry-after" => {
+            want(status(503), "status 503");
+            want(e.retry_after() == Some(Duration::from_secs(7)), "Retry-After 7 s");
+            want(e.to_string().contains("retry after 7 s"), "the message says retry after 7 s");
+        }
+        "http-429" => {
+            want(status(429), "status 429");
+            want(e.retry_after() == Some(Duration::from_secs(2)), "Retry-After 2 s");
+        }
+        "html-error-page" => want(
+            matches!(e, Error::Http { status: 502, body_excerpt, .. }
+                if body_excerpt.starts_with("502 Bad Gateway")),
+            "status 502, the page's text (not its tags) quoted",
+        ),
+        "truncated-json" => want(message("truncated"), "the message says truncated"),
+        "body-10mb" => want(message("larger than"), "the message says larger than the cap"),
+        "never-answers" => {
+            want(*e == Error::Timeout(TIMEOUT), "Error::Timeout of the configured timeout");
+            want(
+                elapsed >= TIMEOUT - Duration::from_millis(100),
+                &format!("not before the timeout (took {elapsed:?})"),
+            );
+        }
+        "connection-reset" => want(e.is_transient(), "a reset is transient"),
+        "no-access-token" => want(message("no `access_token`"), "the message names access_token"),
+        _ => {}
+    }
+    wrong
 }
 
 fn direct(server: &FaultServer, fault: &str) -> Direct {
@@ -128,12 +124,14 @@ fn direct(server: &FaultServer, fault: &str) -> Direct {
             code: "none".into(),
             elapsed,
             leak: false,
+            wrong: vec![],
         },
         Err(e) => Direct {
             reported: format!("Error::{:?}", e.code()),
             code: e.code().as_str().into(),
             elapsed,
             leak: format!("{e} {e:?}").contains(SECRET),
+            wrong: exact(fault, &e, elapsed),
         },
     }
 }
@@ -194,7 +192,7 @@ fn out_dir() -> PathBuf {
 fn fault_matrix() {
     let out = out_dir().join("rust.tsv");
     let _ = std::fs::remove_file(&out); // no stale column if this run dies
-    let server = FaultServer::start();
+    let server = FaultServer::start(LIFETIME.as_secs());
     let faults = faults();
     assert_eq!(
         faults.len(),
@@ -230,6 +228,7 @@ fn fault_matrix() {
         if d.leak {
             why.push("the secret is in the error".into());
         }
+        why.extend(d.wrong.iter().cloned());
         if !kept {
             why.push(format!("token not kept: {how}"));
         }
@@ -243,7 +242,11 @@ fn fault_matrix() {
             if in_time { "yes" } else { "no" },
             if *kept { "yes" } else { "no" },
             if pass { "pass" } else { "fail" },
-            how.replace(['\t', '\n'], " "),
+            if d.wrong.is_empty() {
+                how.replace(['\t', '\n'], " ")
+            } else {
+                format!("{how}; wrong: {}", d.wrong.join("; ")).replace(['\t', '\n'], " ")
+            },
         );
         print!("fault matrix rust: {line}");
         tsv.push_str(&line);

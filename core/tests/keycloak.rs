@@ -10,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokenward::{
-    grant, AuthMethod, Client, ClientConfig, Clock, Error, LoginOptions, Provider, TokenKind,
-    Transport, UreqTransport,
+    client_auth, grant, AuthMethod, Client, ClientConfig, Clock, Error, LoginOptions, Provider,
+    TokenKind, Transport, UreqTransport,
 };
 
 struct Kc {
@@ -395,7 +395,7 @@ fn vion_login_error_callback_is_typed() {
 /// A password-grant token for `vion-short-service` (2 s access tokens with a refresh token),
 /// built from the crate's own form builder.
 fn short_session(kc: &Kc, c: &Client) -> tokenward::Token {
-    let req = grant::form_post(
+    let req = client_auth::form_post(
         &c.provider().token_endpoint,
         c.config(),
         &[

@@ -73,7 +73,9 @@ pub(crate) unsafe fn arg_params<'a>(
 }
 
 fn build(builder: ClientBuilder, options: &tw_options, out: &mut *mut tw_client) -> FfiResult {
-    let mut builder = builder.http_options(options.http.clone());
+    let mut builder = builder
+        .http_options(options.http.clone())
+        .refresh_policy(options.refresh_policy);
     let hook = options.hook.map(HookState::new);
     if let Some(hook) = &hook {
         let hook = hook.clone();

@@ -38,6 +38,7 @@ pub const TW_TRUST_PLATFORM: tw_trust = 1;
 pub struct tw_options {
     pub(crate) config: ClientConfig,
     pub(crate) http: HttpOptions,
+    pub(crate) refresh_policy: RefreshPolicy,
     pub(crate) hook: Option<HookSpec>,
 }
 
@@ -71,6 +72,7 @@ pub unsafe extern "C" fn tw_options_new(
         *out = Box::into_raw(Box::new(tw_options {
             config: ClientConfig::new(client_id),
             http: HttpOptions::default(),
+            refresh_policy: RefreshPolicy::default(),
             hook: None,
         }));
         Ok(())
@@ -224,7 +226,7 @@ pub unsafe extern "C" fn tw_options_set_refresh_margin_ms(
     margin_ms: u64,
 ) -> tw_result {
     with_options(options, |o| {
-        o.config.refresh_policy = RefreshPolicy::fixed(Duration::from_millis(margin_ms));
+        o.refresh_policy = RefreshPolicy::fixed(Duration::from_millis(margin_ms));
         Ok(())
     })
 }

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenward::token::{error_from_response, parse_token_response};
+use tokenward::oauth_error::error_from_response;
+use tokenward::token::parse_token_response;
 use tokenward::{HttpResponse, SentAt};
 
 const SENT: SentAt = SentAt {

@@ -9,6 +9,7 @@
 //!
 //! The small allocator crates that do the same (wee_alloc, lol_alloc) are unmaintained or
 //! single-maintainer, and this one is a page of code.
+#![allow(unsafe_code)]
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::Cell;

@@ -21,6 +21,8 @@
 //! small (wasm/SIZE.md).
 
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+// `unsafe` lives in one module, `arena` (the allocator), which says why.
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
@@ -34,10 +36,9 @@ use tokenward::fields::{Field, Fields};
 use tokenward::grant;
 use tokenward::http::parse_retry_after;
 use tokenward::jwt::JwtTimes;
+use tokenward::lifetime::{refresh_token_deadline, usable_lifetime};
 use tokenward::pkce::random_string;
-use tokenward::policy::{
-    refresh_token_alive, refresh_token_deadline, retry_delay, usable_lifetime,
-};
+use tokenward::policy::{refresh_token_alive, retry_delay};
 use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
 use tokenward::{
@@ -375,7 +376,7 @@ pub fn logout(
     let provider = provider(url, realm)?;
     let config = ClientConfig::new(client_id);
     let hint = opt(id_token).map(Secret::new);
-    Ok(vec![grant::end_session_url(
+    Ok(vec![tokenward::session::end_session_url(
         &provider,
         &config,
         hint.as_ref(),

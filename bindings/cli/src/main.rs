@@ -1,6 +1,8 @@
 //! `tokenward`: the command-line binding of the tokenward core. It translates flags, the
 //! environment and profiles into core calls and prints the result; the protocol lives in core.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod commands;
 mod config;

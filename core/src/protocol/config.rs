@@ -2,10 +2,7 @@
 
 use crate::prelude::*;
 
-use core::time::Duration;
-
 use crate::error::{Error, Result};
-use crate::policy::RefreshPolicy;
 use crate::secret::Secret;
 use crate::text::text;
 
@@ -61,7 +58,6 @@ pub struct ClientConfig {
     /// Claims every access token must carry (Docbyte: `tenant`); checked as soon as a token
     /// arrives so the caller gets `MissingClaim` instead of a 401 from the API later.
     pub required_claims: Vec<String>,
-    pub refresh_policy: RefreshPolicy,
 }
 
 impl ClientConfig {
@@ -74,7 +70,6 @@ impl ClientConfig {
             audience: None,
             redirect_uri: None,
             required_claims: Vec::new(),
-            refresh_policy: RefreshPolicy::default(),
         }
     }
 
@@ -106,18 +101,6 @@ impl ClientConfig {
 
     pub fn require_claim(mut self, claim: impl Into<String>) -> Self {
         self.required_claims.push(claim.into());
-        self
-    }
-
-    /// Renew when less than `min(fraction × lifetime, max_margin)` is left.
-    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
-        self.refresh_policy = policy;
-        self
-    }
-
-    /// Shorthand for a policy with a fixed margin before expiry.
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_policy = RefreshPolicy::fixed(margin);
         self
     }
 

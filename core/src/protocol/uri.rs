@@ -12,6 +12,9 @@
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::prelude::*;
+use crate::text::text;
+
 /// The parts of an absolute URL, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UrlParts<'a> {
@@ -167,10 +170,15 @@ pub(crate) fn shown(url: &str) -> &str {
     }
 }
 
+/// `base` with `query` appended: after `?`, or after `&` when `base` already has a query.
+pub(crate) fn append_query(base: &str, query: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    text!(base, sep, query)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prelude::*;
     use proptest::prelude::*;
 
     #[test]

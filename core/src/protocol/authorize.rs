@@ -121,7 +121,7 @@ pub fn authorization_request(
         q.append_pair(k, v);
     }
     Ok(AuthorizationRequest {
-        url: crate::grant::append_query(endpoint, &q.finish()),
+        url: crate::uri::append_query(endpoint, &q.finish()),
         pending,
     })
 }

@@ -23,7 +23,7 @@ use std::thread;
 
 use arc_swap::ArcSwapOption;
 
-use crate::client::Flows;
+use super::flows::Flows;
 use crate::error::{Error, Result};
 use crate::token::Token;
 
@@ -182,7 +182,7 @@ impl Inner {
     }
 
     fn entry_for(&self, token: Arc<Token>) -> Entry {
-        let policy = &self.flows.config.refresh_policy;
+        let policy = &self.flows.refresh_policy;
         let d = policy.deadlines(
             token.sent_at().monotonic,
             token.lifetime(),
@@ -293,7 +293,7 @@ impl Inner {
             }
             Err(e) => {
                 flight.failures = flight.failures.saturating_add(1);
-                let wait = crate::policy::retry_delay(flight.failures, e.retry_after());
+                let wait = crate::cache::policy::retry_delay(flight.failures, e.retry_after());
                 flight.retry_not_before = now.saturating_add(wait);
             }
         }
@@ -308,7 +308,7 @@ impl Inner {
         let flows = &self.flows;
         if let Some(entry) = self.current.load_full() {
             if let Some(rt) = entry.token.refresh_token() {
-                let alive = crate::policy::refresh_token_alive(
+                let alive = crate::cache::policy::refresh_token_alive(
                     entry.token.refresh_expires_at(),
                     flows.clock.now(),
                 );

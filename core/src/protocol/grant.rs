@@ -1,37 +1,15 @@
-//! Building the requests of every flow: pure functions from provider + config to
-//! [`HttpRequest`]. Nothing here does I/O.
-//!
-//! Client authentication (RFC 6749 §2.3.1) is added in one place, [`form_post`]:
-//! `client_secret_post` puts `client_id` and `client_secret` in the form, `client_secret_basic`
-//! sends `Authorization: Basic`, a public client sends only `client_id`.
+//! The token endpoint's grants: pure functions from provider + config to [`HttpRequest`].
+//! Nothing here does I/O. Client authentication is added by [`form_post`] (its own module);
+//! requests that are not grants (revocation, introspection, logout) are in [`crate::session`].
 
 use crate::prelude::*;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
-use crate::config::{AuthMethod, ClientConfig};
+use crate::client_auth::form_post;
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::http::{HttpRequest, Method};
+use crate::http::HttpRequest;
 use crate::provider::Provider;
 use crate::secret::Secret;
-use crate::text::text;
-
-/// Which kind of token is being revoked or introspected (RFC 7009 §2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    AccessToken,
-    RefreshToken,
-}
-
-impl TokenKind {
-    fn hint(self) -> &'static str {
-        match self {
-            TokenKind::AccessToken => "access_token",
-            TokenKind::RefreshToken => "refresh_token",
-        }
-    }
-}
 
 /// `grant_type=client_credentials`, with the scopes (space-separated) when any are given.
 pub fn client_credentials(
@@ -94,116 +72,14 @@ pub fn refresh_token(
     form_post(&provider.token_endpoint, config, &params)
 }
 
-/// RFC 7009 revocation. Revoking a Keycloak refresh token ends the session.
-pub fn revocation(
-    provider: &Provider,
-    config: &ClientConfig,
-    token: &Secret,
-    kind: TokenKind,
-) -> Result<HttpRequest> {
-    let url = provider.endpoint(&provider.revocation_endpoint, "revocation endpoint")?;
-    form_post(
-        url,
-        config,
-        &[("token", token.expose()), ("token_type_hint", kind.hint())],
-    )
-}
-
-/// RFC 7662 introspection (Keycloak allows it to confidential clients only).
-pub fn introspection(
-    provider: &Provider,
-    config: &ClientConfig,
-    token: &Secret,
-    kind: TokenKind,
-) -> Result<HttpRequest> {
-    let url = provider.endpoint(&provider.introspection_endpoint, "introspection endpoint")?;
-    form_post(
-        url,
-        config,
-        &[("token", token.expose()), ("token_type_hint", kind.hint())],
-    )
-}
-
-/// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only
-/// with `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
-pub fn end_session_url(
-    provider: &Provider,
-    config: &ClientConfig,
-    id_token_hint: Option<&Secret>,
-    post_logout_redirect_uri: Option<&str>,
-    state: Option<&str>,
-) -> Result<String> {
-    let base = provider.endpoint(
-        &provider.end_session_endpoint,
-        "end-session (logout) endpoint",
-    )?;
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("client_id", &config.client_id);
-    if let Some(h) = id_token_hint {
-        q.append_pair("id_token_hint", h.expose());
-    }
-    if let Some(u) = post_logout_redirect_uri {
-        crate::config::check_redirect_uri(u)?;
-        q.append_pair("post_logout_redirect_uri", u);
-    }
-    if let Some(s) = state {
-        q.append_pair("state", s);
-    }
-    Ok(append_query(base, &q.finish()))
-}
-
-pub(crate) fn append_query(base: &str, query: &str) -> String {
-    let sep = if base.contains('?') { '&' } else { '?' };
-    text!(base, sep, query)
-}
-
-/// A form POST to `url` with the client's authentication added.
-pub fn form_post(url: &str, config: &ClientConfig, params: &[(&str, &str)]) -> Result<HttpRequest> {
-    config.validate()?;
-    let mut headers = vec![
-        (
-            "Content-Type".to_string(),
-            "application/x-www-form-urlencoded".to_string(),
-        ),
-        ("Accept".to_string(), "application/json".to_string()),
-    ];
-    let capacity = params
-        .iter()
-        .map(|(k, v)| k.len() + v.len() * 3 + 2)
-        .sum::<usize>()
-        + 256;
-    let mut form = form_urlencoded::Serializer::new(String::with_capacity(capacity));
-    form.extend_pairs(params.iter().copied());
-    match (config.effective_auth_method(), &config.client_secret) {
-        (AuthMethod::ClientSecretBasic, Some(secret)) => {
-            // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
-            let id: String = form_urlencoded::byte_serialize(config.client_id.as_bytes()).collect();
-            let pw: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
-            let creds = Secret::new(text!(id, ":", pw));
-            headers.push((
-                "Authorization".to_string(),
-                text!("Basic ", STANDARD.encode(creds.expose())),
-            ));
-        }
-        (AuthMethod::ClientSecretPost, Some(secret)) => {
-            form.append_pair("client_id", &config.client_id);
-            form.append_pair("client_secret", secret.expose());
-        }
-        _ => {
-            form.append_pair("client_id", &config.client_id);
-        }
-    }
-    Ok(HttpRequest {
-        method: Method::Post,
-        url: url.to_string(),
-        headers,
-        body: Some(Secret::new(form.finish())),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AuthMethod;
+    use crate::http::Method;
+    use crate::session::{end_session_url, introspection, revocation, TokenKind};
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     fn provider() -> Provider {
         Provider::keycloak("https://auth.test.ecocoa.ch", "vion").unwrap()

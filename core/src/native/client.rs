@@ -1,31 +1,33 @@
 //! [`Client`]: one registered OAuth client at one provider, with its transport, clock and
-//! token caches. Each method is `grant::* (build) -> Transport::send -> token::* (parse)`.
+//! token caches. Each method is `grant::*` / `session::*` (build) -> `Transport::send` ->
+//! `token::*` / `oauth_error::*` (parse).
 
 use crate::prelude::*;
 
 use core::time::Duration;
 use std::collections::{BTreeSet, HashMap};
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
+use super::clock::{Clock, SystemClock};
+use super::flows::{Flows, TokenHook};
+use super::random::OsRandom;
+use super::source::TokenSource;
+use super::transport::UreqTransport;
 use crate::authorize::{self, AuthorizationRequest, LoginOptions, PendingLogin};
-use crate::blocking::UreqTransport;
-use crate::clock::{Clock, SystemClock};
+use crate::cache::policy::RefreshPolicy;
 use crate::config::ClientConfig;
 use crate::error::Result;
-use crate::grant::{self, TokenKind};
+use crate::grant;
 use crate::http::{HttpOptions, HttpRequest, Method, Transport};
 use crate::jwt::Claims;
-use crate::pkce::{OsRandom, RandomSource};
+use crate::oauth_error::{error_from_response, json_object};
+use crate::pkce::RandomSource;
 use crate::provider::Provider;
 use crate::secret::Secret;
-use crate::source::TokenSource;
-use crate::token::{error_from_response, json_object, parse_token_response, SentAt, Token};
-
-/// Called with every token the client obtains, e.g. to persist a rotated refresh token.
-pub type TokenHook = Arc<dyn Fn(&Token) + Send + Sync>;
+use crate::session::{self, TokenKind};
+use crate::token::Token;
 
 /// What tokens are cached by: tokens for one key are never handed out for another.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,69 +38,17 @@ pub struct CacheKey {
     pub audience: Option<String>,
 }
 
-/// The stateless half of a client: configuration and seams, shared by its token sources.
-pub(crate) struct Flows {
-    pub provider: Provider,
-    pub config: ClientConfig,
-    pub transport: Arc<dyn Transport>,
-    pub clock: Arc<dyn Clock>,
-    pub rng: Arc<dyn RandomSource>,
-    pub on_token: Option<TokenHook>,
-}
-
-impl Flows {
-    fn sent_at(&self) -> SentAt {
-        SentAt {
-            monotonic: self.clock.now(),
-            unix: self.clock.unix_time(),
-        }
-    }
-
-    /// Sends a token request, parses the answer, enforces required claims, tells the hook.
-    fn request_token(&self, request: HttpRequest) -> Result<Token> {
-        let sent_at = self.sent_at();
-        let response = self.transport.send(&request)?;
-        let token = parse_token_response(&response, sent_at)?;
-        token.check_required_claims(&self.config.required_claims)?;
-        if let Some(hook) = &self.on_token {
-            // The hook is the application's code: its panic must not break token renewal.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&token)));
-        }
-        Ok(token)
-    }
-
-    pub(crate) fn client_credentials(&self, scopes: &[String]) -> Result<Token> {
-        self.request_token(grant::client_credentials(
-            &self.provider,
-            &self.config,
-            scopes,
-        )?)
-    }
-
-    pub(crate) fn refresh(
-        &self,
-        refresh_token: &Secret,
-        scopes: Option<&[String]>,
-    ) -> Result<Token> {
-        self.request_token(grant::refresh_token(
-            &self.provider,
-            &self.config,
-            refresh_token,
-            scopes,
-        )?)
-    }
-
-    fn cache_key(&self, scopes: &[String]) -> CacheKey {
-        CacheKey {
-            issuer: self
-                .provider
-                .issuer
-                .clone()
-                .unwrap_or_else(|| self.provider.token_endpoint.clone()),
-            client_id: self.config.client_id.clone(),
-            scopes: scopes.iter().cloned().collect(),
-            audience: self.config.audience.clone(),
-        }
+/// The key a token source for `scopes` is cached under.
+fn cache_key(flows: &Flows, scopes: &[String]) -> CacheKey {
+    CacheKey {
+        issuer: flows
+            .provider
+            .issuer
+            .clone()
+            .unwrap_or_else(|| flows.provider.token_endpoint.clone()),
+        client_id: flows.config.client_id.clone(),
+        scopes: scopes.iter().cloned().collect(),
+        audience: flows.config.audience.clone(),
     }
 }
 
@@ -136,6 +86,7 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     rng: Arc<dyn RandomSource>,
     on_token: Option<TokenHook>,
+    refresh_policy: RefreshPolicy,
 }
 
 enum ProviderSource {
@@ -173,6 +124,18 @@ impl ClientBuilder {
         self
     }
 
+    /// When the cache starts renewing a token (default: when less than min(10 % of its
+    /// lifetime, 60 s) is left).
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.refresh_policy = policy;
+        self
+    }
+
+    /// Renew a fixed time before expiry (at most half the lifetime).
+    pub fn refresh_margin(self, margin: Duration) -> Self {
+        self.refresh_policy(RefreshPolicy::fixed(margin))
+    }
+
     pub fn build(self) -> Result<Client> {
         self.config.validate()?;
         let transport: Arc<dyn Transport> = match self.transport {
@@ -190,11 +153,12 @@ impl ClientBuilder {
             clock: self.clock,
             rng: self.rng,
             on_token: self.on_token,
+            refresh_policy: self.refresh_policy,
         });
         let default_scopes = flows.config.scopes.clone();
         let default_source = TokenSource::new(flows.clone(), default_scopes.clone());
         let mut sources = HashMap::new();
-        sources.insert(flows.cache_key(&default_scopes), default_source.clone());
+        sources.insert(cache_key(&flows, &default_scopes), default_source.clone());
         Ok(Client {
             flows,
             default_source,
@@ -268,7 +232,7 @@ impl Client {
 
     /// The cache for other scopes (one per distinct scope set, shared by all callers).
     pub fn token_source_for(&self, scopes: &[String]) -> TokenSource {
-        let key = self.flows.cache_key(scopes);
+        let key = cache_key(&self.flows, scopes);
         let mut sources = self.sources.lock().unwrap_or_else(PoisonError::into_inner);
         sources
             .entry(key)
@@ -332,10 +296,11 @@ impl Client {
         self.flows.refresh(refresh_token, None)
     }
 
-    /// Revokes a token (RFC 7009). An unknown or already invalid token is not an error.
-    /// Revoking the cached refresh token also clears the cache.
+    /// Revokes a token (RFC 7009): `kind` says whether `token` is an access or a refresh token.
+    /// An unknown or already invalid token is not an error. Revoking the cached token or its
+    /// refresh token also empties the cache.
     pub fn revoke(&self, token: &Secret, kind: TokenKind) -> Result<()> {
-        let request = grant::revocation(&self.flows.provider, &self.flows.config, token, kind)?;
+        let request = session::revocation(&self.flows.provider, &self.flows.config, token, kind)?;
         let response = self.flows.transport.send(&request)?;
         if !response.is_success() {
             return Err(error_from_response(&response));
@@ -351,7 +316,8 @@ impl Client {
 
     /// Asks the server about a token (RFC 7662; Keycloak: confidential clients only).
     pub fn introspect(&self, token: &Secret, kind: TokenKind) -> Result<Introspection> {
-        let request = grant::introspection(&self.flows.provider, &self.flows.config, token, kind)?;
+        let request =
+            session::introspection(&self.flows.provider, &self.flows.config, token, kind)?;
         let response = self.flows.transport.send(&request)?;
         if !response.is_success() {
             return Err(error_from_response(&response));
@@ -368,7 +334,7 @@ impl Client {
     pub fn logout_url(&self, post_logout_redirect_uri: Option<&str>) -> Result<String> {
         let cached = self.default_source.peek();
         let hint = cached.as_ref().and_then(|t| t.id_token());
-        grant::end_session_url(
+        session::end_session_url(
             &self.flows.provider,
             &self.flows.config,
             hint,
@@ -388,6 +354,7 @@ impl ClientBuilder {
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRandom),
             on_token: None,
+            refresh_policy: RefreshPolicy::default(),
         }
     }
 }

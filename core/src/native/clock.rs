@@ -2,6 +2,8 @@
 
 use core::time::Duration;
 
+use super::monotonic;
+
 /// A monotonic clock plus the wall clock.
 pub trait Clock: Send + Sync {
     /// Monotonic time since an arbitrary origin. Never later than the true time.
@@ -17,18 +19,16 @@ pub trait Clock: Send + Sync {
 
 /// The process's monotonic clock. On Linux it reads `CLOCK_MONOTONIC_COARSE` (a few ns, no
 /// syscall, millisecond ticks), which keeps a cached-token lookup in the tens of nanoseconds.
-#[cfg(feature = "blocking")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
-#[cfg(feature = "blocking")]
 impl Clock for SystemClock {
     fn now(&self) -> Duration {
-        os::monotonic_now()
+        monotonic::now()
     }
 
     fn max_lag(&self) -> Duration {
-        os::monotonic_tick()
+        monotonic::tick()
     }
 
     fn unix_time(&self) -> u64 {
@@ -36,60 +36,6 @@ impl Clock for SystemClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0)
-    }
-}
-
-#[cfg(all(feature = "blocking", target_os = "linux"))]
-mod os {
-    use core::time::Duration;
-    use std::sync::OnceLock;
-
-    fn read(
-        clock: libc::clockid_t,
-        get: unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int,
-    ) -> Duration {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the kernel knows.
-        let rc = unsafe { get(clock, &mut ts) };
-        if rc != 0 {
-            return Duration::ZERO;
-        }
-        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-    }
-
-    pub fn monotonic_now() -> Duration {
-        read(libc::CLOCK_MONOTONIC_COARSE, libc::clock_gettime)
-    }
-
-    pub fn monotonic_tick() -> Duration {
-        static TICK: OnceLock<Duration> = OnceLock::new();
-        *TICK.get_or_init(|| {
-            let res = read(libc::CLOCK_MONOTONIC_COARSE, libc::clock_getres);
-            // An unknown resolution is treated as the coarsest common tick (HZ=100).
-            if res.is_zero() {
-                Duration::from_millis(10)
-            } else {
-                res
-            }
-        })
-    }
-}
-
-#[cfg(all(feature = "blocking", not(target_os = "linux")))]
-mod os {
-    use std::sync::OnceLock;
-    use std::time::{Duration, Instant};
-
-    pub fn monotonic_now() -> Duration {
-        static ORIGIN: OnceLock<Instant> = OnceLock::new();
-        ORIGIN.get_or_init(Instant::now).elapsed()
-    }
-
-    pub fn monotonic_tick() -> Duration {
-        Duration::ZERO
     }
 }
 
@@ -125,7 +71,7 @@ impl Clock for ManualClock {
     }
 }
 
-#[cfg(all(test, feature = "blocking"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

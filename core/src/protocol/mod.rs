@@ -1,0 +1,28 @@
+//! The protocol, sans-IO: what a request carries and what an answer means, as pure functions
+//! of plain values. No clock, thread, socket or randomness of its own: those come in as
+//! arguments ([`crate::pkce::RandomSource`], a `now`), so this layer runs the same natively, in
+//! the browser and in tests.
+//!
+//! Read in this order: who and where ([`provider`], [`config`]), the requests ([`grant`],
+//! [`session`], [`authorize`], with [`client_auth`] and [`pkce`]), the answers ([`token`],
+//! [`lifetime`], [`oauth_error`], [`api`], [`jwt`]), and the pieces under them ([`http`],
+//! [`error`], [`fields`], [`secret`], [`text`], [`uri`]).
+
+pub mod api;
+pub mod authorize;
+pub mod client_auth;
+pub mod config;
+pub mod error;
+pub mod fields;
+pub mod grant;
+pub mod http;
+pub mod jwt;
+pub mod lifetime;
+pub mod oauth_error;
+pub mod pkce;
+pub mod provider;
+pub mod secret;
+pub mod session;
+pub mod text;
+pub mod token;
+pub mod uri;

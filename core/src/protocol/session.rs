@@ -1,0 +1,86 @@
+//! Requests about a token or session that already exists, beside the grants that obtain one:
+//! revocation (RFC 7009), introspection (RFC 7662) and the end-session URL (OIDC RP-initiated
+//! logout). Pure builders, like [`crate::grant`].
+
+use crate::prelude::*;
+
+use crate::client_auth::form_post;
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::http::HttpRequest;
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+/// Which kind of token is being revoked or introspected (RFC 7009 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    AccessToken,
+    RefreshToken,
+}
+
+impl TokenKind {
+    fn hint(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "access_token",
+            TokenKind::RefreshToken => "refresh_token",
+        }
+    }
+}
+
+/// RFC 7009 revocation. Revoking a Keycloak refresh token ends the session.
+pub fn revocation(
+    provider: &Provider,
+    config: &ClientConfig,
+    token: &Secret,
+    kind: TokenKind,
+) -> Result<HttpRequest> {
+    let url = provider.endpoint(&provider.revocation_endpoint, "revocation endpoint")?;
+    form_post(
+        url,
+        config,
+        &[("token", token.expose()), ("token_type_hint", kind.hint())],
+    )
+}
+
+/// RFC 7662 introspection (Keycloak allows it to confidential clients only).
+pub fn introspection(
+    provider: &Provider,
+    config: &ClientConfig,
+    token: &Secret,
+    kind: TokenKind,
+) -> Result<HttpRequest> {
+    let url = provider.endpoint(&provider.introspection_endpoint, "introspection endpoint")?;
+    form_post(
+        url,
+        config,
+        &[("token", token.expose()), ("token_type_hint", kind.hint())],
+    )
+}
+
+/// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only
+/// with `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
+pub fn end_session_url(
+    provider: &Provider,
+    config: &ClientConfig,
+    id_token_hint: Option<&Secret>,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<String> {
+    let base = provider.endpoint(
+        &provider.end_session_endpoint,
+        "end-session (logout) endpoint",
+    )?;
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("client_id", &config.client_id);
+    if let Some(h) = id_token_hint {
+        q.append_pair("id_token_hint", h.expose());
+    }
+    if let Some(u) = post_logout_redirect_uri {
+        crate::config::check_redirect_uri(u)?;
+        q.append_pair("post_logout_redirect_uri", u);
+    }
+    if let Some(s) = state {
+        q.append_pair("state", s);
+    }
+    Ok(crate::uri::append_query(base, &q.finish()))
+}
