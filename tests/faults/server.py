@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""The fault matrix's scripted token endpoint: the faults a real Keycloak will not produce on
-demand, on loopback, shared by the Rust, C, Python and CLI suites (and the browser's).
+"""The one scripted loopback token endpoint of the tests: the faults a real Keycloak will not
+produce on demand, and the counting, slow, oversized or odd token endpoints the suites need,
+shared by the Rust, C, Python, CLI and browser suites (the fault matrix's columns among them).
 
-    server.py --state DIR [--lifetime SECONDS]
+    server.py --state DIR [--lifetime SECONDS] [--tls CERT KEY] [--stdin]
 
-Listens on 127.0.0.1 (a free port), prints its base URL (`http://127.0.0.1:PORT`) on the
-first line of stdout and writes it to DIR/url (atomically). Serves until SIGTERM or SIGINT;
-callers stop it by the PID they started. Python 3 standard library only.
+Listens on 127.0.0.1 only (a free port), prints its base URL (`http://127.0.0.1:PORT`, or
+`https://` with --tls) on the first line of stdout and writes it to DIR/url (atomically). Serves
+until SIGTERM or SIGINT (callers stop it by the PID they started), or with --stdin also until
+its stdin closes (a parent that dies takes the server with it). Python 3 standard library only.
 
-Routes (any method; the request is read whole first, except where a fault says otherwise):
+--tls CERT KEY serves every route below over TLS 1.2+ with that chain and key (e.g. server.pem
+and server.key of tests/tls/gen-certs). Handshakes a client refuses are dropped silently.
+
+Routes (any method; the request is read whole first, except where a fault says otherwise).
+Answers close the connection unless a route says "keep-alive" (then HTTP/1.1 keep-alive holds
+unless the client asked to close):
 
     /fault/<fault>/token             the fault, on every request
     /renew/<fault>/<session>/token   the session's first request gets a valid token
@@ -18,14 +25,23 @@ Routes (any method; the request is read whole first, except where a fault says o
     /renew-rt/<fault>/<session>/token  the same, but the first token also carries
                                      "refresh_token": "tw-fault-rt-<session>", for clients that
                                      renew only with a refresh token (the browser's)
+    /seq/<session>/<step>,<step>,.../token  the session's Nth request gets step N (the last step
+                                     repeats): `token` is a valid token "tw-seq-<session>-<N>"
+                                     (expires_in LIFETIME), anything else a <fault> or <extra>
     /ok/token                        a valid token, every time (a smoke test of the server)
+    /mode/<mode>/token               a client-credentials endpoint (below), keep-alive, counted
+    /mode/<mode>/<counter>/token       under <counter> (default: the mode's name)
+    <base>/.well-known/openid-configuration  (GET, keep-alive) a discovery document: issuer
+                                     URL<base>, token_endpoint URL<base>/token, jwks_uri
+                                     URL<base>/keys; a <base> ending in /wrong-issuer names the
+                                     issuer URL<base minus /wrong-issuer>/someone-else instead.
+                                     With <base> = /mode/<mode>/<counter> the token endpoint is
+                                     that route.
+    <base>/keys                      (GET, keep-alive) an empty JWKS {"keys": []}
+    /stats/<counter>                 (keep-alive) {"requests": N, "max_concurrent": M} of a
+                                     counter (zeros if unknown)
+    /reset/<counter>                 (keep-alive) the same, then sets the counter back to zero
     anything else                    404 {"error": "not_found"}
-
-For /renew/ the server keeps DIR/<session>.stats, replaced atomically after each request:
-`requests=N done=M`, N counting the session's requests and M the fault connections that have
-ended (the answer written, the reset sent, or the client gone). `done>=1` therefore means
-"a renewal met the fault and is over", which is when a test checks that the cache still hands
-out the first token. <session> is [A-Za-z0-9_.-]{1,80}.
 
 <fault> is an id of tests/faults/faults.tsv (which also says what error each must give):
 
@@ -38,11 +54,49 @@ out the first token. <session> is [A-Za-z0-9_.-]{1,80}.
     never-answers         reads the request, then says nothing until the client hangs up
     connection-reset      reads the request, then resets the connection (RST, SO_LINGER 0)
     no-access-token       200 {"token_type":"Bearer","expires_in":300}
+
+<extra> faults, served the same way but not rows of the matrix:
+
+    html-500              500 text/html, <html><body><h1>Internal Server Error</h1></body></html>
+    not-json              200 application/json, the body `this is not json`
+    closed-mid-body       200 with Content-Length: 500, then 21 bytes of JSON and the close
+    redirect-302          302 Found to https://elsewhere.example/token
+
+<mode>s of /mode/: each checks client_id c1 / client_secret s1 (form or Basic) and answers
+401 {"error": "invalid_client", "error_description": "Invalid client or Invalid client
+credentials"} otherwise (except `fixed`). Opaque tokens are "<mode>-<n>-" + padding (40 x
+unless said), n counting the counter's requests from 1:
+
+    short           opaque, expires_in 2, answered after 150 ms (a wide window for renewals)
+    slow            opaque, expires_in 3600, answered after 150 ms
+    long            opaque, expires_in 3600
+    big             opaque, 5000 characters of padding
+    kcsize          opaque, 1300 characters of padding (a Keycloak JWT's size)
+    jwt             an unsigned JWT (alg none) with "tenant": "t1", expires_in 3600
+    kc              a Keycloak-shaped access token: an RS256-looking JWT (iss the base URL, azp
+                    c1, realm role user, jti token-<n>, ~1 KB) with expires_in 3600,
+                    refresh_expires_in 0, not-before-policy 0, and the asked scope (else
+                    "profile email")
+    kc-2s           the same, expires_in 2
+    kc-huge         the same, the access token 20,000 characters longer
+    fixed           any client: {"access_token": "tls-test-access-token", "expires_in": 300, ...}
+    invalid_client  always the 401
+    html500         after the check, html-500's answer
+
+Counting. For /renew/ and /seq/ the server keeps DIR/<session>.stats, replaced atomically after
+each request: `requests=N done=M`, N counting the session's requests and M the fault
+connections that have ended (the answer written, the reset sent, or the client gone).
+`done>=1` therefore means "a renewal met the fault and is over", which is when a test checks
+that the cache still hands out the first token. For /mode/ it keeps DIR/<counter>.stats, written
+after each answer has left: `requests=N max_concurrent=M` (the most requests of the counter in
+flight at once); the count itself is taken before the answer, so /stats/ never lags a token the
+client holds. Sessions and counters are [A-Za-z0-9_.-]{1,80} and share one namespace.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -50,16 +104,20 @@ import select
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
 import time
-from typing import Callable, Dict, Optional, Tuple
+import urllib.parse
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAULT_LIST = os.path.join(HERE, "faults.tsv")
 SESSION = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 NEVER_ANSWERS_MAX = 120.0  # seconds a silent connection is held at most
+DISCOVERY = "/.well-known/openid-configuration"
 
 
 def load_faults(path: str = FAULT_LIST) -> Dict[str, Tuple[str, str]]:
@@ -77,9 +135,10 @@ def load_faults(path: str = FAULT_LIST) -> Dict[str, Tuple[str, str]]:
     return out
 
 
-def response(status: str, body: bytes, ctype: str = "text/plain", headers: Tuple[Tuple[str, str], ...] = ()) -> bytes:
+def response(status: str, body: bytes, ctype: str = "text/plain", headers: Tuple[Tuple[str, str], ...] = (),
+             close: bool = True) -> bytes:
     head = [f"HTTP/1.1 {status}", f"Content-Type: {ctype}", f"Content-Length: {len(body)}",
-            "Cache-Control: no-store", "Connection: close"]
+            "Cache-Control: no-store", "Connection: close" if close else "Connection: keep-alive"]
     head += [f"{k}: {v}" for k, v in headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
@@ -101,7 +160,12 @@ def ten_mib_token() -> bytes:
     return head + b"x" * (10 * 1024 * 1024 - len(head) - len(tail)) + tail
 
 
-# What each fault writes; None for the two that do something other than answer.
+def closed_mid_body() -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\n\r\n" + b'{"access_token":"abc"')
+
+
+# What each fault of the matrix writes; None for the two that do something other than answer.
 ANSWERS: Dict[str, Optional[Callable[[], bytes]]] = {
     "http-500": lambda: response("500 Internal Server Error", b"Internal Server Error\n"),
     "http-503-retry-after": lambda: response("503 Service Unavailable", b"Service Unavailable\n",
@@ -115,33 +179,111 @@ ANSWERS: Dict[str, Optional[Callable[[], bytes]]] = {
     "no-access-token": lambda: response("200 OK", b'{"token_type":"Bearer","expires_in":300}', "application/json"),
 }
 
+# Faults the suites use beyond the matrix's rows.
+EXTRA: Dict[str, Callable[[], bytes]] = {
+    "html-500": lambda: response("500 Internal Server Error",
+                                 b"<html><body><h1>Internal Server Error</h1></body></html>", "text/html"),
+    "not-json": lambda: response("200 OK", b"this is not json", "application/json"),
+    "closed-mid-body": closed_mid_body,
+    "redirect-302": lambda: response("302 Found", b"", headers=(("Location", "https://elsewhere.example/token"),)),
+}
+ALL_FAULTS = set(ANSWERS) | set(EXTRA)
 
-def read_request(sock: socket.socket) -> Optional[Tuple[str, str]]:
-    """Reads one request (head and Content-Length body); returns (method, path) or None."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(65536)
-        if not chunk:
+
+@dataclass(frozen=True)
+class Mode:
+    kind: str  # opaque | jwt | kc | fixed | invalid_client | html500
+    lifetime: int = 3600
+    delay: float = 0.0
+    pad: int = 40
+    check: bool = True
+
+
+MODES: Dict[str, Mode] = {
+    "short": Mode("opaque", 2, 0.15),
+    "slow": Mode("opaque", 3600, 0.15),
+    "long": Mode("opaque"),
+    "big": Mode("opaque", pad=5000),
+    "kcsize": Mode("opaque", pad=1300),
+    "jwt": Mode("jwt"),
+    "kc": Mode("kc", pad=0),
+    "kc-2s": Mode("kc", 2, pad=0),
+    "kc-huge": Mode("kc", pad=20000),
+    "fixed": Mode("fixed", 300, check=False),
+    "invalid_client": Mode("invalid_client"),
+    "html500": Mode("html500"),
+}
+
+INVALID_CLIENT = json.dumps({"error": "invalid_client",
+                             "error_description": "Invalid client or Invalid client credentials"}).encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: Dict[str, str]
+    body: bytes
+    version: str
+
+    def keep_alive(self) -> bool:
+        conn = self.headers.get("connection", "").lower()
+        return self.version == "HTTP/1.1" and conn != "close" or conn == "keep-alive"
+
+    def form(self) -> Dict[str, str]:
+        parsed = urllib.parse.parse_qs(self.body.decode("utf-8", "replace"))
+        return {k: v[0] for k, v in parsed.items()}
+
+    def credentials(self) -> Tuple[Optional[str], Optional[str]]:
+        form = self.form()
+        cid, secret = form.get("client_id"), form.get("client_secret")
+        auth = self.headers.get("authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                return None, None
+            cid, secret = urllib.parse.unquote_plus(cid), urllib.parse.unquote_plus(secret)
+        return cid, secret
+
+
+class Reader:
+    """Reads requests one after another from a connection (keep-alive keeps the leftovers)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+
+    def next(self) -> Optional[Request]:
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+            if len(self.buf) > 1 << 20:
+                return None
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) < 2:
             return None
-        buf += chunk
-        if len(buf) > 1 << 20:
-            return None
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) < 2:
-        return None
-    length = 0
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        if k.strip().lower() == "content-length":
-            length = int(v.strip() or "0")
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return parts[0], parts[1].split("?", 1)[0]
+        headers: Dict[str, str] = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = int(headers.get("content-length", "0") or "0")
+        while len(rest) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        body, self.buf = rest[:length], rest[length:]
+        version = parts[2] if len(parts) > 2 else "HTTP/1.0"
+        return Request(parts[0], parts[1].split("?", 1)[0], headers, body, version)
 
 
 def wait_for_hangup(sock: socket.socket, limit: float) -> None:
@@ -162,24 +304,63 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the default 5 drops SYNs when a suite connects nine clients at once
 
-    def __init__(self, state: str, lifetime: int) -> None:
+    def __init__(self, state: str, lifetime: int, tls: Optional[ssl.SSLContext] = None) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            # The handshake happens in the handler thread on the first read, so a client that
+            # hangs up mid-handshake cannot block the accept loop.
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server_address[1]}"
         self.state = state
         self.lifetime = lifetime
         self.lock = threading.Lock()
         self.sessions: Dict[str, Dict[str, int]] = {}
+        self.counters: Dict[str, Dict[str, int]] = {}
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # refused handshakes and resets are what the negative tests cause
+
+    def write_stats(self, name: str, line: str) -> None:
+        """DIR/<name>.stats, replaced atomically (called with the lock held)."""
+        tmp = os.path.join(self.state, f".{name}.stats.{threading.get_ident()}")
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write(line)
+        os.replace(tmp, os.path.join(self.state, f"{name}.stats"))
 
     def count(self, session: str, key: str) -> int:
         with self.lock:
             s = self.sessions.setdefault(session, {"requests": 0, "done": 0})
             s[key] += 1
             n = s[key]
-            line = f"requests={s['requests']} done={s['done']}\n"
-            tmp = os.path.join(self.state, f".{session}.stats.{threading.get_ident()}")
-            with open(tmp, "w", encoding="ascii") as f:
-                f.write(line)
-            os.replace(tmp, os.path.join(self.state, f"{session}.stats"))
+            self.write_stats(session, f"requests={s['requests']} done={s['done']}\n")
         return n
+
+    def counter(self, name: str) -> Dict[str, int]:
+        return self.counters.setdefault(name, {"requests": 0, "active": 0, "max_concurrent": 0})
+
+    def begin(self, name: str) -> int:
+        with self.lock:
+            c = self.counter(name)
+            c["requests"] += 1
+            c["active"] += 1
+            c["max_concurrent"] = max(c["max_concurrent"], c["active"])
+            return c["requests"]
+
+    def end(self, name: str) -> None:
+        with self.lock:
+            c = self.counter(name)
+            c["active"] -= 1
+            self.write_stats(name, f"requests={c['requests']} max_concurrent={c['max_concurrent']}\n")
+
+    def stats(self, name: str, reset: bool) -> bytes:
+        with self.lock:
+            c = self.counter(name)
+            out = {"requests": c["requests"], "max_concurrent": c["max_concurrent"]}
+            if reset:
+                c["requests"] = 0
+                c["max_concurrent"] = c["active"]
+        return json.dumps(out).encode()
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -188,42 +369,77 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         sock.settimeout(15)
+        reader = Reader(sock)
         try:
-            req = read_request(sock)
-        except (OSError, ValueError):
-            return
-        if req is None:
-            return
-        parts = req[1].strip("/").split("/")
-        try:
-            if parts == ["ok", "token"]:
-                sock.sendall(response("200 OK", token_body("tw-fault-ok", self.server.lifetime), "application/json"))
-            elif len(parts) == 3 and parts[0] == "fault" and parts[2] == "token" and parts[1] in ANSWERS:
-                self.fault(sock, parts[1])
-            elif (len(parts) == 4 and parts[0] in ("renew", "renew-rt") and parts[3] == "token"
-                  and parts[1] in ANSWERS and SESSION.match(parts[2])):
-                session = parts[2]
-                if self.server.count(session, "requests") == 1:
-                    rt = f"tw-fault-rt-{session}" if parts[0] == "renew-rt" else None
-                    body = token_body(f"tw-fault-first-{session}", self.server.lifetime, rt)
-                    sock.sendall(response("200 OK", body, "application/json"))
-                else:
-                    try:
-                        self.fault(sock, parts[1])
-                    finally:
-                        self.server.count(session, "done")
-            else:
-                sock.sendall(response("404 Not Found", b'{"error":"not_found"}', "application/json"))
+            while True:
+                try:
+                    req = reader.next()
+                except (OSError, ValueError):
+                    return
+                if req is None or not self.route(sock, req):
+                    return
         except OSError:
             pass  # the client gave up first (e.g. past the size cap): that is its right
 
+    def route(self, sock: socket.socket, req: Request) -> bool:
+        """Answers one request; True when the connection stays open for another."""
+        path = req.path
+        parts = path.strip("/").split("/")
+        keep = req.keep_alive()
+        if parts == ["ok", "token"]:
+            sock.sendall(response("200 OK", token_body("tw-fault-ok", self.server.lifetime), "application/json"))
+        elif len(parts) == 3 and parts[0] == "fault" and parts[2] == "token" and parts[1] in ALL_FAULTS:
+            self.fault(sock, parts[1])
+        elif (len(parts) == 4 and parts[0] in ("renew", "renew-rt") and parts[3] == "token"
+              and parts[1] in ANSWERS and SESSION.match(parts[2])):
+            session = parts[2]
+            if self.server.count(session, "requests") == 1:
+                rt = f"tw-fault-rt-{session}" if parts[0] == "renew-rt" else None
+                body = token_body(f"tw-fault-first-{session}", self.server.lifetime, rt)
+                sock.sendall(response("200 OK", body, "application/json"))
+            else:
+                try:
+                    self.fault(sock, parts[1])
+                finally:
+                    self.server.count(session, "done")
+        elif (len(parts) == 4 and parts[0] == "seq" and parts[3] == "token" and SESSION.match(parts[1])
+              and all(s == "token" or s in ALL_FAULTS for s in parts[2].split(","))):
+            session, steps = parts[1], parts[2].split(",")
+            n = self.server.count(session, "requests")
+            step = steps[min(n, len(steps)) - 1]
+            if step == "token":
+                body = token_body(f"tw-seq-{session}-{n}", self.server.lifetime)
+                sock.sendall(response("200 OK", body, "application/json"))
+            else:
+                try:
+                    self.fault(sock, step)
+                finally:
+                    self.server.count(session, "done")
+        elif (parts[0] == "mode" and len(parts) in (3, 4) and parts[-1] == "token" and parts[1] in MODES
+              and SESSION.match(parts[-2])):
+            sock.sendall(self.mode(req, parts[1], parts[-2], keep))
+            return keep
+        elif path.endswith(DISCOVERY) and req.method == "GET":
+            sock.sendall(response("200 OK", self.discovery(path[: -len(DISCOVERY)]), "application/json", close=not keep))
+            return keep
+        elif path.endswith("/keys") and req.method == "GET":
+            sock.sendall(response("200 OK", b'{"keys": []}', "application/json", close=not keep))
+            return keep
+        elif len(parts) == 2 and parts[0] in ("stats", "reset") and SESSION.match(parts[1]):
+            body = self.server.stats(parts[1], reset=parts[0] == "reset")
+            sock.sendall(response("200 OK", body, "application/json", close=not keep))
+            return keep
+        else:
+            sock.sendall(response("404 Not Found", b'{"error":"not_found"}', "application/json"))
+        return False
+
     def fault(self, sock: socket.socket, fault: str) -> None:
-        answer = ANSWERS[fault]
+        answer = ANSWERS.get(fault) or EXTRA.get(fault)
         if answer is not None:
             sock.sendall(answer())
             try:
                 sock.shutdown(socket.SHUT_WR)
-            except OSError:
+            except (OSError, ValueError):
                 pass
         elif fault == "never-answers":
             wait_for_hangup(sock, NEVER_ANSWERS_MAX)
@@ -231,26 +447,90 @@ class Handler(socketserver.BaseRequestHandler):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.close()  # with linger 0: RST, not FIN
 
+    def mode(self, req: Request, name: str, counter: str, keep: bool) -> bytes:
+        m = MODES[name]
+        n = self.server.begin(counter)
+        try:
+            if m.delay:
+                time.sleep(m.delay)
+            if m.kind == "invalid_client" or (m.check and req.credentials() != ("c1", "s1")):
+                return response("401 Unauthorized", INVALID_CLIENT, "application/json", close=not keep)
+            if m.kind == "html500":
+                return EXTRA["html-500"]()
+            if m.kind == "fixed":
+                body = {"access_token": "tls-test-access-token", "token_type": "Bearer", "expires_in": m.lifetime,
+                        "refresh_expires_in": 0, "scope": "profile email"}
+            elif m.kind == "kc":
+                body = self.keycloak_token(n, m, req.form().get("scope"))
+            else:
+                if m.kind == "jwt":
+                    now = int(time.time())
+                    claims = {"iat": now, "exp": now + m.lifetime, "tenant": "t1", "sub": "svc"}
+                    token = ".".join([b64(b'{"alg":"none"}'), b64(json.dumps(claims).encode()), b64(b"sig")])
+                else:
+                    token = f"{name}-{n}-" + "x" * m.pad
+                body = {"access_token": token, "token_type": "Bearer", "expires_in": m.lifetime}
+            return response("200 OK", json.dumps(body).encode(), "application/json", close=not keep)
+        finally:
+            self.server.end(counter)
+
+    def keycloak_token(self, n: int, m: Mode, scope: Optional[str]) -> dict:
+        now = int(time.time())
+        header = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
+        claims = {
+            "exp": now + m.lifetime, "iat": now, "iss": self.server.url, "azp": "c1",
+            "sub": "service-account-c1", "jti": f"token-{n}", "realm_access": {"roles": ["user"]},
+            "scope": "profile email",
+            "pad": "x" * 700,  # about the size of a Keycloak access token
+        }
+        token = f"{header}.{b64(json.dumps(claims).encode())}.{b64(b'sig' * 86)}" + "A" * m.pad
+        return {"access_token": token, "expires_in": m.lifetime, "refresh_expires_in": 0, "token_type": "Bearer",
+                "not-before-policy": 0, "scope": scope or "profile email"}  # granted as asked (msal caches by it)
+
+    def discovery(self, base: str) -> bytes:
+        url = self.server.url
+        real = base[: -len("/wrong-issuer")] if base.endswith("/wrong-issuer") else base
+        issuer = url + real + "/someone-else" if real != base else url + base
+        return json.dumps({
+            "issuer": issuer,
+            "authorization_endpoint": url + real + "/auth",
+            "token_endpoint": url + real + "/token",
+            "jwks_uri": url + real + "/keys",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        }).encode()
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--state", required=True, help="directory for url and <session>.stats")
-    ap.add_argument("--lifetime", type=int, default=8, help="expires_in of the valid tokens (s)")
+    ap.add_argument("--state", required=True, help="directory for url and the .stats files")
+    ap.add_argument("--lifetime", type=int, default=8, help="expires_in of the /renew/, /seq/ and /ok/ tokens (s)")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this chain and key")
+    ap.add_argument("--stdin", action="store_true", help="also stop when stdin closes")
     args = ap.parse_args()
     missing = set(load_faults()) ^ set(ANSWERS)
     if missing:
         raise SystemExit(f"faults.tsv and server.py disagree on: {', '.join(sorted(missing))}")
+    tls = None
+    if args.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls.load_cert_chain(args.tls[0], args.tls[1])
     os.makedirs(args.state, exist_ok=True)
-    server = Server(args.state, args.lifetime)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    server = Server(args.state, args.lifetime, tls)
     tmp = os.path.join(args.state, ".url.tmp")
     with open(tmp, "w", encoding="ascii") as f:
-        f.write(url + "\n")
+        f.write(server.url + "\n")
     os.replace(tmp, os.path.join(args.state, "url"))
     stop = lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(url, flush=True)
+    if args.stdin:
+        threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop()), daemon=True).start()
+    print(server.url, flush=True)
     server.serve_forever(poll_interval=0.1)
     server.server_close()
     sys.exit(0)
