@@ -58,6 +58,9 @@ pub mod cache;
 #[cfg(feature = "blocking")]
 pub mod native;
 pub mod protocol;
+/// Flags, `TOKENWARD_*` variables and profiles, read once for every binding.
+#[cfg(feature = "blocking")]
+pub mod settings;
 
 // The modules by their short names (`tokenward::grant`, `crate::token`), as every binding and
 // the rest of the crate use them; the folders above are where they live.
