@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
-use crate::config::{parse_set, SecretSource, SecretSpec};
 use crate::output::Format;
+use tokenward::settings::{parse_set, SecretSource, SecretSpec};
 
 const EXAMPLES: &str = "\
 Examples, one per system tokenward was built for:
@@ -37,12 +37,15 @@ Examples, one per system tokenward was built for:
 
 Configuration (flags win over the environment, the environment over the profile):
   TOKENWARD_ISSUER  TOKENWARD_KEYCLOAK  TOKENWARD_REALM  TOKENWARD_TEMPLATE  TOKENWARD_SET ('k=v k=v')
-  TOKENWARD_TOKEN_URL  TOKENWARD_CLIENT_ID  TOKENWARD_CLIENT_SECRET  TOKENWARD_CLIENT_SECRET_FILE
-  TOKENWARD_SCOPE  TOKENWARD_AUTH_METHOD  TOKENWARD_REQUIRE_CLAIM  TOKENWARD_TIMEOUT  TOKENWARD_CA_FILE
+  TOKENWARD_SET_<NAME> (one template value)  TOKENWARD_TOKEN_URL  TOKENWARD_CLIENT_ID
+  TOKENWARD_CLIENT_SECRET  TOKENWARD_CLIENT_SECRET_FILE  TOKENWARD_SCOPE  TOKENWARD_AUTH_METHOD
+  TOKENWARD_REQUIRE_CLAIM  TOKENWARD_TIMEOUT  TOKENWARD_CA_FILE
+  TOKENWARD_REDIRECT_URI (for libraries; `login` uses its own 127.0.0.1 redirect)
   TOKENWARD_PROFILE (a profile name)  TOKENWARD_CONFIG (the profiles file)
+The library reads the same settings (Client.from_env() in Python, tw_client_from_env in C).
 
-Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, written in a small
-subset of TOML ([profile.NAME] tables, key = \"string\" lines, # comments):
+Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, a TOML file of
+[profile.NAME] tables:
     [profile.vion-test]
     keycloak = \"https://auth.test.ecocoa.ch\"
     realm = \"vion\"
@@ -58,8 +61,9 @@ subset of TOML ([profile.NAME] tables, key = \"string\" lines, # comments):
     client_secret_file = \"~/.config/tokenward/docbyte.secret\"
     scope = \"openid\"
     require_claim = \"tenant\"
-  Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path. A profile
-  holds the secret itself (client_secret = \"...\") only if the file is mode 0600.
+  Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path,
+  redirect_uri. A profile holds the secret itself (client_secret = \"...\") only if the file
+  is mode 0600; an unknown key or a wrong type is an error naming the file and line.
 
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
 invalid_grant, invalid_scope, a missing required claim, a forged callback); 4 network, timeout
@@ -168,8 +172,9 @@ pub struct ClientArgs {
     /// Scopes to ask for, space-separated (repeatable).
     #[arg(long, value_name = "SCOPES", action = ArgAction::Append, help_heading = "Client")]
     pub scope: Vec<String>,
-    /// How the client authenticates [default: post with a secret, none without].
-    #[arg(long, value_name = "METHOD", value_parser = ["post", "basic", "none", "client_secret_post", "client_secret_basic"], hide_possible_values = true, help_heading = "Client")]
+    /// How the client authenticates: post, basic or none [default: post with a secret, none
+    /// without].
+    #[arg(long, value_name = "METHOD", help_heading = "Client")]
     pub auth_method: Option<String>,
     /// Refuse a token without this claim, e.g. tenant (repeatable).
     #[arg(long, value_name = "NAME", action = ArgAction::Append, help_heading = "Client")]
@@ -399,7 +404,7 @@ pub struct DecodeArgs {
 }
 
 fn parse_secs(s: &str) -> Result<u64, String> {
-    crate::config::parse_seconds(s)
+    tokenward::settings::parse_seconds(s)
 }
 
 #[cfg(test)]
@@ -440,7 +445,7 @@ mod tests {
         ] {
             assert!(help.contains(needle), "missing {needle}");
         }
-        for var in crate::config::ENV_VARS {
+        for var in tokenward::settings::ENV_VARS {
             assert!(help.contains(var), "help does not name {var}");
         }
     }

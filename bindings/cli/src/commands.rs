@@ -3,25 +3,19 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokenward::{
-    AuthMethod, Claims, Client, ClientConfig, HttpOptions, LoginOptions, Provider, Secret,
-    TokenKind, Trust,
-};
+use tokenward::settings::{Env, Layer, ProviderSpec, Settings};
+use tokenward::{Claims, Client, LoginOptions, Secret, TokenKind};
 
-use crate::args::{
-    ClientArgs, DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, SecretArgs, TokenArgs,
-    TokenInput,
-};
-use crate::config::{self, Layer, ProviderSpec, Settings};
+use crate::args::{DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, TokenInput};
+use crate::config::{self, cmdline_layer};
 use crate::exit::{CliError, CliResult};
 use crate::login::{open_browser, Loopback};
 use crate::output::{self, print, render_token};
-use crate::profile::{self, ProfileFile};
 use crate::secrets::SecretReader;
 
-/// What every command shares: how to read the environment, and whether to say more.
+/// What every command shares: the environment, and whether to say more.
 pub struct Ctx<'a> {
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a Env,
     pub verbose: bool,
 }
 
@@ -36,54 +30,16 @@ impl Ctx<'_> {
         }
     }
 
-    /// Flags, then `TOKENWARD_*`, then the profile, merged.
+    /// Flags, then `TOKENWARD_*`, then the profile, merged by core.
     fn settings(&self, cmdline: Layer, profile_flag: Option<&str>) -> CliResult<Settings> {
-        let env_layer = config::env_layer(self.env)?;
-        let mut layers = vec![cmdline, env_layer];
-        let mut warnings = Vec::new();
-        let profile = profile_flag
-            .map(str::to_string)
-            .or_else(|| (self.env)("TOKENWARD_PROFILE").filter(|p| !p.is_empty()));
-        if let Some(name) = profile {
-            let path = profile::default_path(self.env)
-                .ok_or_else(|| CliError::usage("no profiles file: set TOKENWARD_CONFIG or HOME"))?;
-            let file = ProfileFile::load(&path).map_err(CliError::usage)?;
-            let home = (self.env)("HOME");
-            layers.push(config::profile_layer(
-                &file,
-                &name,
-                home.as_deref(),
-                &mut warnings,
-            )?);
+        let (settings, warnings) = config::settings(cmdline, profile_flag, self.env)?;
+        if let Some((name, path)) = &settings.profile {
             self.note(&format!("profile `{name}` from {}", path.display()));
         }
-        let settings = config::resolve(&layers, warnings)?;
-        for w in &settings.warnings {
+        for w in &warnings {
             self.warn(w);
         }
         Ok(settings)
-    }
-}
-
-/// The command-line layer from the flags shared by the commands that talk to a provider.
-fn cmdline_layer(c: &ClientArgs, s: &SecretArgs, timeout: Option<u64>) -> Layer {
-    Layer {
-        origin: config::CMDLINE.into(),
-        issuer: c.issuer.clone(),
-        keycloak: c.keycloak.clone(),
-        realm: c.realm.clone(),
-        template: c.template.clone(),
-        set: c.set.clone(),
-        token_url: c.token_url.clone(),
-        client_id: c.client_id.clone(),
-        secret: s.spec(),
-        scope: (!c.scope.is_empty()).then(|| c.scope.join(" ")),
-        auth_method: c.auth_method.clone(),
-        require_claims: c.require_claim.clone(),
-        timeout,
-        ca_file: c.ca_file.clone(),
-        port: None,
-        redirect_path: None,
     }
 }
 
@@ -94,46 +50,14 @@ fn build_client(
     secret: Option<Secret>,
     redirect_uri: Option<String>,
 ) -> CliResult<Client> {
-    let mut config = ClientConfig::new(settings.client_id.as_str());
-    if let Some(s) = secret {
-        config = config.secret(s);
+    let mut config = settings.client_config(secret);
+    // `login` listens on its own loopback redirect.
+    config.redirect_uri = redirect_uri;
+    let http = settings.http_options();
+    if let ProviderSpec::Issuer(issuer) = &settings.provider {
+        ctx.note(&format!("discovering the endpoints of {issuer}"));
     }
-    if let Some(m) = settings.auth_method {
-        config = config.auth_method(m);
-    }
-    if let Some(scope) = &settings.scope {
-        config = config.scope(scope);
-    }
-    for c in &settings.require_claims {
-        config = config.require_claim(c.as_str());
-    }
-    if let Some(uri) = redirect_uri {
-        config = config.redirect_uri(uri);
-    }
-    let mut http = HttpOptions::default();
-    if let Some(t) = settings.timeout {
-        http.timeout = t;
-    }
-    if let Some(ca) = &settings.ca_file {
-        http.trust = Trust::CaFile(ca.clone());
-    }
-    let builder = match &settings.provider {
-        ProviderSpec::Issuer(issuer) => {
-            ctx.note(&format!("discovering the endpoints of {issuer}"));
-            Client::discover(issuer, config)
-        }
-        ProviderSpec::Keycloak { base, realm } => {
-            Client::builder(Provider::keycloak(base, realm)?, config)
-        }
-        ProviderSpec::Template { url, values } => {
-            let values: Vec<(&str, &str)> = values
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            Client::builder(Provider::from_template(url, &values)?, config)
-        }
-        ProviderSpec::TokenUrl(url) => Client::builder(Provider::from_token_url(url)?, config),
-    };
+    let builder = settings.provider.builder(config)?;
     let client = builder.http_options(http.clone()).build()?;
     if ctx.verbose {
         let c = client.config();
@@ -144,11 +68,7 @@ fn build_client(
         ctx.note(&format!(
             "client: {} (auth method {}; secret from {})",
             c.client_id,
-            match c.effective_auth_method() {
-                AuthMethod::ClientSecretPost => "client_secret_post",
-                AuthMethod::ClientSecretBasic => "client_secret_basic",
-                AuthMethod::None => "none",
-            },
+            c.effective_auth_method().as_str(),
             settings
                 .secret
                 .as_ref()

@@ -9,7 +9,6 @@ mod config;
 mod exit;
 mod login;
 mod output;
-mod profile;
 mod secrets;
 
 use std::process::ExitCode;
@@ -33,7 +32,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    let env = |name: &str| std::env::var(name).ok();
+    let env = tokenward::settings::Env::process();
     let ctx = Ctx {
         env: &env,
         verbose: cli.verbose,

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokenward::{Claims, Secret, Token};
 
 use crate::exit::{CliError, CliResult};
@@ -28,38 +28,11 @@ pub fn render_token(token: &Token, format: Format) -> Secret {
             token.authorization_header().expose()
         )),
         Format::Json => {
-            let text = serde_json::to_string_pretty(&Value::Object(token_json(token)))
+            let text = serde_json::to_string_pretty(&Value::Object(token.response_json()))
                 .expect("a JSON map always serializes");
             Secret::new(text + "\n")
         }
     }
-}
-
-/// The token response as the server sent it (as far as core kept it): the RFC 6749 fields,
-/// then Keycloak's extras (`not-before-policy`, `session_state`, ...).
-pub fn token_json(token: &Token) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("access_token".into(), token.access_token().expose().into());
-    m.insert("token_type".into(), token.token_type().into());
-    if let Some(s) = token.expires_in() {
-        m.insert("expires_in".into(), s.into());
-    }
-    if let Some(r) = token.refresh_token() {
-        m.insert("refresh_token".into(), r.expose().into());
-    }
-    if let Some(s) = token.refresh_expires_in() {
-        m.insert("refresh_expires_in".into(), s.into());
-    }
-    if let Some(i) = token.id_token() {
-        m.insert("id_token".into(), i.expose().into());
-    }
-    if let Some(s) = token.scope() {
-        m.insert("scope".into(), s.into());
-    }
-    for (k, v) in token.extra() {
-        m.entry(k.clone()).or_insert_with(|| v.clone());
-    }
-    m
 }
 
 /// Writes to standard output; a closed pipe is a local failure (exit 1), not a panic.

@@ -3,21 +3,22 @@
 //! value.
 
 use std::io::{IsTerminal, Read};
-use std::path::Path;
 
+use tokenward::settings::{clean_secret, Env, SecretSpec};
 use tokenward::Secret;
 
-use crate::config::{SecretSource, SecretSpec};
+use crate::config::usage;
 use crate::exit::{CliError, CliResult};
 
-/// Reads secrets, remembering that standard input can be read only once.
+/// Reads secrets, remembering that standard input can be read only once. Variables and files
+/// are core's to read (`SecretSpec::read`); standard input is the CLI's.
 pub struct SecretReader<'a> {
-    env: &'a dyn Fn(&str) -> Option<String>,
+    env: &'a Env,
     stdin_taken_by: Option<String>,
 }
 
 impl<'a> SecretReader<'a> {
-    pub fn new(env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+    pub fn new(env: &'a Env) -> Self {
         SecretReader {
             env,
             stdin_taken_by: None,
@@ -26,33 +27,11 @@ impl<'a> SecretReader<'a> {
 
     /// The secret `what` ("client secret", "refresh token") from `spec`.
     pub fn read(&mut self, spec: &SecretSpec, what: &str) -> CliResult<Secret> {
-        let value = match &spec.source {
-            SecretSource::Inline(s) => s.clone(),
-            SecretSource::Env(var) => match (self.env)(var) {
-                Some(v) => Secret::new(v),
-                None => {
-                    return Err(CliError::usage(format!(
-                        "environment variable `{var}` (the {what}, named by {}) is not set",
-                        spec.origin
-                    )))
-                }
-            },
-            SecretSource::File(p) if p.as_os_str() == "-" => self.stdin(what)?,
-            SecretSource::File(p) => read_file(p, what)?,
-            SecretSource::Stdin => self.stdin(what)?,
-        };
-        let trimmed = value.expose().trim_end_matches(['\r', '\n']);
-        if trimmed.trim().is_empty() {
-            return Err(CliError::usage(format!(
-                "the {what} from {} is empty",
-                spec.origin
-            )));
+        if !spec.is_stdin() {
+            return spec.read(what, self.env).map_err(usage);
         }
-        Ok(if trimmed.len() == value.expose().len() {
-            value
-        } else {
-            Secret::new(trimmed)
-        })
+        let value = self.stdin(what)?;
+        clean_secret(value, what, &spec.origin).map_err(usage)
     }
 
     fn stdin(&mut self, what: &str) -> CliResult<Secret> {
@@ -75,18 +54,11 @@ impl<'a> SecretReader<'a> {
     }
 }
 
-fn read_file(path: &Path, what: &str) -> CliResult<Secret> {
-    std::fs::read_to_string(path).map(Secret::new).map_err(|e| {
-        CliError::usage(format!(
-            "cannot read the {what} from `{}`: {e}",
-            path.display()
-        ))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use tokenward::settings::SecretSource;
 
     fn spec(source: SecretSource) -> SecretSpec {
         SecretSpec {
@@ -97,7 +69,7 @@ mod tests {
 
     #[test]
     fn env_and_file_sources_drop_the_trailing_newline() {
-        let env = |k: &str| (k == "S").then(|| "from-env\n".to_string());
+        let env: Env = [("S", "from-env\n")].into_iter().collect();
         let mut r = SecretReader::new(&env);
         assert_eq!(
             r.read(&spec(SecretSource::Env("S".into())), "client secret")
@@ -137,7 +109,7 @@ mod tests {
 
     #[test]
     fn stdin_can_serve_only_one_secret() {
-        let env = |_: &str| None;
+        let env = Env::default();
         let mut r = SecretReader::new(&env);
         r.stdin_taken_by = Some("client secret".into());
         let e = r
