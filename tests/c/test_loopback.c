@@ -1,7 +1,8 @@
-/* Against the loopback token server (tests/c/tokenserver.py): error shapes Keycloak will not
- * produce on demand, one renewal for many threads refused with the same token, the token hook,
- * and 16 threads sharing one client through several expiries with exactly one token request
- * per renewal. */
+/* Against the scripted loopback server (tests/faults/server.py, its /mode/<mode>/token routes;
+ * tests/c/run exports TW_LOOPBACK_URL=<server>/mode and TW_LOOPBACK_STATS): error shapes
+ * Keycloak will not produce on demand, one renewal for many threads refused with the same token,
+ * the token hook, and 16 threads sharing one client through several expiries with exactly one
+ * token request per renewal. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <time.h>

@@ -1,6 +1,7 @@
-/* TLS and the https rule through the C API, against tests/tls/server.py (a loopback HTTPS token
- * endpoint) behind a throw-away private CA made by tests/tls/gen-certs. tests/c/run starts the
- * server and exports TW_TLS_URL (its token URL), TW_TLS_CA (the CA that signed it),
+/* TLS and the https rule through the C API, against tests/faults/server.py --tls (the scripted
+ * loopback server as an HTTPS token endpoint) behind a throw-away private CA made by
+ * tests/tls/gen-certs. tests/c/run starts the server and exports TW_TLS_URL (its token URL),
+ * TW_TLS_CA (the CA that signed it),
  * TW_TLS_OTHER_CA (an unrelated CA) and TW_TLS_DIR (a scratch dir).
  *
  * - the private CA is refused by default (TW_ERR_TRANSPORT, the message names the certificate
