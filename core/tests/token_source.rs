@@ -243,6 +243,34 @@ fn invalid_grant_on_refresh_falls_back_to_client_credentials() {
 }
 
 #[test]
+fn a_users_session_never_turns_into_the_service_account() {
+    // A confidential web client that also has service accounts enabled: the user's session
+    // renews by its refresh token, and once that is refused it needs a new login. It must
+    // not silently become the client's own (client-credentials) token.
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    c.token_source()
+        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    ep.push(Reply::Status(
+        400,
+        r#"{"error":"invalid_grant","error_description":"Session not active"}"#,
+        None,
+    ));
+    clock.advance(Duration::from_secs(301));
+    let e = c.token().unwrap_err();
+    assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
+    assert_eq!(ep.grant_types(), ["refresh_token", "refresh_token"]);
+    // Revoking and clearing does not open that door either.
+    c.token_source().clear();
+    clock.advance(Duration::from_secs(11));
+    assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+    assert_eq!(ep.grant_types(), ["refresh_token", "refresh_token"]);
+}
+
+#[test]
 fn invalid_grant_without_a_secret_means_login_required() {
     let (ep, clock) = (
         Endpoint::new(300, true),

@@ -3,3 +3,4 @@
 //! every runtime (the native `TokenSource`, the browser client) drives the same decisions.
 
 pub mod policy;
+pub mod state;

@@ -1,18 +1,11 @@
-//! [`TokenSource`]: "give me a valid access token", safe from many threads.
+//! [`TokenSource`]: "give me a valid access token", safe from many threads. It drives the
+//! cache's state machine ([`crate::cache::state`], where the rules are) with threads:
 //!
-//! The policy (DESIGN.md, "Token cache policy"):
-//!
-//! - **Fresh** (before the refresh point): the cached token is returned at once. This path
-//!   takes no lock: one atomic load, one clock read, one `Arc` clone.
-//! - **Due** (past the refresh point, still valid): the cached token is returned at once and
-//!   one renewal starts on a background thread. Callers never wait for it.
-//! - **Expired** (or none yet): callers wait for the one request in flight and all get its
-//!   result; if none is in flight, the first caller makes it.
-//! - Renewal uses the refresh token if there is one, else client credentials if the client has
-//!   a secret, else fails with `LoginRequired`. `invalid_grant` on refresh drops the refresh
-//!   token and falls through.
-//! - A failed renewal keeps the still-valid token and backs off (honouring `Retry-After`)
-//!   before the next attempt, so a down server is not hammered by every call.
+//! - the fresh path takes no lock: one atomic load, one clock read, the entry's
+//!   [`freshness`](Entry::freshness);
+//! - a due token is served at once while one renewal runs on a background thread;
+//! - callers past expiry wait on a condvar for the one renewal in flight and all get its
+//!   outcome.
 
 use crate::prelude::*;
 
@@ -24,26 +17,21 @@ use std::thread;
 use arc_swap::ArcSwapOption;
 
 use super::flows::Flows;
+use crate::cache::state::{
+    decide, Action, AfterFailure, Entry, Freshness, Grant, Renewals, Session, Timing,
+};
 use crate::error::{Error, Result};
 use crate::token::Token;
 
-/// A cached access token and when to renew it, on the client clock's monotonic scale.
-struct Entry {
-    token: Arc<Token>,
-    refresh_at: Duration,
-    expires_at: Duration,
-}
-
-/// The state of renewals. Guarded by a mutex that is never held during I/O.
+/// The renewal state, guarded by a mutex that is never held during I/O.
 #[derive(Default)]
 struct Flight {
-    running: bool,
+    renewals: Renewals,
     /// Bumped each time a renewal lands; waiters use it to know theirs has.
     generation: u64,
-    /// The outcome of the last renewal, handed to everyone who waited for it.
+    /// The outcome of the last renewal, handed to everyone who waited for it (and, while it
+    /// backs off, to callers past expiry).
     last: Option<Result<Arc<Token>>>,
-    failures: u32,
-    retry_not_before: Duration,
 }
 
 /// The token cache for one key (issuer, client, scopes, audience). Clones share the cache.
@@ -55,7 +43,7 @@ pub struct TokenSource {
 struct Inner {
     flows: Arc<Flows>,
     scopes: Vec<String>,
-    current: ArcSwapOption<Entry>,
+    current: ArcSwapOption<Entry<Arc<Token>>>,
     flight: Mutex<Flight>,
     landed: Condvar,
 }
@@ -101,18 +89,19 @@ impl TokenSource {
         let now = self.inner.flows.clock.now();
         let guard = self.inner.current.load();
         if let Some(entry) = guard.as_ref() {
-            if now < entry.refresh_at {
-                return Ok(on_token(&entry.token, entry.refresh_at));
-            }
-            if now < entry.expires_at {
-                let result = on_token(&entry.token, Duration::ZERO);
-                drop(guard);
-                Inner::renew_in_background(&self.inner, now);
-                return Ok(result);
+            match entry.freshness(now) {
+                Freshness::Fresh => return Ok(on_token(&entry.token, entry.refresh_at)),
+                Freshness::Due => {
+                    let result = on_token(&entry.token, Duration::ZERO);
+                    drop(guard);
+                    Inner::renew_in_background(&self.inner, now);
+                    return Ok(result);
+                }
+                Freshness::Expired => {}
             }
         }
         drop(guard);
-        let token = self.inner.renew_and_wait()?;
+        let token = Inner::renew_and_wait(&self.inner)?;
         let fresh_until = match self.inner.current.load().as_ref() {
             Some(e) if Arc::ptr_eq(&e.token, &token) => e.refresh_at,
             _ => Duration::ZERO,
@@ -125,14 +114,15 @@ impl TokenSource {
         self.inner.current.load().as_ref().map(|e| e.token.clone())
     }
 
-    /// Puts a token in the cache (e.g. from a login); later renewals use its refresh token.
-    /// It starts a new session: the backoff and the last error of renewals that failed before
-    /// (say, `login_required` while nobody was logged in) no longer hold anyone back.
+    /// Puts a user's token in the cache (from a login, or a refresh token resumed): later
+    /// renewals use its refresh token, and never client credentials (a session renews the
+    /// way it began). It starts a new session: the backoff and the last error of renewals
+    /// that failed before (say, `login_required` while nobody was logged in) no longer hold
+    /// anyone back.
     pub fn set(&self, token: Token) -> Arc<Token> {
         let token = self.inner.publish(token);
         let mut flight = self.inner.lock();
-        flight.failures = 0;
-        flight.retry_not_before = Duration::ZERO;
+        flight.renewals.began(Session::User);
         flight.last = None;
         token
     }
@@ -141,7 +131,7 @@ impl TokenSource {
     /// the new token. Many threads hitting the same 401 cause one renewal.
     pub fn renew_after_rejection(&self, rejected: &Arc<Token>) -> Result<Arc<Token>> {
         self.inner.expire_if(|t| Arc::ptr_eq(t, rejected));
-        self.inner.renew_and_wait()
+        Inner::renew_and_wait(&self.inner)
     }
 
     /// [`TokenSource::renew_after_rejection`] for a caller that kept a copy of the access
@@ -151,16 +141,17 @@ impl TokenSource {
     pub fn renew_after_rejected_access_token(&self, rejected: &str) -> Result<Arc<Token>> {
         self.inner
             .expire_if(|t| t.access_token().expose() == rejected);
-        self.inner.renew_and_wait()
+        Inner::renew_and_wait(&self.inner)
     }
 
     /// Renews now, whatever the cached token's age (an explicit `refresh`).
     pub fn renew_now(&self) -> Result<Arc<Token>> {
         self.inner.expire_if(|_| true);
-        self.inner.renew_and_wait()
+        Inner::renew_and_wait(&self.inner)
     }
 
-    /// Forgets the cached token (after logout or revocation).
+    /// Forgets the cached token (after logout or revocation). The session's kind stays: a
+    /// user's session then needs a new login, it does not become the client's own.
     pub fn clear(&self) {
         self.inner.current.store(None);
     }
@@ -174,6 +165,15 @@ impl std::fmt::Debug for TokenSource {
     }
 }
 
+/// What the state machine needs to know of a token's time.
+fn timing(token: &Token) -> Timing {
+    Timing {
+        sent: token.sent_at().monotonic,
+        lifetime: token.lifetime(),
+        refresh_token: token.refresh_token().map(|_| token.refresh_expires_at()),
+    }
+}
+
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, Flight> {
         // A panic while holding the lock cannot leave Flight inconsistent: every field is
@@ -181,24 +181,19 @@ impl Inner {
         self.flight.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn entry_for(&self, token: Arc<Token>) -> Entry {
-        let policy = &self.flows.refresh_policy;
-        let d = policy.deadlines(
-            token.sent_at().monotonic,
-            token.lifetime(),
-            self.flows.clock.max_lag(),
-        );
-        Entry {
-            token,
-            refresh_at: d.refresh_at,
-            expires_at: d.expires_at,
-        }
+    fn confidential(&self) -> bool {
+        self.flows.config.can_use_client_credentials()
     }
 
     fn publish(&self, token: Token) -> Arc<Token> {
         let token = Arc::new(token);
-        self.current
-            .store(Some(Arc::new(self.entry_for(token.clone()))));
+        let entry = Entry::new(
+            token.clone(),
+            timing(&token),
+            &self.flows.refresh_policy,
+            self.flows.clock.max_lag(),
+        );
+        self.current.store(Some(Arc::new(entry)));
         token
     }
 
@@ -206,145 +201,189 @@ impl Inner {
     /// `pred` says so.
     fn expire_if(&self, pred: impl Fn(&Arc<Token>) -> bool) {
         self.current.rcu(|cur| match cur {
-            Some(e) if pred(&e.token) => Some(Arc::new(Entry {
-                token: e.token.clone(),
-                refresh_at: Duration::ZERO,
-                expires_at: Duration::ZERO,
-            })),
+            Some(e) if pred(&e.token) => Some(Arc::new(e.expired())),
             other => other.clone(),
         });
     }
 
+    /// A due token was served: start the renewal the state machine asks for, if any, on a
+    /// background thread.
     fn renew_in_background(self: &Arc<Self>, now: Duration) {
         // try_lock: if another caller holds the lock it is dealing with renewal already, and a
         // caller holding a valid token must not wait for anything.
         let Ok(mut flight) = self.flight.try_lock() else {
             return;
         };
-        if flight.running || now < flight.retry_not_before {
-            return;
-        }
-        flight.running = true;
+        let entry = self.current.load_full();
+        let grant = match decide(
+            entry.as_deref(),
+            &mut flight.renewals,
+            now,
+            self.confidential(),
+        ) {
+            Action::ServeAndRenew(grant) | Action::Renew(grant) => grant,
+            _ => return,
+        };
         drop(flight);
         let me = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name("tokenward-renew".into())
             .spawn(move || {
-                let _ = me.run_flight();
+                let _ = me.run_flight(grant);
             });
         if spawned.is_err() {
             // No thread to be had: the next caller past expiry renews in the foreground.
-            self.lock().running = false;
+            self.lock().renewals.in_flight = false;
         }
     }
 
-    fn renew_and_wait(&self) -> Result<Arc<Token>> {
+    /// The path of a caller without a valid token: whatever the state machine says.
+    fn renew_and_wait(self: &Arc<Self>) -> Result<Arc<Token>> {
         let mut flight = self.lock();
         loop {
             let now = self.flows.clock.now();
-            if let Some(e) = self.current.load().as_ref() {
-                if now < e.expires_at {
-                    return Ok(e.token.clone());
-                }
-            }
-            if flight.running {
-                let generation = flight.generation;
-                while flight.running && flight.generation == generation {
-                    flight = self
-                        .landed
-                        .wait(flight)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
-                if flight.generation != generation {
-                    if let Some(outcome) = &flight.last {
-                        return outcome.clone();
+            let entry = self.current.load_full();
+            match decide(entry.as_deref(), &mut flight.renewals, now, self.confidential()) {
+                Action::Serve => {
+                    if let Some(e) = entry {
+                        return Ok(e.token.clone());
                     }
                 }
-                continue;
-            }
-            if now < flight.retry_not_before {
-                if let Some(Err(e)) = &flight.last {
-                    return Err(e.clone());
+                Action::ServeAndRenew(_) => {
+                    // Valid again (a renewal landed meanwhile) but due: serve it, and hand the
+                    // renewal just marked in flight to a background thread.
+                    flight.renewals.in_flight = false;
+                    drop(flight);
+                    if let Some(e) = entry {
+                        Inner::renew_in_background(self, now);
+                        return Ok(e.token.clone());
+                    }
+                    flight = self.lock();
                 }
-            }
-            flight.running = true;
-            drop(flight);
-            return self.run_flight();
-        }
-    }
-
-    /// Runs one renewal (the caller has set `running`) and lands it: records the outcome,
-    /// wakes every waiter.
-    fn run_flight(&self) -> Result<Arc<Token>> {
-        let outcome =
-            panic::catch_unwind(AssertUnwindSafe(|| self.renew_once())).unwrap_or_else(|_| {
-                Err(Error::InvalidResponse(
-                    "the token renewal panicked; this is a bug, please report it".into(),
-                ))
-            });
-        let now = self.flows.clock.now();
-        let mut flight = self.lock();
-        flight.running = false;
-        flight.generation = flight.generation.wrapping_add(1);
-        match &outcome {
-            Ok(_) => {
-                flight.failures = 0;
-                flight.retry_not_before = Duration::ZERO;
-            }
-            Err(e) => {
-                flight.failures = flight.failures.saturating_add(1);
-                let wait = crate::cache::policy::retry_delay(flight.failures, e.retry_after());
-                flight.retry_not_before = now.saturating_add(wait);
-            }
-        }
-        flight.last = Some(outcome.clone());
-        drop(flight);
-        self.landed.notify_all();
-        outcome
-    }
-
-    /// Picks the renewal source by what the grant allows and performs it.
-    fn renew_once(&self) -> Result<Arc<Token>> {
-        let flows = &self.flows;
-        if let Some(entry) = self.current.load_full() {
-            if let Some(rt) = entry.token.refresh_token() {
-                let alive = crate::cache::policy::refresh_token_alive(
-                    entry.token.refresh_expires_at(),
-                    flows.clock.now(),
-                );
-                let refused = if alive {
-                    match flows.refresh(rt, None) {
-                        Ok(mut token) => {
-                            token.inherit_refresh_token(&entry.token);
-                            return Ok(self.publish(token));
+                Action::Wait => {
+                    let generation = flight.generation;
+                    while flight.renewals.in_flight && flight.generation == generation {
+                        flight = self
+                            .landed
+                            .wait(flight)
+                            .unwrap_or_else(PoisonError::into_inner);
+                    }
+                    if flight.generation != generation {
+                        if let Some(outcome) = &flight.last {
+                            return outcome.clone();
                         }
-                        Err(e) if e.refuses_refresh_token() => true,
-                        Err(e) => return Err(e),
                     }
-                } else {
-                    true
-                };
-                if refused {
-                    self.drop_refresh_token(&entry);
+                }
+                Action::Renew(grant) => {
+                    drop(flight);
+                    return self.run_flight(grant);
+                }
+                Action::FailWithLast => {
+                    if let Some(Err(e)) = &flight.last {
+                        return Err(e.clone());
+                    }
+                    // Backing off without a recorded error (it was cleared): try again.
+                    flight.renewals.retry_not_before = Duration::ZERO;
+                }
+                Action::LoginRequired => {
+                    return Err(Error::LoginRequired(
+                        "no valid token, and nothing that may renew this session (no usable refresh token; a user's session never falls back to client credentials); start a new login".into(),
+                    ))
                 }
             }
         }
-        if flows.config.can_use_client_credentials() {
-            let token = flows.client_credentials(&self.scopes)?;
-            return Ok(self.publish(token));
+    }
+
+    /// Runs one renewal (the state machine has marked it in flight) and lands it: records the
+    /// outcome, wakes every waiter.
+    fn run_flight(&self, first: Grant) -> Result<Arc<Token>> {
+        let mut grant = first;
+        loop {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.renew_by(grant)))
+                .unwrap_or_else(|_| {
+                    Err(Error::InvalidResponse(
+                        "the token renewal panicked; this is a bug, please report it".into(),
+                    ))
+                });
+            let now = self.flows.clock.now();
+            let mut flight = self.lock();
+            let outcome = match outcome {
+                Ok(token) => {
+                    flight.renewals.renewed(grant);
+                    Ok(token)
+                }
+                Err(e) => {
+                    let after = flight.renewals.failed(
+                        now,
+                        grant,
+                        e.refuses_refresh_token(),
+                        e.retry_after(),
+                        self.confidential(),
+                    );
+                    match after {
+                        AfterFailure::FallThrough(next) => {
+                            drop(flight);
+                            self.drop_refresh_token();
+                            grant = next;
+                            continue;
+                        }
+                        AfterFailure::Failed {
+                            drop_refresh_token,
+                            login_required,
+                        } => {
+                            if drop_refresh_token {
+                                self.drop_refresh_token();
+                            }
+                            Err(if login_required {
+                                Error::LoginRequired(
+                                    "the server refused the refresh token (it expired, was revoked or was already used); start a new login".into(),
+                                )
+                            } else {
+                                e
+                            })
+                        }
+                    }
+                }
+            };
+            flight.generation = flight.generation.wrapping_add(1);
+            flight.last = Some(outcome.clone());
+            drop(flight);
+            self.landed.notify_all();
+            return outcome;
         }
-        Err(Error::LoginRequired(
-            "the refresh token is missing, expired or was refused, and the client has no secret for client credentials; start a new login".into(),
-        ))
+    }
+
+    /// Performs one renewal by `grant` and publishes the new token.
+    fn renew_by(&self, grant: Grant) -> Result<Arc<Token>> {
+        match grant {
+            Grant::RefreshToken => {
+                let Some(entry) = self.current.load_full() else {
+                    return Err(Error::LoginRequired(
+                        "no session to refresh; log in first".into(),
+                    ));
+                };
+                let Some(rt) = entry.token.refresh_token() else {
+                    return Err(Error::LoginRequired(
+                        "the session has no refresh token; start a new login".into(),
+                    ));
+                };
+                let mut token = self.flows.refresh(rt, None)?;
+                token.inherit_refresh_token(&entry.token);
+                Ok(self.publish(token))
+            }
+            Grant::ClientCredentials => {
+                let token = self.flows.client_credentials(&self.scopes)?;
+                Ok(self.publish(token))
+            }
+        }
     }
 
     /// Keeps the access token (it may still be valid) but forgets the refused refresh token.
-    fn drop_refresh_token(&self, seen: &Arc<Entry>) {
-        let replacement = Arc::new(Entry {
-            token: Arc::new(seen.token.without_refresh_token()),
-            refresh_at: seen.refresh_at,
-            expires_at: seen.expires_at,
+    fn drop_refresh_token(&self) {
+        self.current.rcu(|cur| {
+            cur.as_ref().map(|e| {
+                Arc::new(e.without_refresh_token(Arc::new(e.token.without_refresh_token())))
+            })
         });
-        self.current.compare_and_swap(seen, Some(replacement));
     }
 }
