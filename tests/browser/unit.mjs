@@ -87,9 +87,24 @@ const shift = (storage, key, fields) => {
   storage.setItem(key, JSON.stringify(t));
 };
 
-test('RFC 7636 appendix B challenge', () => {
-  eq(codeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
-});
+// The shared vectors (tests/vectors/README.md): the same cases the Rust, C and Python suites run.
+const vectors = (name) => JSON.parse(readFileSync(new URL(`../vectors/${name}`, import.meta.url), 'utf8'));
+const PKCE = vectors('pkce.json');
+const CALLBACKS = vectors('callbacks.json');
+const TOKENS = vectors('token_responses.json');
+const JWTS = vectors('jwt_claims.json');
+
+for (const v of PKCE.valid) {
+  test(`vectors/pkce.json ${v.name}: challenge`, () => eq(codeChallenge(v.verifier), v.challenge));
+}
+
+for (const v of PKCE.invalid) {
+  test(`vectors/pkce.json ${v.name}: refused`, async () => {
+    const e = await rejects(() => codeChallenge(v.verifier), v.error);
+    ok(e instanceof TokenwardError && e.name === 'TokenwardError');
+    ok(/43 to 128/.test(e.message), e.message);
+  });
+}
 
 test('verifier, state and nonce are 43 unreserved characters and differ', () => {
   const seen = new Set();
@@ -101,12 +116,6 @@ test('verifier, state and nonce are 43 unreserved characters and differ', () => 
   eq(seen.size, 4);
   const p = pkcePair();
   eq(p.challenge, codeChallenge(p.verifier));
-});
-
-test('an invalid verifier is a config error', async () => {
-  const e = await rejects(() => codeChallenge('short'), 'config');
-  ok(e instanceof TokenwardError && e.name === 'TokenwardError');
-  ok(/43 to 128/.test(e.message), e.message);
 });
 
 test('authorization URL carries PKCE S256, state, nonce, scope; pending login stored', () => {
@@ -165,24 +174,63 @@ test('callback: code exchange posts the verifier, stores the token, one-shot pen
   await rejects(() => c2.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'login_required');
 });
 
-for (const [name, query, code, extra] of [
-  ['tampered state', (s) => `state=x${s.state}&code=abc`, 'state_mismatch'],
-  ['wrong iss', (s) => `state=${s.state}&code=abc&iss=${encodeURIComponent('http://127.0.0.1:9/realms/other')}`, 'issuer_mismatch'],
-  ['error=access_denied', (s) => `error=access_denied&error_description=User+said+no&state=${s.state}`, 'oauth', (e) => {
-    eq(e.error, 'access_denied');
-    eq(e.description, 'User said no');
-  }],
-]) {
-  test(`callback refused: ${name}; nothing stored, no request`, async () => {
-    const storage = new MemoryStorage();
-    const f = scriptedFetch([]);
-    const c = client(f, storage);
-    const s = started(c, storage);
-    const e = await rejects(() => c.handleCallback(`${REDIRECT}?${query(s)}`), code);
-    if (extra) extra(e);
-    eq(f.calls.length, 0);
-    eq(storage.m.size, 0, 'storage empty');
-    ok(!e.message.includes(s.pending.code_verifier));
+// A client of the vectors' realm whose storage holds the vectors' pending login.
+function vectorClient(answers, pending = CALLBACKS.pending) {
+  const storage = new MemoryStorage();
+  const f = scriptedFetch(answers);
+  const c = new Client({ url: 'https://auth.test.ecocoa.ch', realm: 'vion', clientId: 'vion-spa', redirectUri: pending.redirect_uri, storage, fetch: f });
+  const { key } = started(c, storage);
+  storage.setItem(key, JSON.stringify(pending));
+  return { c, f, storage };
+}
+const EXCHANGE = TOKENS.cases.find((v) => v.name === 'keycloak-code-exchange');
+const GOOD_CALLBACK = CALLBACKS.cases.find((v) => v.name === 'keycloak-good');
+
+// An error from the core matches a vector's expected error object.
+function sameError(e, want) {
+  eq(e.code, want.code);
+  if ('oauth_error' in want) eq(e.error, want.oauth_error);
+  if ('description' in want) eq(e.description, want.description);
+  if ('status' in want) eq(e.status, want.status);
+}
+
+for (const v of CALLBACKS.cases) {
+  test(`vectors/callbacks.json ${v.name}`, async () => {
+    const pending = { ...CALLBACKS.pending, iss_required: v.iss_required ?? CALLBACKS.pending.iss_required };
+    const { c, f, storage } = vectorClient([[200, EXCHANGE.body]], pending);
+    if (v.expect.code !== undefined) {
+      await c.handleCallback(v.url);
+      eq(f.calls.length, 1);
+      eq(f.calls[0].form.code, v.expect.code, 'the code exchanged');
+      eq(f.calls[0].form.code_verifier, pending.code_verifier);
+      ok(c.loggedIn);
+    } else {
+      const e = await rejects(() => c.handleCallback(v.url), v.expect.error.code);
+      sameError(e, v.expect.error);
+      eq(f.calls.length, 0, 'no request');
+      eq(storage.m.size, 0, 'storage empty');
+      ok(!e.message.includes(pending.code_verifier));
+    }
+  });
+}
+
+for (const v of TOKENS.cases) {
+  test(`vectors/token_responses.json ${v.name}`, async () => {
+    const { c, f, storage } = vectorClient([[v.status, v.body]]);
+    if (v.expect.token) {
+      const want = v.expect.token;
+      await c.handleCallback(GOOD_CALLBACK.url);
+      eq(f.calls.length, 1);
+      eq(await c.accessToken(), want.access_token);
+      const t = JSON.parse(storage.getItem([...storage.m.keys()].find((k) => k.endsWith(':token'))));
+      eq(t.r || null, want.refresh_token, 'refresh token');
+      eq(t.i || null, want.id_token, 'ID token');
+      eq(t.ea - t.t, want.expires_in * 1000, 'expiry: expires_in from the request');
+    } else {
+      const e = await rejects(() => c.handleCallback(GOOD_CALLBACK.url), v.expect.error.code);
+      sameError(e, v.expect.error);
+      eq(storage.m.size, 0, 'nothing stored');
+    }
   });
 }
 
@@ -208,28 +256,28 @@ test('a stored login that was tampered with is a config error', async () => {
 
 test('decodeJwt reads claims and answers null for anything else', () => {
   eq(tw.decodeJwt(jwt({ sub: 'ü', n: 1 })).sub, 'ü');
-  for (const bad of ['opaque', 'a.b.c', `${b64u('{}')}.${b64u('[1]')}.x`, null, 42]) eq(tw.decodeJwt(bad), null);
+  for (const bad of ['a.b.c', null, 42]) eq(tw.decodeJwt(bad), null);
 });
 
-test('token endpoint 400 invalid_grant is an oauth error; nothing stored', async () => {
-  const storage = new MemoryStorage();
-  const c = client(scriptedFetch([]), storage);
-  const s = started(c, storage);
-  const f = scriptedFetch([[400, '{"error":"invalid_grant","error_description":"Code not valid"}']]);
-  const e = await rejects(() => client(f, storage).handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'oauth');
-  eq(e.error, 'invalid_grant');
-  eq(e.status, 400);
-  eq(e.description, 'Code not valid');
-  eq(storage.m.size, 0);
+for (const v of JWTS.cases) {
+  test(`vectors/jwt_claims.json ${v.name}: decodeJwt`, () => {
+    const claims = tw.decodeJwt(v.jwt);
+    eq(JSON.stringify(claims), JSON.stringify(v.claims));
+    eq(claims.exp === undefined ? null : Math.trunc(claims.exp), v.expect.exp);
+    eq(claims.iat === undefined ? null : Math.trunc(claims.iat), v.expect.iat);
+    eq(JSON.stringify(claims.realm_access?.roles ?? []), JSON.stringify(v.expect.realm_roles));
+  });
+}
+
+test('vectors/jwt_claims.json malformed: decodeJwt answers null', () => {
+  for (const v of JWTS.malformed) eq(tw.decodeJwt(v.jwt), null, v.name);
 });
 
-test('HTML 502, network failure and a wrong nonce are typed', async () => {
+test('network failure, timeout, a wrong nonce and an oversized body are typed', async () => {
   for (const [answer, code] of [
-    [[502, '<html><h1>Bad Gateway</h1></html>'], 'http'],
     [new TypeError('Failed to fetch'), 'transport'],
     [['timeout'], 'timeout'],
     [[200, tokenBody({ nonce: 'not-the-nonce' })], 'invalid_response'],
-    [[200, '{"access_token":'], 'invalid_response'],
     [[200, `{"access_token":"${'a'.repeat(1100000)}"}`], 'invalid_response'],
   ]) {
     const storage = new MemoryStorage();
