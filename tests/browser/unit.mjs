@@ -192,6 +192,7 @@ function sameError(e, want) {
   if ('oauth_error' in want) eq(e.error, want.oauth_error);
   if ('description' in want) eq(e.description, want.description);
   if ('status' in want) eq(e.status, want.status);
+  for (const w of want.message_contains ?? []) ok(e.message.includes(w), `message says ${w}: ${e.message}`);
 }
 
 for (const v of CALLBACKS.cases) {

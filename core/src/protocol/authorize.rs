@@ -344,55 +344,6 @@ mod tests {
     }
 
     #[test]
-    fn tampered_state_is_refused_before_anything_else() {
-        let r = login();
-        for cb in [
-            "?state=nope&code=abc",
-            "?code=abc",
-            "?state=nope&error=access_denied",
-        ] {
-            assert_eq!(
-                parse_callback(&r.pending, cb).unwrap_err(),
-                Error::StateMismatch,
-                "{cb}"
-            );
-        }
-    }
-
-    #[test]
-    fn wrong_or_missing_iss() {
-        let mut r = login();
-        let s = r.pending.state.expose().to_string();
-        let e = parse_callback(
-            &r.pending,
-            &format!("?state={s}&code=a&iss=https%3A%2F%2Fevil"),
-        )
-        .unwrap_err();
-        assert!(matches!(e, Error::IssuerMismatch { .. }));
-        assert!(parse_callback(&r.pending, &format!("?state={s}&code=a")).is_ok());
-        r.pending.iss_required = true;
-        assert!(matches!(
-            parse_callback(&r.pending, &format!("?state={s}&code=a")),
-            Err(Error::IssuerMismatch { .. })
-        ));
-    }
-
-    #[test]
-    fn error_callbacks_are_typed() {
-        let r = login();
-        let s = r.pending.state.expose();
-        let e = parse_callback(
-            &r.pending,
-            &format!("?error=access_denied&error_description=User+denied&state={s}"),
-        )
-        .unwrap_err();
-        assert_eq!(e.oauth_error(), Some("access_denied"));
-        assert_eq!(e.oauth_description(), Some("User denied"));
-        assert!(parse_callback(&r.pending, &format!("?state={s}&state={s}&code=x")).is_err());
-        assert!(parse_callback(&r.pending, "http://127.0.0.1/callback").is_err());
-    }
-
-    #[test]
     fn pending_login_round_trips_through_json() {
         let r = login();
         let back = PendingLogin::from_json(r.pending.to_json().expose()).unwrap();

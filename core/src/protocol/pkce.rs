@@ -79,12 +79,6 @@ pub fn s256_challenge(verifier: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rfc7636_appendix_b() {
-        let p = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-        assert_eq!(p.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    }
-
     struct Fixed(u8);
     impl RandomSource for Fixed {
         fn fill(&self, dest: &mut [u8]) -> Result<()> {
@@ -99,12 +93,5 @@ mod tests {
         assert_eq!(p.verifier().expose().len(), 43);
         assert!(Pkce::from_verifier(p.verifier().expose()).is_ok());
         assert_eq!(p.challenge(), s256_challenge(p.verifier().expose()));
-    }
-
-    #[test]
-    fn bad_verifiers_are_refused() {
-        assert!(Pkce::from_verifier("short").is_err());
-        assert!(Pkce::from_verifier(&"a".repeat(129)).is_err());
-        assert!(Pkce::from_verifier(&format!("{}+", "a".repeat(43))).is_err());
     }
 }
