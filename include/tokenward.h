@@ -15,6 +15,12 @@
  * - Objects (tw_options, tw_client, tw_token, tw_login) are opaque; each has a _free function
  *   that accepts NULL. tw_client and tw_token are thread-safe; tw_options is not.
  * - A panic inside the library is caught and returned as TW_ERR_PANIC; it never unwinds into C.
+ *
+ * Configuration: a client is made from code (tw_options_new + tw_client_from_keycloak,
+ * _from_token_url, _from_template, tw_client_discover) or, like the CLI and Python's
+ * Client.from_env(), from the TOKENWARD_* environment variables and a TOML profile:
+ * tw_client_from_env("vion-test", &client) (profile NULL: $TOKENWARD_PROFILE or none). The
+ * library reads both; the environment wins over the profile.
  */
 
 #ifndef TOKENWARD_H
@@ -679,6 +685,54 @@ tw_result tw_client_discover(const char *issuer,
                              tw_client **out);
 
 /**
+ * Makes a client from the settings every tokenward binding reads (the CLI's too): the
+ * `TOKENWARD_*` environment variables, then the profile `profile` of the profiles file
+ * (`$TOKENWARD_CONFIG`, else `~/.config/tokenward/config.toml`). `profile` NULL means the one
+ * `TOKENWARD_PROFILE` names, or none. The environment wins over the profile, setting by
+ * setting; the provider is one of `TOKENWARD_ISSUER` (discovered: network traffic),
+ * `TOKENWARD_KEYCLOAK` + `TOKENWARD_REALM`, `TOKENWARD_TEMPLATE` + `TOKENWARD_SET='k=v k=v'` /
+ * `TOKENWARD_SET_<NAME>`, or `TOKENWARD_TOKEN_URL`; with `TOKENWARD_CLIENT_ID`,
+ * `TOKENWARD_CLIENT_SECRET` or `TOKENWARD_CLIENT_SECRET_FILE`, `TOKENWARD_SCOPE`,
+ * `TOKENWARD_AUTH_METHOD`, `TOKENWARD_REQUIRE_CLAIM`, `TOKENWARD_TIMEOUT` (seconds),
+ * `TOKENWARD_CA_FILE`, `TOKENWARD_REDIRECT_URI`. The README lists the profile keys.
+ *
+ * ```c
+ * struct tw_client *client = NULL;
+ * if (tw_client_from_env("vion-test", &client) != TW_OK)
+ *     fprintf(stderr, "%s\n", tw_last_error_message());
+ * ```
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT` (`out`), `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` for missing
+ * or contradicting settings, an unknown profile, a profiles file that is not valid TOML or has
+ * an unknown key or a wrong type (the message names file, line and key), an inline
+ * `client_secret` in a file others can read (the message says `chmod 600 FILE`), an unreadable
+ * secret file; otherwise as for `tw_client_from_token_url` and `tw_client_discover`.
+ * Ownership: on success `*out` is a new client for `tw_client_free`.
+ * Thread-safety: any thread (it reads the process environment).
+ */
+tw_result tw_client_from_env(const char *profile,
+                             tw_client **out);
+
+/**
+ * `tw_client_from_env` with the environment and options given by the caller (bindings,
+ * tests, embedders):
+ * - `environ` (`environ_len` name/value pairs) replaces the process environment for the
+ *   call; NULL (with length 0) reads the process environment;
+ * - `options`, when not NULL, win over the environment and the profile: its client id when
+ *   not empty, and each setting that is set (secret, auth method, scopes, required claims,
+ *   redirect URI, audience) or differs from the default (timeout, trust); its connect
+ *   timeout, proxy use, refresh margin and token hook apply as for every constructor.
+ *
+ * Errors, ownership and thread-safety as for `tw_client_from_env`; `options` and `environ`
+ * stay the caller's and are only read during the call.
+ */
+tw_result tw_client_from_env_with(const char *profile,
+                                  const tw_param *environ,
+                                  size_t environ_len,
+                                  const tw_options *options,
+                                  tw_client **out);
+
+/**
  * Frees a client and its token cache. NULL is ignored. When it returns, the token hook is
  * not running and will not be called again. A renewal running in the background finishes
  * on its own and its result is dropped.
@@ -785,6 +839,17 @@ tw_result tw_client_token(const tw_client *client,
  */
 tw_result tw_client_claims_json(const tw_client *client,
                                 char **out);
+
+/**
+ * The client id this client was made with (useful after `tw_client_from_env`, where the
+ * settings chose it).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
+ */
+tw_result tw_client_client_id(const tw_client *client,
+                              char **out);
 
 /**
  * Renews the cached token now, whatever its age: with the refresh token if there is one

@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use tokenward::{Client, ClientBuilder, Provider, Secret, TokenKind};
+use tokenward::settings::{Env, Layer, Origin, SecretSource, SecretSpec, Settings};
+use tokenward::{Client, ClientBuilder, HttpOptions, Provider, Secret, TokenKind};
 
 use crate::error::{guard, guard_value, tw_result, Failure, FfiResult};
 use crate::hook::HookState;
@@ -198,6 +199,122 @@ pub unsafe extern "C" fn tw_client_discover(
     })
 }
 
+/// Makes a client from the settings every tokenward binding reads (the CLI's too): the
+/// `TOKENWARD_*` environment variables, then the profile `profile` of the profiles file
+/// (`$TOKENWARD_CONFIG`, else `~/.config/tokenward/config.toml`). `profile` NULL means the one
+/// `TOKENWARD_PROFILE` names, or none. The environment wins over the profile, setting by
+/// setting; the provider is one of `TOKENWARD_ISSUER` (discovered: network traffic),
+/// `TOKENWARD_KEYCLOAK` + `TOKENWARD_REALM`, `TOKENWARD_TEMPLATE` + `TOKENWARD_SET='k=v k=v'` /
+/// `TOKENWARD_SET_<NAME>`, or `TOKENWARD_TOKEN_URL`; with `TOKENWARD_CLIENT_ID`,
+/// `TOKENWARD_CLIENT_SECRET` or `TOKENWARD_CLIENT_SECRET_FILE`, `TOKENWARD_SCOPE`,
+/// `TOKENWARD_AUTH_METHOD`, `TOKENWARD_REQUIRE_CLAIM`, `TOKENWARD_TIMEOUT` (seconds),
+/// `TOKENWARD_CA_FILE`, `TOKENWARD_REDIRECT_URI`. The README lists the profile keys.
+///
+/// ```c
+/// struct tw_client *client = NULL;
+/// if (tw_client_from_env("vion-test", &client) != TW_OK)
+///     fprintf(stderr, "%s\n", tw_last_error_message());
+/// ```
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT` (`out`), `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` for missing
+/// or contradicting settings, an unknown profile, a profiles file that is not valid TOML or has
+/// an unknown key or a wrong type (the message names file, line and key), an inline
+/// `client_secret` in a file others can read (the message says `chmod 600 FILE`), an unreadable
+/// secret file; otherwise as for `tw_client_from_token_url` and `tw_client_discover`.
+/// Ownership: on success `*out` is a new client for `tw_client_free`.
+/// Thread-safety: any thread (it reads the process environment).
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_from_env(
+    profile: *const c_char,
+    out: *mut *mut tw_client,
+) -> tw_result {
+    tw_client_from_env_with(profile, std::ptr::null(), 0, std::ptr::null(), out)
+}
+
+/// `tw_client_from_env` with the environment and options given by the caller (bindings,
+/// tests, embedders):
+/// - `environ` (`environ_len` name/value pairs) replaces the process environment for the
+///   call; NULL (with length 0) reads the process environment;
+/// - `options`, when not NULL, win over the environment and the profile: its client id when
+///   not empty, and each setting that is set (secret, auth method, scopes, required claims,
+///   redirect URI, audience) or differs from the default (timeout, trust); its connect
+///   timeout, proxy use, refresh margin and token hook apply as for every constructor.
+///
+/// Errors, ownership and thread-safety as for `tw_client_from_env`; `options` and `environ`
+/// stay the caller's and are only read during the call.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_from_env_with(
+    profile: *const c_char,
+    environ: *const tw_param,
+    environ_len: usize,
+    options: *const tw_options,
+    out: *mut *mut tw_client,
+) -> tw_result {
+    guard(|| {
+        let profile = arg_opt_str(profile, "profile")?;
+        let env: Env = if environ.is_null() && environ_len == 0 {
+            Env::process()
+        } else {
+            arg_params(environ, environ_len, "environ")?
+                .into_iter()
+                .collect()
+        };
+        let defaults = HttpOptions::default();
+        let top: Vec<Layer> = match options.as_ref() {
+            None => Vec::new(),
+            Some(o) => {
+                let c = &o.config;
+                let http = &o.http;
+                vec![Layer {
+                    client_id: Some(c.client_id.clone()).filter(|id| !id.is_empty()),
+                    secret: c.client_secret.clone().map(|s| SecretSpec {
+                        source: SecretSource::Inline(s),
+                        origin: "the options' secret".into(),
+                    }),
+                    auth_method: c.auth_method.map(|m| m.as_str().to_string()),
+                    scope: (!c.scopes.is_empty()).then(|| c.scopes.join(" ")),
+                    require_claims: c.required_claims.clone(),
+                    redirect_uri: c.redirect_uri.clone(),
+                    timeout: (http.timeout != defaults.timeout).then_some(http.timeout),
+                    ..Layer::new(Origin::Options)
+                }]
+            }
+        };
+        let out = arg_out(out, "out")?;
+        let settings = Settings::load(top, profile, &env)?;
+        let secret = settings
+            .secret
+            .as_ref()
+            .map(|s| s.read("client secret", &env))
+            .transpose()?;
+        let mut config = settings.client_config(secret);
+        let mut http = settings.http_options();
+        let (refresh_policy, hook) = match options.as_ref() {
+            None => (Default::default(), None),
+            Some(o) => {
+                config.audience = o.config.audience.clone();
+                let base = o.http.clone();
+                if base.trust != defaults.trust {
+                    http.trust = base.trust.clone();
+                }
+                http = HttpOptions {
+                    timeout: http.timeout,
+                    trust: http.trust,
+                    ..base
+                };
+                (o.refresh_policy, o.hook)
+            }
+        };
+        let options = tw_options {
+            config: config.clone(),
+            http,
+            refresh_policy,
+            hook,
+        };
+        build(settings.provider.builder(config)?, &options, out)
+    })
+}
+
 /// Frees a client and its token cache. NULL is ignored. When it returns, the token hook is
 /// not running and will not be called again. A renewal running in the background finishes
 /// on its own and its result is dropped.
@@ -370,6 +487,25 @@ pub unsafe extern "C" fn tw_client_claims_json(
             Some(c) => owned_string(&c.to_json(), "claims")?,
             None => std::ptr::null_mut(),
         };
+        Ok(())
+    })
+}
+
+/// The client id this client was made with (useful after `tw_client_from_env`, where the
+/// settings chose it).
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`.
+/// Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_client_id(
+    client: *const tw_client,
+    out: *mut *mut c_char,
+) -> tw_result {
+    guard(|| {
+        let client = client_ref(client)?;
+        let out = arg_out(out, "out")?;
+        *out = owned_string(&client.config().client_id, "client id")?;
         Ok(())
     })
 }

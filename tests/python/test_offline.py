@@ -51,7 +51,8 @@ def make(server, **kw):
         lambda: tokenward.Client.from_template("https://kc.example/realms/{t}", client_id="c", t=5),
         lambda: tokenward.Client.from_token_url(b"https://kc.example/token", client_id="c"),
         lambda: tokenward.Client.from_env({"TOKENWARD_TOKEN_URL": 5}),
-        lambda: tokenward.Client.from_env("TOKENWARD_TOKEN_URL=x"),
+        lambda: tokenward.Client.from_env(environ="TOKENWARD_TOKEN_URL=x"),
+        lambda: tokenward.Client.from_env(5),
         lambda: tokenward.Client(),
         lambda: tokenward.Login.from_json(None),
     ],
@@ -212,6 +213,25 @@ def test_from_env_offline(server, tmp_path):
     with pytest.raises(tokenward.ConfigError) as e:
         tokenward.Client.from_env(env)
     assert "empty" in str(e.value)
+
+
+def test_from_env_reads_a_profile_through_the_library(server, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[profile.p]\ntoken_url = "{server.token_url}"\nclient_id = "c1"\nclient_secret = "s1"\n')
+    cfg.chmod(0o644)
+    env = {"TOKENWARD_CONFIG": str(cfg)}
+    with pytest.raises(tokenward.ConfigError) as e:
+        tokenward.Client.from_env("p", environ=env)
+    assert "config.toml:4: key `client_secret`" in str(e.value) and f"chmod 600 {cfg}" in str(e.value)
+    cfg.chmod(0o600)
+    with tokenward.Client.from_env("p", environ=env, timeout=5) as c:
+        assert c.client_id == "c1" and c.token()
+    with tokenward.Client.from_env(environ={**env, "TOKENWARD_PROFILE": "p", "TOKENWARD_CLIENT_ID": "c9"}, client_id="c1") as c:
+        assert c.client_id == "c1"
+    cfg.write_text('[profile.p]\nrelam = "x"\n')
+    with pytest.raises(tokenward.ConfigError) as e:
+        tokenward.Client.from_env("p", environ=env)
+    assert "config.toml:2: unknown key `relam`" in str(e.value)
 
 
 # --- the lifecycle -------------------------------------------------------------------------

@@ -37,6 +37,10 @@ FUNCTIONS: Dict[str, Decl] = {
         "tw_result", "const char *", "const tw_param *", "size_t", "const tw_options *", "tw_client **"
     ),
     "tw_client_discover": _d("tw_result", "const char *", "const tw_options *", "tw_client **"),
+    "tw_client_from_env": _d("tw_result", "const char *", "tw_client **"),
+    "tw_client_from_env_with": _d(
+        "tw_result", "const char *", "const tw_param *", "size_t", "const tw_options *", "tw_client **"
+    ),
     "tw_client_free": _d("void", "tw_client *"),
     "tw_api_error": _d("tw_result", "uint16_t", "const char *", "const uint8_t *", "size_t"),
     "tw_client_access_token": _d("tw_result", "const tw_client *", "char *", "size_t", "size_t *"),
@@ -51,6 +55,7 @@ FUNCTIONS: Dict[str, Decl] = {
     ),
     "tw_client_token": _d("tw_result", "const tw_client *", "tw_token **"),
     "tw_client_claims_json": _d("tw_result", "const tw_client *", "char **"),
+    "tw_client_client_id": _d("tw_result", "const tw_client *", "char **"),
     "tw_client_refresh": _d("tw_result", "const tw_client *", "tw_token **"),
     "tw_client_resume": _d("tw_result", "const tw_client *", "const char *", "tw_token **"),
     "tw_client_revoke": _d("tw_result", "const tw_client *", "const char *", "tw_token_kind"),

@@ -501,11 +501,15 @@ class Client:
     @classmethod
     def from_env(
         cls,
+        profile: Optional[str] = None,
+        *,
         environ: Optional[Mapping[str, str]] = None,
         **options: Any,
     ) -> "Client":
-        """A client configured by `TOKENWARD_*` environment variables, the same as the CLI's
-        (twelve-factor style). The provider, exactly one of:
+        """A client configured like the CLI: by `TOKENWARD_*` environment variables, then the
+        profile `profile` (else the one TOKENWARD_PROFILE names, if any) of the TOML profiles
+        file ($TOKENWARD_CONFIG, else ~/.config/tokenward/config.toml). The library reads
+        them (`tw_client_from_env`), the same way for every binding. The provider, exactly one:
 
             TOKENWARD_ISSUER=URL                       OIDC discovery
             TOKENWARD_KEYCLOAK=BASE + TOKENWARD_REALM  a Keycloak realm
@@ -515,11 +519,38 @@ class Client:
         and TOKENWARD_CLIENT_ID, TOKENWARD_CLIENT_SECRET or TOKENWARD_CLIENT_SECRET_FILE,
         TOKENWARD_SCOPE, TOKENWARD_AUTH_METHOD (post, basic, none), TOKENWARD_REQUIRE_CLAIM
         (comma- or space-separated), TOKENWARD_TIMEOUT (whole seconds), TOKENWARD_CA_FILE,
-        TOKENWARD_REDIRECT_URI. Empty variables count as unset. Keyword `options` (as for
-        `Client.keycloak`) override the environment."""
-        from ._env import from_env
-
-        return from_env(cls, os.environ if environ is None else environ, options)
+        TOKENWARD_REDIRECT_URI. Empty variables count as unset; the environment wins over the
+        profile. `environ` (a mapping) replaces os.environ for this call; `from_env(mapping)`
+        is read the same way. Keyword `options` (as for `Client.keycloak`, plus `client_id`)
+        win over both."""
+        if isinstance(profile, Mapping) and environ is None:
+            profile, environ = None, profile
+        p = None if profile is None else text_arg(profile, "profile")
+        keep = []  # the C strings must outlive the call
+        params: Any = None
+        n = 0
+        if environ is not None:
+            if not isinstance(environ, Mapping):
+                raise TypeError(f"environ must be a mapping, not {type(environ).__name__}")
+            items = list(environ.items())
+            params = (_ffi.tw_param * max(len(items), 1))()
+            for i, (k, v) in enumerate(items):
+                kb = text_arg(k, "environ key")
+                vb = text_arg(v, f"environ[{k!r}]", secret=True)
+                keep += [kb, vb]
+                params[i].name = kb
+                params[i].value = vb
+            n = len(items)
+        client_id = options.pop("client_id", None)
+        desc = "settings from the environment" + ("" if profile is None else f" and profile {profile!r}")
+        client = cls._make(
+            desc,
+            "" if client_id is None else client_id,
+            options,
+            lambda o, h: _F["tw_client_from_env_with"](p, params, n, o, ctypes.byref(h)),
+        )
+        client._client_id = _ffi.call_string(_F["tw_client_client_id"], client._handle()) or ""
+        return client
 
     # --- tokens -------------------------------------------------------------------------
 
