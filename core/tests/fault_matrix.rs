@@ -85,12 +85,21 @@ fn exact(fault: &str, e: &Error, elapsed: Duration) -> Vec<String> {
         }
         "http-503-retry-after" => {
             want(status(503), "status 503");
-            want(e.retry_after() == Some(Duration::from_secs(7)), "Retry-After 7 s");
-            want(e.to_string().contains("retry after 7 s"), "the message says retry after 7 s");
+            want(
+                e.retry_after() == Some(Duration::from_secs(7)),
+                "Retry-After 7 s",
+            );
+            want(
+                e.to_string().contains("retry after 7 s"),
+                "the message says retry after 7 s",
+            );
         }
         "http-429" => {
             want(status(429), "status 429");
-            want(e.retry_after() == Some(Duration::from_secs(2)), "Retry-After 2 s");
+            want(
+                e.retry_after() == Some(Duration::from_secs(2)),
+                "Retry-After 2 s",
+            );
         }
         "html-error-page" => want(
             matches!(e, Error::Http { status: 502, body_excerpt, .. }
@@ -98,16 +107,25 @@ fn exact(fault: &str, e: &Error, elapsed: Duration) -> Vec<String> {
             "status 502, the page's text (not its tags) quoted",
         ),
         "truncated-json" => want(message("truncated"), "the message says truncated"),
-        "body-10mb" => want(message("larger than"), "the message says larger than the cap"),
+        "body-10mb" => want(
+            message("larger than"),
+            "the message says larger than the cap",
+        ),
         "never-answers" => {
-            want(*e == Error::Timeout(TIMEOUT), "Error::Timeout of the configured timeout");
+            want(
+                *e == Error::Timeout(TIMEOUT),
+                "Error::Timeout of the configured timeout",
+            );
             want(
                 elapsed >= TIMEOUT - Duration::from_millis(100),
                 &format!("not before the timeout (took {elapsed:?})"),
             );
         }
         "connection-reset" => want(e.is_transient(), "a reset is transient"),
-        "no-access-token" => want(message("no `access_token`"), "the message names access_token"),
+        "no-access-token" => want(
+            message("no `access_token`"),
+            "the message names access_token",
+        ),
         _ => {}
     }
     wrong

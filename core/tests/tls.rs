@@ -1,6 +1,6 @@
-//! TLS and the https rule against a real loopback HTTPS token endpoint: `tests/tls/server.py`
-//! (Python's `ssl` + `http.server`) behind a private CA made by `tests/tls/gen-certs` (openssl)
-//! into a temp dir at test time. Checked through the core's ureq transport and through the
+//! TLS and the https rule against a real loopback HTTPS token endpoint: `tests/faults/server.py
+//! --tls` (the one scripted server, Python's `ssl`; its `/mode/fixed/` route) behind a private
+//! CA made by `tests/tls/gen-certs` (openssl) into a temp dir at test time. Checked through the core's ureq transport and through the
 //! built CLI binary (`--ca-file`):
 //!
 //! - the private CA is refused by default, with a typed `Transport` error naming the problem;
@@ -10,9 +10,8 @@
 //!
 //! Needs `openssl` and `python3` on PATH; no Keycloak.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -24,9 +23,8 @@ use tokenward::{
 const SECRET: &str = "tls-test-client-secret-9f3c";
 const TOKEN: &str = "tls-test-access-token";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod scripted;
+use scripted::{repo, ScriptedServer};
 
 /// A fresh scratch dir for this test process under cargo's `target/tmp` (git-ignored). It holds
 /// throw-away keys only; older runs' dirs are removed first.
@@ -68,13 +66,9 @@ struct Fixture {
     ca: PathBuf,
     /// A different private CA: valid PEM, wrong anchor.
     other_ca: PathBuf,
-    /// `https://127.0.0.1:PORT/realms/tls/protocol/openid-connect/token`
-    token_url: String,
-    /// Kept so the server lives as long as the test binary; its stdin closing ends it.
-    _server: std::sync::Mutex<Child>,
 }
 
-/// One server and one set of certificates for every test in this file.
+/// One set of certificates for every test in this file.
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
@@ -82,30 +76,20 @@ fn fixture() -> &'static Fixture {
         gen_certs(&dir);
         let other = dir.join("other");
         gen_certs(&other);
-        let mut server = Command::new("python3")
-            .arg(repo().join("tests/tls/server.py"))
-            .arg(dir.join("server.pem"))
-            .arg(dir.join("server.key"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 tests/tls/server.py");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line
-            .strip_prefix("PORT ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("tests/tls/server.py said {line:?}"));
         Fixture {
             ca: dir.join("ca.pem"),
             other_ca: other.join("ca.pem"),
-            token_url: format!("https://127.0.0.1:{port}/realms/tls/protocol/openid-connect/token"),
             dir,
-            _server: std::sync::Mutex::new(server),
         }
     })
+}
+
+/// The HTTPS endpoint for one test (stopped when dropped) and its token URL,
+/// `https://127.0.0.1:PORT/mode/fixed/token` (any client gets `TOKEN`, 300 s).
+fn serve(f: &Fixture) -> (ScriptedServer, String) {
+    let server = ScriptedServer::start_tls(&f.dir.join("server.pem"), &f.dir.join("server.key"));
+    let url = format!("{}/mode/fixed/token", server.url);
+    (server, url)
 }
 
 fn options(trust: Trust) -> HttpOptions {
@@ -146,8 +130,9 @@ fn assert_certificate_refusal(e: &Error) {
 #[test]
 fn private_ca_is_refused_by_default() {
     let f = fixture();
+    let (_server, token_url) = serve(f);
     let started = Instant::now();
-    let e = client(&f.token_url, Trust::default())
+    let e = client(&token_url, Trust::default())
         .unwrap()
         .token()
         .unwrap_err();
@@ -160,12 +145,13 @@ fn private_ca_is_refused_by_default() {
 #[test]
 fn private_ca_is_refused_by_the_platform_store_and_by_another_ca() {
     let f = fixture();
-    let e = client(&f.token_url, Trust::Platform)
+    let (_server, token_url) = serve(f);
+    let e = client(&token_url, Trust::Platform)
         .unwrap()
         .token()
         .unwrap_err();
     assert_certificate_refusal(&e);
-    let e = client(&f.token_url, Trust::CaFile(f.other_ca.clone()))
+    let e = client(&token_url, Trust::CaFile(f.other_ca.clone()))
         .unwrap()
         .token()
         .unwrap_err();
@@ -175,7 +161,8 @@ fn private_ca_is_refused_by_the_platform_store_and_by_another_ca() {
 #[test]
 fn private_ca_is_accepted_with_the_ca_file() {
     let f = fixture();
-    let c = client(&f.token_url, Trust::CaFile(f.ca.clone())).unwrap();
+    let (_server, token_url) = serve(f);
+    let c = client(&token_url, Trust::CaFile(f.ca.clone())).unwrap();
     let t = c.token().unwrap();
     assert_eq!(t.access_token().expose(), TOKEN);
     assert_eq!(t.expires_in(), Some(300));
@@ -188,6 +175,7 @@ fn private_ca_is_accepted_with_the_ca_file() {
 #[test]
 fn a_ca_file_that_is_not_pem_is_a_config_error() {
     let f = fixture();
+    let (_server, token_url) = serve(f);
     let dir = f.dir.join("bad");
     std::fs::create_dir_all(&dir).unwrap();
     let der = dir.join("ca.der");
@@ -210,7 +198,7 @@ fn a_ca_file_that_is_not_pem_is_a_config_error() {
     let key_only = f.dir.join("server.key");
     let missing = dir.join("missing.pem");
     for path in [&der, &text, &broken, &key_only, &missing] {
-        let e = client(&f.token_url, Trust::CaFile(path.clone())).unwrap_err();
+        let e = client(&token_url, Trust::CaFile(path.clone())).unwrap_err();
         assert!(
             matches!(e, Error::Config(_)),
             "{}: expected Error::Config, got {e:?}",
@@ -318,7 +306,8 @@ fn run_cli(url: &str, extra: &[&std::ffi::OsStr]) -> (i32, String, String) {
 #[test]
 fn cli_refuses_the_private_ca_by_default_and_accepts_it_with_ca_file() {
     let f = fixture();
-    let (code, stdout, stderr) = run_cli(&f.token_url, &[]);
+    let (_server, token_url) = serve(f);
+    let (code, stdout, stderr) = run_cli(&token_url, &[]);
     assert_eq!(code, 4, "network exit code; stderr: {stderr}");
     assert!(stdout.is_empty());
     let lower = stderr.to_lowercase();
@@ -327,20 +316,21 @@ fn cli_refuses_the_private_ca_by_default_and_accepts_it_with_ca_file() {
         "{stderr}"
     );
 
-    let (code, stdout, stderr) = run_cli(&f.token_url, &["--ca-file".as_ref(), f.ca.as_ref()]);
+    let (code, stdout, stderr) = run_cli(&token_url, &["--ca-file".as_ref(), f.ca.as_ref()]);
     assert_eq!(code, 0, "stderr: {stderr}");
     assert_eq!(stdout.trim(), TOKEN);
 
-    let (code, _, stderr) = run_cli(&f.token_url, &["--ca-file".as_ref(), f.other_ca.as_ref()]);
+    let (code, _, stderr) = run_cli(&token_url, &["--ca-file".as_ref(), f.other_ca.as_ref()]);
     assert_eq!(code, 4, "another CA is refused too: {stderr}");
 }
 
 #[test]
 fn cli_a_ca_file_that_is_not_pem_and_plain_http_off_loopback_are_usage_errors() {
     let f = fixture();
+    let (_server, token_url) = serve(f);
     let text = f.dir.join("cli-not-pem.txt");
     std::fs::write(&text, "not a certificate\n").unwrap();
-    let (code, stdout, stderr) = run_cli(&f.token_url, &["--ca-file".as_ref(), text.as_ref()]);
+    let (code, stdout, stderr) = run_cli(&token_url, &["--ca-file".as_ref(), text.as_ref()]);
     assert_eq!(code, 2, "config exit code; stderr: {stderr}");
     assert!(stdout.is_empty());
     assert!(stderr.contains("cli-not-pem.txt"), "{stderr}");

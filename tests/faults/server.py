@@ -369,6 +369,9 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         sock: socket.socket = self.request
         sock.settimeout(15)
+        # No Nagle: a TLS session ticket or a header written alone must not hold the answer
+        # back 40 ms waiting for the client's delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         reader = Reader(sock)
         try:
             while True:
@@ -504,6 +507,17 @@ class Handler(socketserver.BaseRequestHandler):
         }).encode()
 
 
+def stop_at_eof(stop: Callable[[], None]) -> None:
+    """Calls stop() when stdin closes. Reads the raw descriptor: a daemon thread blocked inside
+    sys.stdin's buffered reader would make the interpreter's shutdown abort."""
+    try:
+        while os.read(0, 4096):
+            pass
+    except OSError:
+        pass
+    stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--state", required=True, help="directory for url and the .stats files")
@@ -529,7 +543,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.stdin:
-        threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop()), daemon=True).start()
+        threading.Thread(target=stop_at_eof, args=(stop,), daemon=True).start()
     print(server.url, flush=True)
     server.serve_forever(poll_interval=0.1)
     server.server_close()
