@@ -488,6 +488,42 @@ static void test_api_error(void) {
     CHECK_RC(tw_api_error(401, NULL, NULL, 0), TW_ERR_API, "no body at all is a bare refusal");
 }
 
+/* tw_client_from_env: the settings the CLI and Python read, through the core's one reader. */
+static void test_from_env(void) {
+    tw_client *c = SENTINEL;
+    CHECK_RC(tw_client_from_env(NULL, NULL), TW_ERR_NULL_ARGUMENT, "from_env(NULL out)");
+    CHECK_RC(tw_client_from_env(BAD_UTF8, &c), TW_ERR_INVALID_UTF8, "from_env(bad UTF-8 profile)");
+    CHECK(c == SENTINEL, "from_env: out untouched on invalid UTF-8");
+
+    tw_param none[1] = {{"HOME", "/nonexistent"}};
+    CHECK_RC(tw_client_from_env_with(NULL, none, 1, NULL, &c), TW_ERR_CONFIG, "from_env: no provider");
+    CHECK(c == SENTINEL, "from_env: out untouched on a configuration error");
+    CHECK(tw_contains(tw_last_error_message(), "TOKENWARD_ISSUER"), "no provider: names the variables");
+    CHECK_RC(tw_client_from_env_with(NULL, NULL, 1, NULL, &c), TW_ERR_NULL_ARGUMENT,
+             "from_env_with(NULL environ, length 1)");
+
+    tw_param two[2] = {{"TOKENWARD_ISSUER", "https://a.example"}, {"TOKENWARD_TOKEN_URL", "https://b.example/t"}};
+    CHECK_RC(tw_client_from_env_with(NULL, two, 2, NULL, &c), TW_ERR_CONFIG, "from_env: two providers");
+    CHECK(tw_contains(tw_last_error_message(), "2 ways"), "two providers: says so");
+
+    tw_param env[3] = {{"TOKENWARD_TOKEN_URL", token_url}, {"TOKENWARD_CLIENT_ID", "c9"},
+                       {"TOKENWARD_CLIENT_SECRET", "s1"}};
+    CHECK_RC(tw_client_from_env_with("nope", env, 3, NULL, &c), TW_ERR_CONFIG,
+             "from_env: a profile without a profiles file");
+    CHECK(c == SENTINEL, "from_env: out untouched without a profiles file");
+    tw_options *o = options_for("c1", NULL);
+    CHECK_RC(tw_client_from_env_with(NULL, env, 3, o, &c), TW_OK, "from_env_with: environment + options");
+    tw_options_free(o);
+    if (c != SENTINEL && c != NULL) {
+        char *id = NULL;
+        CHECK_RC(tw_client_client_id(c, &id), TW_OK, "tw_client_client_id");
+        CHECK(id && strcmp(id, "c1") == 0, "the options' client id wins over TOKENWARD_CLIENT_ID");
+        tw_string_free(id);
+        tw_client_free(c);
+    }
+    CHECK_RC(tw_client_client_id(NULL, NULL), TW_ERR_NULL_ARGUMENT, "tw_client_client_id(NULL)");
+}
+
 int main(void) {
     snprintf(base_url, sizeof base_url, "%s", tw_env("TW_LOOPBACK_URL"));
     snprintf(token_url, sizeof token_url, "%s/long/token", base_url);
@@ -497,5 +533,6 @@ int main(void) {
     test_login();
     test_last_error_and_names();
     test_api_error();
+    test_from_env();
     return tw_summary();
 }
