@@ -1,6 +1,6 @@
 """tokenward's Python package beside Authlib, requests-oauthlib and msal, on one local HTTPS
-token endpoint (tests/python/tokenserver.py in its own process, behind a throw-away CA). Run
-by tests/python/bench.
+token endpoint (tests/faults/server.py --tls, the scripted server, in its own process, behind a
+throw-away CA). Run by tests/python/bench.
 
     cached   one call that returns a valid access token from the library's cache (median)
     cold     a new client object and its first token: one token request (median)
@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import tokenward
+from scripted import ScriptedServer  # tests/python/scripted.py, beside this file
 from tokenward import _ffi
 
 SCOPES = ["api://bench/.default"]
@@ -92,40 +93,17 @@ def make_certs(directory: str):
 
 
 class RemoteTokenServer:
-    """tokenserver.py over HTTPS in its own process (it must not compete for our GIL)."""
+    """One counted endpoint (/mode/<mode>/bench) of tests/faults/server.py over HTTPS, which runs
+    in its own process: it must not compete with the measured code for our GIL."""
 
-    def __init__(self, cert: str, key: str, ca: str, expires_in: int) -> None:
-        import subprocess
-
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tokenserver.py"),
-             "--expires-in", str(expires_in), "--cert", cert, "--key", key],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("https://"):
-            raise RuntimeError("tokenserver.py did not start")
-        self.token_url = self.url + "/token"
-        self.ctx = ssl.create_default_context(cafile=ca)
+    def __init__(self, scripted: ScriptedServer, mode: str) -> None:
+        self.endpoint = scripted.endpoint(mode, counter=f"bench-{mode}")
+        self.url = self.endpoint.url  # also the issuer whose discovery names token_url (msal's)
+        self.token_url = self.endpoint.token_url
 
     def reset(self) -> int:
-        import json
-        import urllib.request
-
-        req = urllib.request.Request(self.url + "/_reset", data=b"", method="POST")
-        with urllib.request.urlopen(req, context=self.ctx, timeout=30) as r:
-            return int(json.loads(r.read())["count"])
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(10)
-        except Exception:
-            self.proc.kill()
+        """Token requests since the last reset."""
+        return self.endpoint.reset()
 
 
 # --- the libraries --------------------------------------------------------------------------
@@ -238,7 +216,7 @@ class Msal(Lib):
         import requests
 
         return msal.ConfidentialClientApplication(
-            "c1", client_credential="s1", oidc_authority=self.server.url + "/realms/bench",
+            "c1", client_credential="s1", oidc_authority=self.server.url,
             http_cache=self.http_cache, http_client=https_only_ca(requests.Session(), self.ca),
         )
 
@@ -344,13 +322,11 @@ def main() -> int:
     rounds_cold = 15 if quick else 41
     with tempfile.TemporaryDirectory() as d:
         ca, cert, key = make_certs(d)
-        server = RemoteTokenServer(cert, key, ca, expires_in=3600)
-        short = RemoteTokenServer(cert, key, ca, expires_in=2)
+        scripted = ScriptedServer(tls=(cert, key), ca=ca)
         try:
-            return run(server, short, ca, rounds_cold, quick)
+            return run(RemoteTokenServer(scripted, "kc"), RemoteTokenServer(scripted, "kc-2s"), ca, rounds_cold, quick)
         finally:
-            server.close()
-            short.close()
+            scripted.close()
 
 
 def run(server, short, ca, rounds_cold, quick) -> int:

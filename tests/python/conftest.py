@@ -1,5 +1,6 @@
 """Shared fixtures: the Keycloak harness named by $TW_KC_ENV, clients for the seed realms,
-and a collector of every secret a test used (for the leak checks)."""
+the scripted loopback server (tests/faults/server.py, one per session), and a collector of
+every secret a test used (for the leak checks)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,16 @@ class Keycloak:
     def secrets(self) -> List[str]:
         """Every secret of the harness (client secrets, passwords)."""
         return [v for k, v in self.env.items() if ("SECRET" in k or "PASSWORD" in k) and len(v) >= 8]
+
+
+@pytest.fixture(scope="session")
+def scripted():
+    """tests/faults/server.py for the whole session, stopped by its PID at the end."""
+    from scripted import ScriptedServer
+
+    s = ScriptedServer()
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,14 +12,12 @@ from datetime import timedelta
 import pytest
 
 import tokenward
-from tokenserver import TokenServer
 
 
 @pytest.fixture
-def server():
-    s = TokenServer()
-    yield s
-    s.close()
+def server(scripted):
+    """A Keycloak-shaped token endpoint of the scripted server, with a request count of its own."""
+    return scripted.endpoint("kc")
 
 
 def make(server, **kw):
@@ -144,7 +142,7 @@ def test_discovery_issuer_mismatch_and_success(server):
 
 def test_timeout(server):
     c = tokenward.Client.from_token_url(
-        server.url + "/hang/token", client_id="c1", client_secret="s1", timeout=0.5
+        server.fault_url("never-answers"), client_id="c1", client_secret="s1", timeout=0.5
     )
     t0 = time.monotonic()
     with pytest.raises(tokenward.RequestTimeoutError) as e:
@@ -155,11 +153,11 @@ def test_timeout(server):
 
 
 def test_html_error_page_and_garbage(server):
-    with tokenward.Client.from_token_url(server.url + "/html/token", client_id="c1", client_secret="s1") as c:
+    with tokenward.Client.from_token_url(server.fault_url("html-500"), client_id="c1", client_secret="s1") as c:
         with pytest.raises(tokenward.HttpError) as e:
             c.token()
         assert e.value.status == 500
-    with tokenward.Client.from_token_url(server.url + "/garbage/token", client_id="c1", client_secret="s1") as c:
+    with tokenward.Client.from_token_url(server.fault_url("not-json"), client_id="c1", client_secret="s1") as c:
         with pytest.raises(tokenward.InvalidResponseError):
             c.token()
 
@@ -264,14 +262,7 @@ def test_refresh_forces_a_new_token(server, token_log):
 
 
 def test_long_tokens_grow_the_buffer(server):
-    orig = server.token_response
-
-    def big(k):
-        r = orig(k)
-        r["access_token"] = r["access_token"] + "A" * 20000
-        return r
-
-    server.token_response = big
+    server = server.as_mode("kc-huge")  # the access token 20,000 characters longer
     with make(server) as c:
         t = c.token()
         assert len(t) > 20000 and c.token() == t
@@ -388,10 +379,10 @@ def test_the_package_does_not_need_requests_or_httpx():
     assert out.split("\n")[:2] == ["ok", "requests adapter needs requests"]
 
 
-def test_a_client_dropped_inside_its_hook_is_freed_without_deadlock():
+def test_a_client_dropped_inside_its_hook_is_freed_without_deadlock(scripted):
     # The hook drops the last reference to its client while the library's renewal thread is
     # calling it; tw_client_free must then run on another thread (it waits for the hook).
-    server = TokenServer(expires_in=2)
+    server = scripted.endpoint("kc-2s")
     done = threading.Event()
     holder = {}
     calls = []
@@ -404,24 +395,21 @@ def test_a_client_dropped_inside_its_hook_is_freed_without_deadlock():
             gc.collect()
             done.set()
 
-    try:
-        holder["c"] = tokenward.Client.from_token_url(
-            server.token_url, client_id="c1", client_secret="s1", on_token=hook, refresh_margin=0.6
-        )
-        holder["c"].token()
-        deadline = time.monotonic() + 5
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            if "c" in holder:
-                holder["c"].token()  # in the early-refresh window: a background renewal
-        assert done.wait(5), "the hook did not finish: deadlock?"
-        assert calls[1] != threading.current_thread().name  # it ran on the renewal thread
-        for t in threading.enumerate():
-            if t.name == "tokenward-free":
-                t.join(5)
-                assert not t.is_alive()
-    finally:
-        server.close()
+    holder["c"] = tokenward.Client.from_token_url(
+        server.token_url, client_id="c1", client_secret="s1", on_token=hook, refresh_margin=0.6
+    )
+    holder["c"].token()
+    deadline = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if "c" in holder:
+            holder["c"].token()  # in the early-refresh window: a background renewal
+    assert done.wait(5), "the hook did not finish: deadlock?"
+    assert calls[1] != threading.current_thread().name  # it ran on the renewal thread
+    for t in threading.enumerate():
+        if t.name == "tokenward-free":
+            t.join(5)
+            assert not t.is_alive()
 
 
 def test_the_copy_kept_between_calls_ends_at_the_librarys_refresh_point(server, token_log):
@@ -435,7 +423,7 @@ def test_the_copy_kept_between_calls_ends_at_the_librarys_refresh_point(server, 
         payload = token.split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
 
-    server.expires_in = 2
+    server = server.as_mode("kc-2s")
     with make(server, on_token=token_log) as c:
         deadline = time.monotonic() + 2.5
         seen = []

@@ -67,9 +67,9 @@ def test_the_wheel_installs_and_works_without_rust(wheel, tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     code = (
         "import sys; sys.path.insert(0, %r)\n"
-        "import tokenward, tokenserver\n"
-        "s = tokenserver.TokenServer()\n"
-        "with tokenward.Client.from_token_url(s.token_url, client_id='c1', client_secret='s1') as c:\n"
+        "import tokenward, scripted\n"
+        "s = scripted.ScriptedServer()\n"
+        "with tokenward.Client.from_token_url(s.endpoint().token_url, client_id='c1', client_secret='s1') as c:\n"
         "    print(tokenward.__version__, len(c.token()) > 100, c.token_info().expires_in)\n"
         "s.close()\n" % os.path.dirname(os.path.abspath(__file__))
     )

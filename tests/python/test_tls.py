@@ -1,5 +1,6 @@
-"""TLS and the https rule through the Python package, against tests/tls/server.py (a loopback
-HTTPS token endpoint) behind a throw-away private CA made by tests/tls/gen-certs (openssl).
+"""TLS and the https rule through the Python package, against tests/faults/server.py --tls (the
+scripted loopback server as an HTTPS token endpoint, its /mode/fixed/ route) behind a throw-away
+private CA made by tests/tls/gen-certs (openssl).
 
 - the private CA is refused by default: TransportError (code "transport"), the message names
   the certificate problem and says how to trust a private CA, and no secret is in it;
@@ -18,13 +19,13 @@ import pathlib
 import select
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 
 import pytest
 
 import tokenward
+from scripted import ScriptedServer
 
 HERE = pathlib.Path(__file__).resolve().parent
 TLS = HERE.parent / "tls"
@@ -46,30 +47,16 @@ def tls(tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     for sub in (d, d / "other"):
         subprocess.run([str(TLS / "gen-certs"), str(sub)], check=True, capture_output=True)
-    # stdin is a pipe the fixture holds: the server also ends if this process dies.
-    server = subprocess.Popen(
-        [sys.executable, str(TLS / "server.py"), str(d / "server.pem"), str(d / "server.key")],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    server = ScriptedServer(tls=(d / "server.pem", d / "server.key"))
     try:
-        line = server.stdout.readline()
-        assert line.startswith("PORT "), f"tests/tls/server.py said {line!r}"
-        port = int(line.split()[1])
         yield Endpoint(
-            token_url=f"https://127.0.0.1:{port}/realms/tls/protocol/openid-connect/token",
+            token_url=f"{server.url}/mode/fixed/token",
             ca=d / "ca.pem",
             other_ca=d / "other" / "ca.pem",
             dir=d,
         )
     finally:
-        server.stdin.close()
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()  # by PID: this Popen's own child
-            server.wait()
+        server.close()  # by PID
 
 
 def client(url, **kw):
