@@ -29,6 +29,10 @@ unless the client asked to close):
                                      repeats): `token` is a valid token "tw-seq-<session>-<N>"
                                      (expires_in LIFETIME), anything else a <fault> or <extra>
     /ok/token                        a valid token, every time (a smoke test of the server)
+    /vector/<case>/token             the answer of case <case> of tests/vectors/token_responses.json:
+                                     its status, content type and body, byte for byte
+    /vector-jwt/<case>/token         a token answer whose access token is the JWT of case <case>
+                                     of tests/vectors/jwt_claims.json (expires_in 300)
     /mode/<mode>/token               a client-credentials endpoint (below), keep-alive, counted
     /mode/<mode>/<counter>/token       under <counter> (default: the mode's name)
     <base>/.well-known/openid-configuration  (GET, keep-alive) a discovery document: issuer
@@ -97,6 +101,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http
 import json
 import os
 import re
@@ -188,6 +193,25 @@ EXTRA: Dict[str, Callable[[], bytes]] = {
     "redirect-302": lambda: response("302 Found", b"", headers=(("Location", "https://elsewhere.example/token"),)),
 }
 ALL_FAULTS = set(ANSWERS) | set(EXTRA)
+
+VECTORS = os.path.join(HERE, "..", "vectors")
+
+
+def vector_answers() -> Dict[str, Dict[str, bytes]]:
+    """The shared vectors the /vector/ and /vector-jwt/ routes serve, by case name."""
+    def cases(name: str, key: str = "cases") -> List[dict]:
+        with open(os.path.join(VECTORS, name), encoding="utf-8") as f:
+            return json.load(f)[key]
+
+    tokens = {}
+    for c in cases("token_responses.json"):
+        status = f"{c['status']} {http.HTTPStatus(c['status']).phrase}"
+        tokens[c["name"]] = response(status, c["body"].encode("utf-8"), c.get("content_type", "application/json"))
+    jwts = {}
+    for c in cases("jwt_claims.json"):
+        body = json.dumps({"access_token": c["jwt"], "token_type": "Bearer", "expires_in": 300}).encode()
+        jwts[c["name"]] = response("200 OK", body, "application/json")
+    return {"vector": tokens, "vector-jwt": jwts}
 
 
 @dataclass(frozen=True)
@@ -317,6 +341,7 @@ class Server(socketserver.ThreadingTCPServer):
         self.lock = threading.Lock()
         self.sessions: Dict[str, Dict[str, int]] = {}
         self.counters: Dict[str, Dict[str, int]] = {}
+        self.vectors = vector_answers()
 
     def handle_error(self, request, client_address) -> None:
         pass  # refused handshakes and resets are what the negative tests cause
@@ -393,6 +418,9 @@ class Handler(socketserver.BaseRequestHandler):
             sock.sendall(response("200 OK", token_body("tw-fault-ok", self.server.lifetime), "application/json"))
         elif len(parts) == 3 and parts[0] == "fault" and parts[2] == "token" and parts[1] in ALL_FAULTS:
             self.fault(sock, parts[1])
+        elif (len(parts) == 3 and parts[0] in ("vector", "vector-jwt") and parts[2] == "token"
+              and parts[1] in self.server.vectors[parts[0]]):
+            sock.sendall(self.server.vectors[parts[0]][parts[1]])
         elif (len(parts) == 4 and parts[0] in ("renew", "renew-rt") and parts[3] == "token"
               and parts[1] in ANSWERS and SESSION.match(parts[2])):
             session = parts[2]
