@@ -8,7 +8,10 @@
  *                   loopback port (TW_ERR_TRANSPORT): that is the C view of "accepted"
  *   templates.json  tw_client_from_template; the issuer seen through tw_client_end_session_url
  *   api_errors.json tw_api_error
- * Token responses, discovery documents and JWT claim sets need an HTTP answer in C. */
+ *   token_responses.json, jwt_claims.json  over HTTP: tests/faults/server.py ($TW_FAULTS_URL)
+ *                   serves each answer at /vector/<name>/token and each claim set as an access
+ *                   token at /vector-jwt/<name>/token, for tw_client_token
+ * Discovery documents name their own issuer URL, which a loopback server cannot be: not run. */
 #include <tokenward.h>
 
 #include "tw_test.h"
@@ -126,10 +129,91 @@ static void test_api_errors(void) {
     }
 }
 
+/* The same string, NULL for NULL. */
+static int same(const char *a, const char *b) {
+    return a == NULL ? b == NULL : tw_streq(a, b);
+}
+
+/* A client-credentials client of one of the scripted server's routes. */
+static tw_client *route_client(const char *route, const char *name, const char *const *required) {
+    char url[512];
+    tw_options *o = NULL;
+    tw_client *c = NULL;
+    snprintf(url, sizeof url, "%s/%s/%s/token", tw_env("TW_FAULTS_URL"), route, name);
+    if (tw_options_new("c1", &o) == TW_OK && tw_options_set_secret(o, "s1") == TW_OK) {
+        for (; required != NULL && *required != NULL; required++) tw_options_add_required_claim(o, *required);
+        tw_client_from_token_url(url, o, &c);
+    }
+    tw_options_free(o);
+    return c;
+}
+
+static void test_token_responses(void) {
+    size_t i;
+    for (i = 0; i < TW_VEC_LEN(TW_VEC_TOKENS); i++) {
+        const tw_vec_token *v = &TW_VEC_TOKENS[i];
+        tw_client *c = route_client("vector", v->name, NULL);
+        tw_token *t = NULL;
+        if (c == NULL) {
+            CHECK(0, "vectors/token_responses.json %s: a client", v->name);
+            continue;
+        }
+        CHECK_RC(tw_client_token(c, &t), v->expect, "vectors/token_responses.json %s", v->name);
+        if (v->expect == TW_OK && t != NULL) {
+            char access[256] = "";
+            size_t len = 0;
+            char *refresh = NULL, *id = NULL, *scope = NULL;
+            tw_token_access_token(t, access, sizeof access, &len);
+            tw_token_refresh_token(t, &refresh);
+            tw_token_id_token(t, &id);
+            tw_token_scope(t, &scope);
+            CHECK(tw_streq(access, v->access_token) && same(refresh, v->refresh_token) && same(id, v->id_token) &&
+                      same(scope, v->scope),
+                  "vectors/token_responses.json %s: access, refresh and ID token, scope", v->name);
+            tw_string_free(refresh);
+            tw_string_free(id);
+            tw_string_free(scope);
+        } else if (v->expect != TW_OK) {
+            CHECK(same(tw_last_error_oauth_error(), v->oauth_error) &&
+                      same(tw_last_error_oauth_description(), v->description) &&
+                      (v->http_status == 0 || tw_last_error_http_status() == v->http_status),
+                  "vectors/token_responses.json %s: error %s (%s), status %u", v->name,
+                  v->oauth_error ? v->oauth_error : "(none)", v->description ? v->description : "(none)",
+                  v->http_status);
+        }
+        tw_token_free(t);
+        tw_client_free(c);
+    }
+}
+
+static void test_jwt_required_claims(void) {
+    size_t i;
+    for (i = 0; i < TW_VEC_LEN(TW_VEC_JWTS); i++) {
+        const tw_vec_jwt *v = &TW_VEC_JWTS[i];
+        tw_client *c = route_client("vector-jwt", v->name, v->required);
+        tw_token *t = NULL;
+        if (c == NULL) {
+            CHECK(0, "vectors/jwt_claims.json %s: a client", v->name);
+            continue;
+        }
+        CHECK_RC(tw_client_token(c, &t), v->expect, "vectors/jwt_claims.json %s: required claims", v->name);
+        if (v->missing != NULL) {
+            char word[64];
+            snprintf(word, sizeof word, "`%s`", v->missing);
+            CHECK(tw_contains(tw_last_error_message(), word), "vectors/jwt_claims.json %s: the message names %s",
+                  v->name, word);
+        }
+        tw_token_free(t);
+        tw_client_free(c);
+    }
+}
+
 int main(void) {
     test_pkce();
     test_callbacks();
     test_templates();
     test_api_errors();
+    test_token_responses();
+    test_jwt_required_claims();
     return tw_summary();
 }

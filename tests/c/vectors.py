@@ -6,7 +6,8 @@
 tests/c/run runs it before compiling, so the C suite reads the same files as every other suite
 without a JSON parser in C. Only the categories the C API can reach offline are exported:
 pkce.json (through tw_login_from_json), callbacks.json (tw_client_login_finish),
-templates.json (tw_client_from_template) and api_errors.json (tw_api_error).
+templates.json (tw_client_from_template), api_errors.json (tw_api_error), and through
+tests/faults/server.py's /vector/ routes token_responses.json and jwt_claims.json (tw_client_token).
 """
 
 from __future__ import annotations
@@ -118,6 +119,42 @@ def main(out_path):
             f"    {{{c_str(v['name'])}, {v['status']}, {c_str(v['www_authenticate'])}, {c_str(v['body'])}, "
             f"{len(v['body'].encode('utf-8'))}, {result(e['code'])}, {c_str(detail_code)}, "
             f"{c_str(detail_message)}, {e.get('status', 0)}}},"
+        )
+    lines += ["};", ""]
+
+    # token_responses.json: served by tests/faults/server.py's /vector/<name>/token.
+    tokens = load("token_responses.json")
+    lines.append(
+        "typedef struct { const char *name; tw_result expect; const char *access_token; const char *refresh_token;\n"
+        "                 const char *id_token; const char *scope; const char *oauth_error;\n"
+        "                 const char *description; unsigned http_status; } tw_vec_token;"
+    )
+    lines.append("static const tw_vec_token TW_VEC_TOKENS[] = {")
+    for v in tokens["cases"]:
+        tok = v["expect"].get("token") or {}
+        err = v["expect"].get("error") or {}
+        lines.append(
+            f"    {{{c_str(v['name'])}, {result(err.get('code'))}, {c_str(tok.get('access_token'))}, "
+            f"{c_str(tok.get('refresh_token'))}, {c_str(tok.get('id_token'))}, {c_str(tok.get('scope'))}, "
+            f"{c_str(err.get('oauth_error'))}, {c_str(err.get('description'))}, {err.get('status', 0)}}},"
+        )
+    lines += ["};", ""]
+
+    # jwt_claims.json: served as access tokens by /vector-jwt/<name>/token; the required claims
+    # (at most 3) and the outcome.
+    jwts = load("jwt_claims.json")
+    lines.append(
+        "typedef struct { const char *name; const char *jwt; const char *required[4]; tw_result expect;\n"
+        "                 const char *missing; } tw_vec_jwt;"
+    )
+    lines.append("static const tw_vec_jwt TW_VEC_JWTS[] = {")
+    for v in jwts["cases"]:
+        assert len(v["required_claims"]) <= 3, v["name"]
+        req = [c_str(r) for r in v["required_claims"]] + ["NULL"]
+        err = v["required_outcome"].get("error") or {}
+        lines.append(
+            f"    {{{c_str(v['name'])}, {c_str(v['jwt'])}, {{{', '.join(req)}}}, {result(err.get('code'))}, "
+            f"{c_str(err.get('claim'))}}},"
         )
     lines += ["};", ""]
 

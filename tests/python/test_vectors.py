@@ -5,14 +5,17 @@ verifier; the package never shows a challenge), callbacks (Client.exchange_code 
 vectors' pending login; a callback that passes every check goes on to the code exchange, which
 meets a closed loopback port: TransportError is the Python view of "accepted"), URL templates
 (Client.from_template, the issuer seen through logout_url) and API errors (the classification
-the requests/httpx adapters raise). Token responses, discovery documents and JWT claim sets need
-an HTTP answer in Python.
+the requests/httpx adapters raise). Token responses and JWT claim sets reach Python only over
+HTTP: tests/faults/server.py serves them (its /vector/ and /vector-jwt/ routes) to Client.token.
+Discovery documents name their own issuer URL, which a loopback server cannot be: not run here.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -31,8 +34,22 @@ PKCE = vectors("pkce.json")
 CALLBACKS = vectors("callbacks.json")
 TEMPLATES = vectors("templates.json")
 API = vectors("api_errors.json")
+TOKENS = vectors("token_responses.json")
+JWTS = vectors("jwt_claims.json")
+FAULT_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults", "server.py")
 # Nothing listens on port 9 of loopback (the discard service) in the test environments.
 CLOSED_KEYCLOAK = "http://127.0.0.1:9"
+
+
+def thaw(value):
+    """TokenInfo's read-only claims as plain JSON values."""
+    if isinstance(value, (str, bytes)) or value is None:
+        return value
+    if hasattr(value, "items"):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
 
 
 def login_json(verifier):
@@ -98,3 +115,65 @@ def test_api_error_as_the_adapters_raise_it(v):
     assert isinstance(err, tokenward.ApiError) and err.status == v["status"]
     assert err.error == want.get("api_code", want.get("oauth_error"))
     assert err.error_description == want.get("api_message", want.get("description"))
+
+
+@pytest.fixture(scope="module")
+def vector_server(tmp_path_factory):
+    """tests/faults/server.py on loopback; it ends with this fixture (or with us: --stdin)."""
+    state = tmp_path_factory.mktemp("vector-server")
+    p = subprocess.Popen(
+        [sys.executable, FAULT_SERVER, "--state", str(state), "--stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    url = p.stdout.readline().decode().strip()
+    assert url.startswith("http://127.0.0.1:"), "tests/faults/server.py did not start"
+    yield url
+    p.terminate()
+    p.wait(10)
+
+
+@pytest.mark.parametrize("v", TOKENS["cases"], ids=lambda v: v["name"])
+def test_token_response(vector_server, v):
+    url = f"{vector_server}/vector/{v['name']}/token"
+    with tokenward.Client.from_token_url(url, client_id="c1", client_secret="s1", timeout=5) as c:
+        if "token" in v["expect"]:
+            want = v["expect"]["token"]
+            assert c.token() == want["access_token"]
+            info = c.token_info()
+            assert (info.refresh_token, info.id_token) == (want["refresh_token"], want["id_token"])
+            assert (info.token_type, info.expires_in, info.scope) == (
+                want["token_type"],
+                want["expires_in"],
+                want["scope"],
+            )
+            assert dict(info.extra) == v["expect"]["extra"]
+            return
+        want = v["expect"]["error"]
+        with pytest.raises(tokenward.TokenwardError) as e:
+            c.token()
+    assert e.value.code == want["code"], str(e.value)
+    if "oauth_error" in want:
+        assert (e.value.error, e.value.error_description) == (want["oauth_error"], want["description"])
+    if "status" in want:
+        assert e.value.status == want["status"]
+    for word in want.get("message_contains", []):
+        assert word in str(e.value)
+
+
+@pytest.mark.parametrize("v", JWTS["cases"], ids=lambda v: v["name"])
+def test_jwt_claims_and_required_claims(vector_server, v):
+    url = f"{vector_server}/vector-jwt/{v['name']}/token"
+    kw = dict(client_id="c1", client_secret="s1", timeout=5, required_claims=v["required_claims"])
+    with tokenward.Client.from_token_url(url, **kw) as c:
+        if v["required_outcome"].get("ok"):
+            assert c.token() == v["jwt"]
+            info = c.token_info()
+            assert thaw(info.claims) == v["claims"]
+            assert info.roles == frozenset(v["expect"]["realm_roles"])
+            return
+        with pytest.raises(tokenward.MissingClaimError) as e:
+            c.token()
+    want = v["required_outcome"]["error"]
+    assert e.value.code == want["code"] and f"`{want['claim']}`" in str(e.value)
