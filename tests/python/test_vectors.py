@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -36,7 +34,6 @@ TEMPLATES = vectors("templates.json")
 API = vectors("api_errors.json")
 TOKENS = vectors("token_responses.json")
 JWTS = vectors("jwt_claims.json")
-FAULT_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults", "server.py")
 # Nothing listens on port 9 of loopback (the discard service) in the test environments.
 CLOSED_KEYCLOAK = "http://127.0.0.1:9"
 
@@ -117,21 +114,10 @@ def test_api_error_as_the_adapters_raise_it(v):
     assert err.error_description == want.get("api_message", want.get("description"))
 
 
-@pytest.fixture(scope="module")
-def vector_server(tmp_path_factory):
-    """tests/faults/server.py on loopback; it ends with this fixture (or with us: --stdin)."""
-    state = tmp_path_factory.mktemp("vector-server")
-    p = subprocess.Popen(
-        [sys.executable, FAULT_SERVER, "--state", str(state), "--stdin"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    url = p.stdout.readline().decode().strip()
-    assert url.startswith("http://127.0.0.1:"), "tests/faults/server.py did not start"
-    yield url
-    p.terminate()
-    p.wait(10)
+@pytest.fixture
+def vector_server(scripted):
+    """The suite's tests/faults/server.py (conftest's `scripted`), which serves the vectors."""
+    return scripted.url
 
 
 @pytest.mark.parametrize("v", TOKENS["cases"], ids=lambda v: v["name"])
