@@ -68,14 +68,14 @@ pub use cache::policy;
 #[cfg(feature = "blocking")]
 pub use native::{client, clock, flows, random, source, transport};
 pub use protocol::{
-    api, authorize, client_auth, config, error, fields, grant, http, jwt, lifetime, oauth_error,
-    pkce, provider, secret, session, text, token, uri,
+    api, authorize, client_auth, config, error, fields, grant, http, jws, jwt, lifetime,
+    oauth_error, pkce, provider, secret, session, text, token, uri, verify,
 };
 
 pub use api::{api_error, is_token_rejected};
 pub use authorize::{AuthorizationRequest, LoginOptions, PendingLogin};
 pub use config::{AuthMethod, ClientConfig};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Result, TokenCheck};
 #[cfg(feature = "blocking")]
 pub use http::{HttpOptions, Trust};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
@@ -88,7 +88,7 @@ pub use session::TokenKind;
 pub use token::{SentAt, Token};
 
 #[cfg(feature = "blocking")]
-pub use client::{CacheKey, Client, ClientBuilder, Introspection};
+pub use client::{AccessTokenRequirements, CacheKey, Client, ClientBuilder, Introspection};
 #[cfg(feature = "blocking")]
 pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "blocking")]

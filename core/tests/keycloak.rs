@@ -415,7 +415,7 @@ fn short_session(kc: &Kc, c: &Client) -> tokenward::Token {
 }
 
 #[test]
-fn short_tokens_renew_by_refresh_token_and_invalid_grant_falls_through() {
+fn short_tokens_renew_by_refresh_token_and_a_refused_one_needs_a_new_login() {
     let kc = Kc::get();
     let seen = Arc::new(AtomicUsize::new(0));
     let s = seen.clone();
@@ -448,18 +448,18 @@ fn short_tokens_renew_by_refresh_token_and_invalid_grant_falls_through() {
     assert_eq!(info.claims.str("username"), Some("vion-user"));
 
     // Kill the session behind the cache's back (another client instance revokes it); the next
-    // renewal's refresh gets invalid_grant, drops the refresh token and falls through to client
-    // credentials, which this client may not use: Keycloak's refusal comes back typed.
+    // renewal's refresh gets invalid_grant and drops the refresh token. The session was a
+    // user's (a password grant), so it never falls through to client credentials (this
+    // confidential client would then have been answered `unauthorized_client`): a new login.
     let other = Client::new(kc.realm("vion"), c.config().clone()).unwrap();
     other
         .revoke(renewed.refresh_token().unwrap(), TokenKind::RefreshToken)
         .unwrap();
     thread::sleep(Duration::from_millis(2200));
     let e = c.token().unwrap_err();
-    assert_eq!(
-        e.oauth_error(),
-        Some("unauthorized_client"),
-        "fell through to client credentials: {e:?}"
+    assert!(
+        matches!(e, Error::LoginRequired(_)),
+        "a user's session needs a new login, not client credentials: {e:?}"
     );
     assert!(
         c.token_source().peek().unwrap().refresh_token().is_none(),
@@ -611,4 +611,305 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
             );
         }
     }
+}
+
+// --- OpenID Connect verification: ID tokens and access tokens against Keycloak's keys ---
+
+#[test]
+fn a_login_verifies_the_id_token_and_userinfo_is_the_same_user() {
+    let kc = Kc::get();
+    let config = ClientConfig::new("vion-spa")
+        .scope("openid user_impersonation")
+        .redirect_uri("http://127.0.0.1:8765/callback");
+    let c = Client::new(kc.realm("vion"), config).unwrap();
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let t = c.exchange_code(login.pending, &callback).unwrap();
+    let id = t
+        .id_token_claims()
+        .expect("the ID token is verified and kept");
+    assert_eq!(
+        id.issuer(),
+        Some(format!("{}/realms/vion", kc.url).as_str())
+    );
+    assert_eq!(id.audience(), ["vion-spa"]);
+    assert_eq!(id.str("preferred_username"), Some("vion-user"));
+    assert_eq!(c.key_set_fetches(), 1, "Keycloak's certs, fetched once");
+
+    // A refresh that returns an ID token verifies it too, with the cached keys.
+    let r = c.refresh().unwrap();
+    assert_eq!(r.id_token_claims().and_then(|c| c.subject()), id.subject());
+    assert_eq!(c.key_set_fetches(), 1);
+
+    let info = c.userinfo().unwrap();
+    assert_eq!(info.subject(), id.subject());
+    assert_eq!(info.str("preferred_username"), Some("vion-user"));
+
+    // The same client, as a resource server: the access token verifies, the ID token is not
+    // an access token, and an audience it was not issued for is refused.
+    let claims = c
+        .verify_access_token(r.access_token().expose(), &Default::default())
+        .unwrap();
+    assert_eq!(claims.subject(), id.subject());
+    let e = c
+        .verify_access_token(r.id_token().unwrap().expose(), &Default::default())
+        .unwrap_err();
+    assert_eq!(e.token_check(), Some(tokenward::TokenCheck::Type), "{e}");
+    let other = tokenward::AccessTokenRequirements {
+        audience: Some("billing-api".into()),
+        ..Default::default()
+    };
+    let e = c
+        .verify_access_token(r.access_token().expose(), &other)
+        .unwrap_err();
+    assert_eq!(
+        e.token_check(),
+        Some(tokenward::TokenCheck::Audience),
+        "{e}"
+    );
+    assert!(!e.to_string().contains(r.access_token().expose()));
+}
+
+/// Keycloak's admin API, with the bootstrap admin of the master realm.
+struct Admin {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Admin {
+    fn new(kc: &Kc) -> Admin {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "password")
+            .append_pair("client_id", "admin-cli")
+            .append_pair("username", &kc.secret("TW_KC_ADMIN_USER"))
+            .append_pair("password", &kc.secret("TW_KC_ADMIN_PASSWORD"))
+            .finish();
+        let text = agent
+            .post(&format!(
+                "{}/realms/master/protocol/openid-connect/token",
+                kc.url
+            ))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(form.as_bytes())
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        Admin {
+            base: format!("{}/admin/realms", kc.url),
+            token: body["access_token"]
+                .as_str()
+                .expect("an admin token")
+                .to_string(),
+            agent,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, String) {
+        let url = format!("{}{path}", self.base);
+        let auth = format!("Bearer {}", self.token);
+        let mut resp = match (method, body) {
+            ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
+            ("DELETE", _) => self
+                .agent
+                .delete(&url)
+                .header("Authorization", &auth)
+                .call(),
+            (m, b) => {
+                let b = b.unwrap_or(serde_json::json!({})).to_string();
+                let req = if m == "PUT" {
+                    self.agent.put(&url)
+                } else {
+                    self.agent.post(&url)
+                };
+                req.header("Authorization", &auth)
+                    .header("Content-Type", "application/json")
+                    .send(b.as_bytes())
+            }
+        }
+        .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    /// Adds a key provider (`rsa-generated`, `ecdsa-generated`) to `realm`; returns its id.
+    fn add_key(
+        &self,
+        realm: &str,
+        provider: &str,
+        priority: u32,
+        extra: serde_json::Value,
+    ) -> String {
+        let (_, realm_json) = self.call("GET", &format!("/{realm}"), None);
+        let realm_id = serde_json::from_str::<serde_json::Value>(&realm_json).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut config = serde_json::json!({"priority": [priority.to_string()], "enabled": ["true"], "active": ["true"]});
+        config
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let name = format!("tw-{provider}-{priority}");
+        let (status, _) = self.call(
+            "POST",
+            &format!("/{realm}/components"),
+            Some(serde_json::json!({"name": name, "providerId": provider,
+                "providerType": "org.keycloak.keys.KeyProvider", "parentId": realm_id, "config": config})),
+        );
+        assert_eq!(status, 201, "adding the {provider} key");
+        let (_, list) = self.call("GET", &format!("/{realm}/components?name={name}"), None);
+        serde_json::from_str::<serde_json::Value>(&list).unwrap()[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+#[test]
+fn key_rotation_refetches_once_for_sixteen_threads_and_a_disabled_key_fails() {
+    let kc = Kc::get();
+    let admin = Admin::new(&kc);
+    // A realm of its own, so rotating its keys cannot disturb the other tests.
+    let realm = format!("tw-rotation-{}", unix_now());
+    let secret = "rotation-secret-0123456789";
+    let (status, body) = admin.call(
+        "POST",
+        "",
+        Some(
+            serde_json::json!({"realm": realm, "enabled": true, "accessTokenLifespan": 300,
+            "clients": [{"clientId": "rot-service", "secret": secret, "publicClient": false,
+                "serviceAccountsEnabled": true, "standardFlowEnabled": false}]}),
+        ),
+    );
+    assert_eq!(status, 201, "creating the realm: {body}");
+    let client = || {
+        Client::new(
+            kc.realm(&realm),
+            ClientConfig::new("rot-service").secret(secret),
+        )
+        .unwrap()
+    };
+    // The resource server's clock: the key set may be refetched for an unknown key at most
+    // every 10 s, so the test moves it past that instead of sleeping.
+    let clock = Arc::new(tokenward::ManualClock::new(unix_now()));
+    let c = Arc::new(
+        Client::builder(
+            kc.realm(&realm),
+            ClientConfig::new("rot-service").secret(secret),
+        )
+        .clock(clock.clone())
+        .build()
+        .unwrap(),
+    );
+    let before = c.token().unwrap();
+    c.verify_access_token(before.access_token().expose(), &Default::default())
+        .unwrap();
+    assert_eq!(c.key_set_fetches(), 1);
+
+    // Rotation: a new RSA key with a higher priority signs from now on.
+    let old_keys = admin
+        .call(
+            "GET",
+            &format!("/{realm}/components?type=org.keycloak.keys.KeyProvider"),
+            None,
+        )
+        .1;
+    let new_key = admin.add_key(
+        &realm,
+        "rsa-generated",
+        200,
+        serde_json::json!({"keySize": ["2048"]}),
+    );
+    let after = client().token().unwrap();
+    clock.advance(Duration::from_secs(11));
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let (c, barrier, token) = (
+                c.clone(),
+                barrier.clone(),
+                after.access_token().expose().to_string(),
+            );
+            thread::spawn(move || {
+                barrier.wait();
+                c.verify_access_token(&token, &Default::default())
+                    .map(|_| ())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    assert_eq!(
+        c.key_set_fetches(),
+        2,
+        "16 threads met the rotated key: one refetch"
+    );
+
+    // An ES256 key (and a client that asks for it) verifies too.
+    admin.add_key(
+        &realm,
+        "ecdsa-generated",
+        300,
+        serde_json::json!({"ecdsaEllipticCurveKey": ["P-256"]}),
+    );
+    let (_, clients) = admin.call(
+        "GET",
+        &format!("/{realm}/clients?clientId=rot-service"),
+        None,
+    );
+    let mut rep = serde_json::from_str::<serde_json::Value>(&clients).unwrap()[0].clone();
+    rep["attributes"]["access.token.signed.response.alg"] = "ES256".into();
+    let id = rep["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        admin
+            .call("PUT", &format!("/{realm}/clients/{id}"), Some(rep))
+            .0,
+        204
+    );
+    let es = client().token().unwrap();
+    let header = es
+        .access_token()
+        .expose()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(String::from_utf8(
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap()
+    )
+    .unwrap()
+    .contains("ES256"));
+    client()
+        .verify_access_token(es.access_token().expose(), &Default::default())
+        .unwrap();
+
+    // The original keys disabled: a token they signed no longer verifies, with a clear error.
+    let old: Vec<serde_json::Value> = serde_json::from_str(&old_keys).unwrap();
+    for k in old.iter().filter(|k| k["providerId"] == "rsa-generated") {
+        let mut k = k.clone();
+        k["config"]["enabled"] = serde_json::json!(["false"]);
+        let id = k["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            admin
+                .call("PUT", &format!("/{realm}/components/{id}"), Some(k))
+                .0,
+            204
+        );
+    }
+    let fresh = client();
+    let e = fresh
+        .verify_access_token(before.access_token().expose(), &Default::default())
+        .unwrap_err();
+    assert_eq!(e.token_check(), Some(tokenward::TokenCheck::Key), "{e}");
+    assert!(e.to_string().contains("no longer publishes"), "{e}");
+    let _ = new_key;
+    admin.call("DELETE", &format!("/{realm}"), None);
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::clock::{Clock, SystemClock};
 use super::flows::{Flows, TokenHook};
+use super::keys::KeyCache;
 use super::random::OsRandom;
 use super::source::TokenSource;
 use super::transport::UreqTransport;
@@ -28,6 +29,7 @@ use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::session::{self, TokenKind};
 use crate::token::Token;
+use crate::verify::{check_access_token, AccessTokenExpect, DEFAULT_LEEWAY};
 
 /// What tokens are cached by: tokens for one key are never handed out for another.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -87,6 +89,8 @@ pub struct ClientBuilder {
     rng: Arc<dyn RandomSource>,
     on_token: Option<TokenHook>,
     refresh_policy: RefreshPolicy,
+    issuer: Option<String>,
+    leeway: Duration,
 }
 
 enum ProviderSource {
@@ -136,16 +140,36 @@ impl ClientBuilder {
         self.refresh_policy(RefreshPolicy::fixed(margin))
     }
 
+    /// The issuer tokens must carry, when it differs from the URL the client reaches the
+    /// provider by: Keycloak behind an internal URL (a backchannel) whose tokens name its
+    /// public `hostname`. Discovery then expects this issuer in the document, and ID tokens,
+    /// access tokens and callbacks are checked against it.
+    pub fn expected_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// How far clocks may disagree when a token's `exp` and `iat` are checked (default 30 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
         self.config.validate()?;
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
             None => Arc::new(UreqTransport::new(self.http)?),
         };
-        let provider = match self.provider {
+        let mut provider = match self.provider {
             ProviderSource::Known(p) => p,
-            ProviderSource::Discover(issuer) => discover(transport.as_ref(), &issuer)?,
+            ProviderSource::Discover(url) => {
+                discover_at(transport.as_ref(), &url, self.issuer.as_deref())?
+            }
         };
+        if let Some(issuer) = self.issuer {
+            provider.issuer = Some(issuer);
+        }
         let flows = Arc::new(Flows {
             provider,
             config: self.config,
@@ -154,6 +178,8 @@ impl ClientBuilder {
             rng: self.rng,
             on_token: self.on_token,
             refresh_policy: self.refresh_policy,
+            keys: KeyCache::default(),
+            leeway: self.leeway,
         });
         let default_scopes = flows.config.scopes.clone();
         let default_source = TokenSource::new(flows.clone(), default_scopes.clone());
@@ -169,9 +195,15 @@ impl ClientBuilder {
 
 /// Fetches and checks the discovery document of `issuer`.
 pub fn discover(transport: &dyn Transport, issuer: &str) -> Result<Provider> {
+    discover_at(transport, issuer, None)
+}
+
+/// Fetches the discovery document under `url` and checks that it names `issuer` (by default
+/// `url` itself).
+fn discover_at(transport: &dyn Transport, url: &str, issuer: Option<&str>) -> Result<Provider> {
     let request = HttpRequest {
         method: Method::Get,
-        url: Provider::discovery_url(issuer)?,
+        url: Provider::discovery_url(url)?,
         headers: vec![("Accept".into(), "application/json".into())],
         body: None,
     };
@@ -179,7 +211,7 @@ pub fn discover(transport: &dyn Transport, issuer: &str) -> Result<Provider> {
     if !response.is_success() {
         return Err(error_from_response(&response));
     }
-    Provider::from_discovery(issuer, &response.body)
+    Provider::from_discovery(issuer.unwrap_or(url), &response.body)
 }
 
 impl Client {
@@ -356,5 +388,65 @@ impl ClientBuilder {
             on_token: None,
             refresh_policy: RefreshPolicy::default(),
         }
+/// What [`Client::verify_access_token`] requires of a token beyond a valid signature, the
+/// provider's issuer and its lifetime.
+#[derive(Debug, Clone, Default)]
+pub struct AccessTokenRequirements {
+    /// An audience `aud` must contain (this API's client id); `None` accepts any.
+    pub audience: Option<String>,
+    /// Claims that must be present and not empty (Docbyte's `tenant`).
+    pub claims: Vec<String>,
+    /// Keycloak roles that must be granted (realm roles, or any client's roles).
+    pub roles: Vec<String>,
+}
+
+/// Verification: for resource servers in front of the provider, and the logged-in user.
+impl Client {
+    /// Verifies an access token a caller presented (an API's `Authorization: Bearer`): its
+    /// signature against the provider's keys (fetched and cached, refetched once for an unknown
+    /// key), `iss`, `exp` / `iat` within the leeway, that it is an access token (Keycloak's
+    /// `typ: Bearer`, or RFC 9068 `at+jwt`), and `requirements`. Returns its verified claims.
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+        requirements: &AccessTokenRequirements,
+    ) -> Result<Claims> {
+        let jws = self.flows.signed(token)?;
+        let expect = AccessTokenExpect {
+            audience: requirements.audience.as_deref(),
+            required_claims: &requirements.claims,
+            required_roles: &requirements.roles,
+        };
+        check_access_token(
+            jws.typ.as_deref(),
+            &jws.claims,
+            &self.flows.expect()?,
+            &expect,
+        )?;
+        Ok(jws.claims)
+    }
+
+    /// The logged-in user's claims from the provider's userinfo endpoint, asked with the
+    /// cached access token (renewed first if due).
+    pub fn userinfo(&self) -> Result<Claims> {
+        let token = self.token()?;
+        let request = session::userinfo(&self.flows.provider, token.access_token())?;
+        let response = self.flows.transport.send(&request)?;
+        if !response.is_success() {
+            return Err(crate::api::api_error(&response));
+        }
+        let sub = token.id_token_claims().and_then(Claims::subject);
+        session::userinfo_claims(&response.body, sub)
+    }
+
+    /// How many times the provider's key set was fetched (diagnostics: a flood of tokens
+    /// with unknown keys must not raise it by more than one per 10 s).
+    pub fn key_set_fetches(&self) -> u64 {
+        self.flows.keys.fetches()
     }
 }
+
+    }
+}
+            issuer: None,
+            leeway: DEFAULT_LEEWAY,

@@ -5,7 +5,9 @@
 pub mod client;
 pub mod clock;
 pub mod flows;
+pub mod keys;
 mod monotonic;
 pub mod random;
+pub mod signature;
 pub mod source;
 pub mod transport;

@@ -200,13 +200,17 @@ pub fn parse_callback(pending: &PendingLogin, callback: &str) -> Result<Authoriz
     }
 }
 
-/// OIDC Core §3.1.3.7: the ID token's `nonce` must be the one this login sent. (Only the
-/// nonce is checked here; the signature is the resource server's business.)
+/// OIDC Core §3.1.3.7: the ID token's `nonce` must be the one this login sent. The runtime
+/// verified the ID token's signature and other claims when the answer arrived
+/// ([`crate::verify`]); this is the login's own part.
 pub fn check_id_token_nonce(pending: &PendingLogin, token: &crate::token::Token) -> Result<()> {
     let Some(id_token) = token.id_token() else {
         return Ok(());
     };
-    let claims = crate::jwt::Claims::decode_unverified(id_token.expose())?;
+    let claims = match token.id_token_claims() {
+        Some(verified) => verified.clone(),
+        None => crate::jwt::Claims::decode_unverified(id_token.expose())?,
+    };
     check_nonce(pending, token.fields(), claims.str("nonce"))
 }
 
@@ -221,14 +225,7 @@ pub fn check_nonce(
     if token.id_token.is_none() {
         return Ok(());
     }
-    let found = found.unwrap_or("");
-    if bool::from(found.as_bytes().ct_eq(pending.nonce.expose().as_bytes())) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "the ID token's `nonce` does not match this login; start a new login",
-        ))
-    }
+    crate::verify::check_nonce(found, pending.nonce.expose())
 }
 
 impl PendingLogin {

@@ -31,11 +31,12 @@ pub enum ErrorCode {
     IssuerMismatch = 10,
     MissingClaim = 11,
     LoginRequired = 12,
+    InvalidToken = 13,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order (for tables, bindings and tests).
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::Config,
         ErrorCode::InsecureUrl,
         ErrorCode::Transport,
@@ -48,6 +49,7 @@ impl ErrorCode {
         ErrorCode::IssuerMismatch,
         ErrorCode::MissingClaim,
         ErrorCode::LoginRequired,
+        ErrorCode::InvalidToken,
     ];
 
     /// The stable snake_case name used as the JS `code` and in CLI output.
@@ -65,6 +67,7 @@ impl ErrorCode {
             ErrorCode::IssuerMismatch => "issuer_mismatch",
             ErrorCode::MissingClaim => "missing_claim",
             ErrorCode::LoginRequired => "login_required",
+            ErrorCode::InvalidToken => "invalid_token",
         }
     }
 }
@@ -115,6 +118,64 @@ pub enum Error {
     Config(String),
     /// A plain `http://` URL that is not loopback.
     InsecureUrl(String),
+    /// A signed token (an ID token, or an access token a resource server checks) failed
+    /// verification: `check` says which rule, the message what to look at.
+    InvalidToken { check: TokenCheck, detail: String },
+}
+
+/// Which rule a token failed ([`Error::InvalidToken`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenCheck {
+    /// Not a compact JWS at all, or a malformed one.
+    Format,
+    /// `alg: none`, an HMAC algorithm, or one not supported.
+    Algorithm,
+    /// The provider's key set could not be had or read.
+    KeySet,
+    /// No key in the provider's set fits the token's `kid` and algorithm.
+    Key,
+    /// A key fits, and the signature does not verify with it.
+    Signature,
+    /// `iss` is not the provider's issuer.
+    Issuer,
+    /// `aud` does not contain the expected audience.
+    Audience,
+    /// `azp` is not this client.
+    AuthorizedParty,
+    /// `exp` has passed (beyond the leeway).
+    Expired,
+    /// `iat` is in the future (beyond the leeway).
+    IssuedInFuture,
+    /// The ID token's `nonce` is not this login's.
+    Nonce,
+    /// `auth_time` is missing or older than the `max_age` the login asked for.
+    AuthTime,
+    /// The token is of another kind (an ID token where an access token was expected).
+    Type,
+    /// A role the caller requires is not granted.
+    Role,
+}
+
+impl TokenCheck {
+    /// The stable snake_case name (bindings expose it beside the error code).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenCheck::Format => "format",
+            TokenCheck::Algorithm => "algorithm",
+            TokenCheck::KeySet => "key_set",
+            TokenCheck::Key => "key",
+            TokenCheck::Signature => "signature",
+            TokenCheck::Issuer => "issuer",
+            TokenCheck::Audience => "audience",
+            TokenCheck::AuthorizedParty => "authorized_party",
+            TokenCheck::Expired => "expired",
+            TokenCheck::IssuedInFuture => "issued_in_future",
+            TokenCheck::Nonce => "nonce",
+            TokenCheck::AuthTime => "auth_time",
+            TokenCheck::Type => "type",
+            TokenCheck::Role => "role",
+        }
+    }
 }
 
 impl Error {
@@ -132,6 +193,7 @@ impl Error {
             Error::LoginRequired(_) => ErrorCode::LoginRequired,
             Error::Config(_) => ErrorCode::Config,
             Error::InsecureUrl(_) => ErrorCode::InsecureUrl,
+            Error::InvalidToken { .. } => ErrorCode::InvalidToken,
         }
     }
 
@@ -211,6 +273,22 @@ impl Error {
             limit,
             " byte limit"
         ))
+    }
+
+    /// A token that failed `check`; `detail` says what to look at (never the token).
+    pub fn invalid_token(check: TokenCheck, detail: impl Into<String>) -> Self {
+        Error::InvalidToken {
+            check,
+            detail: detail.into(),
+        }
+    }
+
+    /// Which verification rule failed, for an [`Error::InvalidToken`].
+    pub fn token_check(&self) -> Option<TokenCheck> {
+        match self {
+            Error::InvalidToken { check, .. } => Some(*check),
+            _ => None,
+        }
     }
 
     pub(crate) fn invalid(msg: impl Into<String>) -> Self {
@@ -293,7 +371,7 @@ impl Error {
                 quoted(expected),
                 "`, got `",
                 quoted(found),
-                "`; check the issuer URL (host, port and realm must match exactly)"
+                "`; check the issuer URL (host, port and realm must match exactly), or, if the provider is reached by an internal URL while its tokens carry a public issuer, set the expected issuer to the public one (Rust: ClientBuilder::expected_issuer, C: tw_options_set_expected_issuer, Python: expected_issuer=, CLI: --expected-issuer)"
             ),
             Error::MissingClaim(c) => text!(
                 "the access token has no `",
@@ -309,6 +387,7 @@ impl Error {
                 u,
                 "`: use https (http is allowed only for loopback addresses)"
             ),
+            Error::InvalidToken { detail, .. } => text!("the token does not verify: ", detail),
         }
     }
 }
@@ -384,7 +463,7 @@ mod tests {
             found: "x".repeat(10_000),
         };
         assert!(
-            long.message().chars().count() < 400,
+            long.message().chars().count() < 600,
             "{}",
             long.message().len()
         );

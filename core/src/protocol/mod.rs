@@ -5,7 +5,7 @@
 //!
 //! Read in this order: who and where ([`provider`], [`config`]), the requests ([`grant`],
 //! [`session`], [`authorize`], with [`client_auth`] and [`pkce`]), the answers ([`token`],
-//! [`lifetime`], [`oauth_error`], [`api`], [`jwt`]), and the pieces under them ([`http`],
+//! [`lifetime`], [`oauth_error`], [`api`], [`jwt`], and verified: [`jws`], [`verify`]), and the pieces under them ([`http`],
 //! [`error`], [`fields`], [`secret`], [`text`], [`uri`]).
 
 pub mod api;
@@ -16,6 +16,7 @@ pub mod error;
 pub mod fields;
 pub mod grant;
 pub mod http;
+pub mod jws;
 pub mod jwt;
 pub mod lifetime;
 pub mod oauth_error;
@@ -26,3 +27,4 @@ pub mod session;
 pub mod text;
 pub mod token;
 pub mod uri;
+pub mod verify;

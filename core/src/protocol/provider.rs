@@ -179,9 +179,17 @@ fn has_realm_suffix(url: &str) -> bool {
     url.rsplit_once('/')
         .is_some_and(|(rest, realm)| !realm.is_empty() && rest.ends_with("/realms"))
 }
+/// A realm name as one path segment: RFC 3986's unreserved characters stay as they are
+/// (Keycloak refuses a path with `%2D` for `-` as "not normalized"), everything else is
+/// percent-encoded.
 
 fn encode_segment(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).collect()
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).collect()
 }
 
 /// Replaces each `{name}` with its value. Values must be plain host labels or path segments:
@@ -257,6 +265,16 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn realm_names_keep_their_unreserved_characters() {
+        let p = Provider::keycloak("https://kc.example", "tw-rotation_1.a~b").unwrap();
+        assert_eq!(
+            p.issuer.as_deref(),
+            Some("https://kc.example/realms/tw-rotation_1.a~b")
+        );
+        assert!(Provider::keycloak("https://kc.example", "a b/c").is_err());
+    }
+
 
     #[test]
     fn keycloak_base_and_realm_give_every_endpoint() {

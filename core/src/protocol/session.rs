@@ -1,6 +1,6 @@
 //! Requests about a token or session that already exists, beside the grants that obtain one:
-//! revocation (RFC 7009), introspection (RFC 7662) and the end-session URL (OIDC RP-initiated
-//! logout). Pure builders, like [`crate::grant`].
+//! revocation (RFC 7009), introspection (RFC 7662), userinfo (OIDC Core §5.3) and the
+//! end-session URL (OIDC RP-initiated logout). Pure builders, like [`crate::grant`].
 
 use crate::prelude::*;
 
@@ -55,6 +55,41 @@ pub fn introspection(
         config,
         &[("token", token.expose()), ("token_type_hint", kind.hint())],
     )
+}
+
+/// OIDC Core §5.3: the logged-in user's claims, asked with the access token.
+pub fn userinfo(provider: &Provider, access_token: &Secret) -> Result<HttpRequest> {
+    let url = provider.endpoint(&provider.userinfo_endpoint, "userinfo endpoint")?;
+    Ok(HttpRequest {
+        method: crate::http::Method::Get,
+        url: url.to_string(),
+        headers: vec![
+            ("Accept".to_string(), "application/json".to_string()),
+            (
+                "Authorization".to_string(),
+                crate::token::bearer_header(access_token.expose())
+                    .expose()
+                    .to_string(),
+            ),
+        ],
+        body: None,
+    })
+}
+
+/// The userinfo answer's claims: a JSON object whose `sub` is the ID token's (OIDC Core
+/// §5.3.2: a different `sub` means the answer is not about this user).
+pub fn userinfo_claims(body: &[u8], id_token_sub: Option<&str>) -> Result<crate::jwt::Claims> {
+    let claims = crate::jwt::Claims(crate::oauth_error::json_object(body, "userinfo response")?);
+    match (claims.subject(), id_token_sub) {
+        (None, _) => Err(crate::error::Error::invalid(
+            "the userinfo response has no `sub`",
+        )),
+        (Some(a), Some(b)) if a != b => Err(crate::error::Error::invalid_token(
+            crate::error::TokenCheck::Issuer,
+            "the userinfo response is about another user than the ID token (`sub` differs)",
+        )),
+        _ => Ok(claims),
+    }
 }
 
 /// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only

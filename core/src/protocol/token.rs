@@ -45,6 +45,8 @@ pub struct Token {
     fields: TokenFields,
     extra: Map<String, Value>,
     claims: Option<Claims>,
+    /// The ID token's claims, once its signature and claims were verified.
+    id_token_claims: Option<Claims>,
     sent_at: SentAt,
     lifetime: Option<Duration>,
 }
@@ -103,6 +105,18 @@ impl Token {
     /// The access token's claims, when it is a readable JWT (never verified: see [`Claims`]).
     pub fn claims(&self) -> Option<&Claims> {
         self.claims.as_ref()
+    }
+
+    /// The ID token's claims, verified (signature against the provider's keys, `iss`, `aud`,
+    /// `azp`, `exp`, `iat`, and on a login `nonce`): who the user is. `None` when the answer
+    /// carried no ID token.
+    pub fn id_token_claims(&self) -> Option<&Claims> {
+        self.id_token_claims.as_ref()
+    }
+
+    /// Records the ID token's claims once the runtime verified them.
+    pub fn set_verified_id_token_claims(&mut self, claims: Claims) {
+        self.id_token_claims = Some(claims);
     }
 
     pub fn sent_at(&self) -> SentAt {
@@ -237,6 +251,7 @@ impl Token {
             fields,
             extra,
             claims,
+            id_token_claims: None,
             sent_at,
             lifetime,
         }

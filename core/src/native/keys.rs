@@ -1,0 +1,149 @@
+//! The provider's signing keys for one client, fetched from its `jwks_uri` when
+//! [`crate::cache::keys`] says so: on first need, when stale, and once (at most every 10 s)
+//! for a token naming an unknown key. One fetch at a time however many threads meet a rotated
+//! key; they all use its result.
+
+use crate::prelude::*;
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::clock::Clock;
+use super::signature::RingSignatures;
+use crate::cache::keys::{keys_ttl, should_fetch, KeysState};
+use crate::error::{Error, Result, TokenCheck};
+use crate::http::{HttpRequest, Method, Transport};
+use crate::jws::{check_signature, unknown_key, Jws, KeySet};
+use crate::text::text;
+
+#[derive(Default)]
+struct Held {
+    set: Arc<KeySet>,
+    state: KeysState,
+    /// Bumped by every fetch attempt: a thread that waited for the fetch lock sees whether
+    /// another fetched meanwhile.
+    attempts: u64,
+    /// Successful fetches, for diagnostics and tests.
+    fetches: u64,
+}
+
+/// The key set of one provider, shared by a client's threads.
+#[derive(Default)]
+pub struct KeyCache {
+    held: Mutex<Held>,
+    /// Held while fetching: single flight.
+    fetching: Mutex<()>,
+}
+
+impl KeyCache {
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many times the key set was fetched.
+    pub fn fetches(&self) -> u64 {
+        self.held().fetches
+    }
+
+    /// Takes `token` apart and checks its signature with the provider's keys from `jwks_uri`,
+    /// fetching them as the policy says. The claims are not checked here (see
+    /// [`crate::verify`]).
+    pub fn signed<'t>(
+        &self,
+        token: &'t str,
+        jwks_uri: Option<&str>,
+        transport: &dyn Transport,
+        clock: &dyn Clock,
+    ) -> Result<Jws<'t>> {
+        let jws = Jws::parse(token)?;
+        let mut fetched = false;
+        loop {
+            let (set, state, attempts) = {
+                let h = self.held();
+                (h.set.clone(), h.state, h.attempts)
+            };
+            let found = set.find(jws.kid.as_deref(), jws.alg).is_some();
+            if !fetched && should_fetch(&state, clock.now(), found) {
+                let Some(uri) = jwks_uri else {
+                    return Err(Error::invalid_token(
+                        TokenCheck::KeySet,
+                        "the provider has no key set (`jwks_uri`) to check the token with; name the provider by discovery or by Keycloak base URL and realm",
+                    ));
+                };
+                self.fetch(uri, attempts, transport, clock)?;
+                fetched = true;
+                continue;
+            }
+            return if check_signature(&jws, &set, &RingSignatures)? {
+                Ok(jws)
+            } else {
+                Err(unknown_key(&jws))
+            };
+        }
+    }
+
+    /// Fetches the key set unless another thread did since `seen_attempts`. A failure keeps
+    /// the keys held (if any) and is an error only when there are none.
+    fn fetch(
+        &self,
+        uri: &str,
+        seen_attempts: u64,
+        transport: &dyn Transport,
+        clock: &dyn Clock,
+    ) -> Result<()> {
+        let _one_at_a_time = self.fetching.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.held().attempts != seen_attempts {
+            return Ok(());
+        }
+        let now = clock.now();
+        let result = get_key_set(uri, transport);
+        let mut h = self.held();
+        h.attempts += 1;
+        h.state.last_attempt = Some(now);
+        match result {
+            Ok((set, ttl)) => {
+                h.set = Arc::new(set);
+                h.state.fetched_at = Some(now);
+                h.state.ttl = ttl;
+                h.fetches += 1;
+                Ok(())
+            }
+            Err(e) if h.state.fetched_at.is_none() => Err(e),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// One GET of the key set, parsed, with how long to keep it.
+fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::time::Duration)> {
+    let request = HttpRequest {
+        method: Method::Get,
+        url: uri.to_string(),
+        headers: vec![("Accept".into(), "application/json".into())],
+        body: None,
+    };
+    let response = transport.send(&request).map_err(|e| {
+        Error::invalid_token(
+            TokenCheck::KeySet,
+            text!(
+                "could not fetch the provider's keys from ",
+                uri,
+                ": ",
+                e.message()
+            ),
+        )
+    })?;
+    if !response.is_success() {
+        return Err(Error::invalid_token(
+            TokenCheck::KeySet,
+            text!(
+                "the provider's key set at ",
+                uri,
+                " answered HTTP ",
+                response.status,
+                "; check the jwks_uri"
+            ),
+        ));
+    }
+    let set = KeySet::parse(&response.body)?;
+    Ok((set, keys_ttl(response.header("cache-control"))))
+}
