@@ -53,20 +53,18 @@ mod prelude {
     pub use alloc::vec::Vec;
 }
 
-// The layers, lowest first; no module imports from a layer above its own.
+// The layers: `protocol` at the bottom, `cache` on it, `native` on both. No module imports
+// from a layer above its own.
 pub mod cache;
 #[cfg(feature = "blocking")]
 pub mod native;
 pub mod protocol;
-/// Flags, `TOKENWARD_*` variables and profiles, read once for every binding.
-#[cfg(feature = "blocking")]
-pub mod settings;
 
 // The modules by their short names (`tokenward::grant`, `crate::token`), as every binding and
 // the rest of the crate use them; the folders above are where they live.
 pub use cache::policy;
 #[cfg(feature = "blocking")]
-pub use native::{client, clock, flows, random, source, transport};
+pub use native::{client, clock, flows, random, settings, source, transport};
 pub use protocol::{
     api, authorize, client_auth, config, error, fields, grant, http, jws, jwt, lifetime,
     oauth_error, pkce, provider, secret, session, text, token, uri, verify,

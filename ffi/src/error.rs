@@ -42,6 +42,10 @@ pub const TW_ERR_ISSUER_MISMATCH: tw_result = 10;
 pub const TW_ERR_MISSING_CLAIM: tw_result = 11;
 /// No new token can be had without the user: start a new login.
 pub const TW_ERR_LOGIN_REQUIRED: tw_result = 12;
+/// A signed token (an ID token, or an access token given to `tw_client_verify_access_token`)
+/// failed verification: its signature, key, issuer, audience, lifetime or type. The message
+/// says which rule and what to check.
+pub const TW_ERR_INVALID_TOKEN: tw_result = 13;
 /// A pointer argument that must not be NULL was NULL. Nothing was done.
 pub const TW_ERR_NULL_ARGUMENT: tw_result = 100;
 /// A string argument is not valid UTF-8. Nothing was done.
@@ -70,7 +74,8 @@ const _: () = {
     assert!(TW_ERR_ISSUER_MISMATCH == ErrorCode::IssuerMismatch as tw_result);
     assert!(TW_ERR_MISSING_CLAIM == ErrorCode::MissingClaim as tw_result);
     assert!(TW_ERR_LOGIN_REQUIRED == ErrorCode::LoginRequired as tw_result);
-    assert!(ErrorCode::ALL.len() == 12);
+    assert!(TW_ERR_INVALID_TOKEN == ErrorCode::InvalidToken as tw_result);
+    assert!(ErrorCode::ALL.len() == 13);
 };
 
 /// Why a call failed: a core error, or a fault of the C interface itself.
@@ -331,6 +336,7 @@ pub extern "C" fn tw_result_name(code: tw_result) -> *const c_char {
         TW_ERR_ISSUER_MISMATCH => c"issuer_mismatch",
         TW_ERR_MISSING_CLAIM => c"missing_claim",
         TW_ERR_LOGIN_REQUIRED => c"login_required",
+        TW_ERR_INVALID_TOKEN => c"invalid_token",
         TW_ERR_NULL_ARGUMENT => c"null_argument",
         TW_ERR_INVALID_UTF8 => c"invalid_utf8",
         TW_ERR_BUFFER_TOO_SMALL => c"buffer_too_small",
@@ -349,7 +355,7 @@ mod tests {
     fn core_codes_map_one_to_one_with_the_same_names() {
         for code in ErrorCode::ALL {
             let n = code as tw_result;
-            assert!((1..=12).contains(&n));
+            assert!((1..=13).contains(&n));
             let name = unsafe { CStr::from_ptr(tw_result_name(n)) };
             assert_eq!(name.to_str().unwrap(), code.as_str());
         }

@@ -27,7 +27,8 @@ pub fn exit_code(e: &Error) -> u8 {
         | ErrorCode::StateMismatch
         | ErrorCode::IssuerMismatch
         | ErrorCode::MissingClaim
-        | ErrorCode::LoginRequired => REFUSED,
+        | ErrorCode::LoginRequired
+        | ErrorCode::InvalidToken => REFUSED,
         ErrorCode::Transport | ErrorCode::Timeout | ErrorCode::InvalidResponse => NETWORK,
         // A 5xx, 429 or 408 is the server's trouble (try again later); any other status is a
         // refusal (a 404 page for a wrong realm, a 403 from a proxy).

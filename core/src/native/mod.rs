@@ -1,5 +1,6 @@
 //! The runtime for native code (the `blocking` feature): the ureq transport, the OS clock and
-//! random generator, the threaded [`TokenSource`](source::TokenSource) that drives the cache
+//! random generator, the settings read from flags, `TOKENWARD_*` variables and profiles
+//! ([`settings`]), the threaded [`TokenSource`](source::TokenSource) that drives the cache
 //! policy, and the [`Client`](client::Client) that ties them together.
 
 pub mod client;
@@ -8,6 +9,7 @@ pub mod flows;
 pub mod keys;
 mod monotonic;
 pub mod random;
+pub mod settings;
 pub mod signature;
 pub mod source;
 pub mod transport;

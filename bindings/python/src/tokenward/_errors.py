@@ -17,6 +17,7 @@ every binding), grouped in families, all under `TokenwardError`.
     │   ├── IssuerMismatchError                issuer_mismatch  10
     │   └── LoginRequiredError                 login_required   12
     ├── MissingClaimError                      missing_claim    11
+    ├── InvalidTokenError                      invalid_token    13
     └── InterfaceError                         the C interface's own (100+): a bug
         └── PanicError                         panic           103
 
@@ -188,6 +189,13 @@ class LoginRequiredError(LoginError):
     code, number = "login_required", 12
 
 
+class InvalidTokenError(TokenwardError):
+    """A signed token failed verification (signature, key, issuer, audience, lifetime, type):
+    the message says which rule and what to check."""
+
+    code, number = "invalid_token", 13
+
+
 class InterfaceError(TokenwardError):
     """An error of the C interface itself (100 and up): a bug in tokenward's Python binding or
     library; please report it."""
@@ -214,6 +222,7 @@ _BY_NUMBER: Dict[int, Type[TokenwardError]] = {
         IssuerMismatchError,
         MissingClaimError,
         LoginRequiredError,
+        InvalidTokenError,
         PanicError,
     )
 }
