@@ -145,12 +145,113 @@ fn fetch(c: &mut Criterion, server: &LocalTokenServer) {
     });
 }
 
+/// An RS256 access token and its key set, from a 2048-bit key openssl makes for this run.
+fn signed_token() -> (String, String, jsonwebtoken::DecodingKey) {
+    let dir = std::env::temp_dir().join(format!("tw-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("key.pem");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(out.status.success(), "openssl {args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        key.to_str().unwrap(),
+    ]);
+    let modulus = openssl(&["rsa", "-in", key.to_str().unwrap(), "-noout", "-modulus"]);
+    let hex = modulus.trim().trim_start_matches("Modulus=");
+    let n: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let pem = std::fs::read(&key).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    use base64::Engine as _;
+    let n64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&n);
+    let jwks = format!(
+        r#"{{"keys":[{{"kty":"RSA","kid":"k1","alg":"RS256","use":"sig","n":"{n64}","e":"AQAB"}}]}}"#
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = serde_json::json!({"iss": ISSUER, "sub": "u1", "typ": "Bearer", "azp": "svc",
+        "aud": "account", "iat": now, "exp": now + 3600, "realm_access": {"roles": ["user"]}});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("k1".into());
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap();
+    let decoding = jsonwebtoken::DecodingKey::from_rsa_components(&n64, "AQAB").unwrap();
+    (token, jwks, decoding)
+}
+
+const ISSUER: &str = "http://127.0.0.1:9/realms/bench";
+
+/// Verifying an access token (RS256, the key cached): signature and claims.
+fn verify(c: &mut Criterion) {
+    let (token, jwks, decoding) = signed_token();
+    let transport = move |_: &tokenward::HttpRequest| {
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: jwks.clone().into_bytes().into(),
+        })
+    };
+    let client = Client::builder(
+        Provider::keycloak("http://127.0.0.1:9", "bench").unwrap(),
+        ClientConfig::new("svc").secret("bench-secret"),
+    )
+    .transport(Arc::new(transport))
+    .build()
+    .unwrap();
+    let requirements = tokenward::AccessTokenRequirements::default();
+    client.verify_access_token(&token, &requirements).unwrap();
+    c.bench_function("verify_rs256/tokenward", |b| {
+        b.iter(|| {
+            black_box(
+                client
+                    .verify_access_token(black_box(&token), &requirements)
+                    .unwrap(),
+            )
+        })
+    });
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.validate_aud = false;
+    c.bench_function("verify_rs256/jsonwebtoken", |b| {
+        b.iter(|| {
+            black_box(
+                jsonwebtoken::decode::<serde_json::Value>(
+                    black_box(&token),
+                    &decoding,
+                    &validation,
+                )
+                .unwrap(),
+            )
+        })
+    });
+}
+
 fn all(c: &mut Criterion) {
     let server = LocalTokenServer::start(3600);
     cached_token(c, &server);
     pkce(c);
     parse(c);
     fetch(c, &server);
+    verify(c);
 }
 
 criterion_group! {
