@@ -46,7 +46,9 @@ typedef struct tw_client tw_client;
  * PKCE verifier, `state` and `nonce` that the callback is checked against.
  *
  * It holds secrets: keep it in memory, or store `tw_login_to_json` where only this user's
- * session can read it. Thread-safety: immutable; may be read from several threads at once.
+ * session can read it. It is spent by its first `tw_client_login_finish`, whatever the
+ * outcome: a second finish (or `tw_login_to_json`) fails with `TW_ERR_LOGIN_REQUIRED`.
+ * Thread-safety: may be used from several threads at once; one finish wins.
  */
 typedef struct tw_login tw_login;
 
@@ -179,6 +181,13 @@ typedef uint32_t tw_token_kind;
  * No new token can be had without the user: start a new login.
  */
 #define TW_ERR_LOGIN_REQUIRED 12
+
+/**
+ * A signed token (an ID token, or an access token given to `tw_client_verify_access_token`)
+ * failed verification: its signature, key, issuer, audience, lifetime or type. The message
+ * says which rule and what to check.
+ */
+#define TW_ERR_INVALID_TOKEN 13
 
 /**
  * A pointer argument that must not be NULL was NULL. Nothing was done.
@@ -532,6 +541,32 @@ tw_result tw_options_set_on_token(tw_options *options,
                                   void *user_data);
 
 /**
+ * Sets the issuer that tokens carry when it differs from the URL the client reaches the
+ * provider by: Keycloak reached by an internal URL (`http://keycloak:8080`) whose tokens name
+ * its public `hostname` (`https://sso.example.com/realms/acme`). Discovery then expects this
+ * issuer in the document, and ID tokens, access tokens and login callbacks are checked
+ * against it. Without it, such a split fails with `TW_ERR_ISSUER_MISMATCH` or
+ * `TW_ERR_INVALID_TOKEN`, naming both URLs.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+ * Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+ * time per `tw_options`.
+ */
+tw_result tw_options_set_expected_issuer(tw_options *options,
+                                         const char *issuer);
+
+/**
+ * Sets how far clocks may disagree, in milliseconds, when a signed token's `exp` and `iat`
+ * are checked (ID tokens, `tw_client_verify_access_token`). The default is 30000; 0 allows no
+ * skew at all.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`.
+ * Ownership: nothing is kept. Thread-safety: one thread at a time per `tw_options`.
+ */
+tw_result tw_options_set_leeway_ms(tw_options *options,
+                                   uint64_t leeway_ms);
+
+/**
  * Frees a token. NULL is ignored.
  *
  * Ownership: takes ownership of `token`, which must be an owned token (never the hook's).
@@ -596,6 +631,19 @@ tw_result tw_token_scope(const tw_token *token,
  */
 tw_result tw_token_claims_json(const tw_token *token,
                                char **out);
+
+/**
+ * The ID token's claims as a JSON object (`{"sub":...,"email":...,"nonce":...}`), as a new
+ * string in `*out`, or NULL when the answer carried no ID token. These claims are VERIFIED:
+ * the ID token's signature against the provider's keys, `iss`, `aud`, `azp`, `exp` / `iat`
+ * within the leeway and, on a login, `nonce` were checked before the token was returned
+ * (a token that fails is never returned: the call fails with `TW_ERR_INVALID_TOKEN`).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+ * Thread-safety: any thread.
+ */
+tw_result tw_token_id_token_claims_json(const tw_token *token,
+                                        char **out);
 
 /**
  * The response's fields beyond RFC 6749's as a JSON object (Keycloak's `not-before-policy`,
@@ -768,22 +816,44 @@ tw_result tw_client_access_token(const tw_client *client,
                                  size_t *out_len);
 
 /**
- * Like `tw_client_access_token`, and also writes to `*out_fresh_until_ns` until when
- * (CLOCK_MONOTONIC, in nanoseconds) the cache would return this same token without renewing
- * it: its refresh point, or 0 when it is already due. A binding whose calls are costly (Python
- * through ctypes) may reuse its copy while `clock_gettime(CLOCK_MONOTONIC)` is before that
- * instant instead of calling again. `tw_client_refresh`, `tw_client_resume`,
- * `tw_client_login_finish` and `tw_client_revoke` change the session: drop the copy on them.
+ * Like `tw_client_access_token`, and also says for how long the cache would return this same
+ * token without renewing it, and which state of the cache it came from: a view of the token
+ * that a binding whose calls are costly (Python through ctypes) may keep instead of calling
+ * again.
  *
- * Errors: as `tw_client_access_token`; `*out_fresh_until_ns` is written only on success.
+ * - `*out_fresh_for_ns`: nanoseconds from a moment during this call until the token's refresh
+ *   point; 0 when it is already due (or another caller renewed it meanwhile): then keep no
+ *   copy. A deadline that holds on every platform is a monotonic clock reading taken *before*
+ *   the call plus this duration (durations agree across clocks; absolute readings do not).
+ * - `*out_generation`: the generation of the cache's state the token came from. It grows with
+ *   every change of the session; `tw_client_generation` reads it. After a call that changes
+ *   the session (`tw_client_login_finish`, `tw_client_refresh`, `tw_client_resume`,
+ *   `tw_client_revoke`, `tw_client_access_token_after_rejection`), read
+ *   `tw_client_generation` and drop every copy labelled with an older generation.
+ *
+ * Errors: as `tw_client_access_token`; `*out_fresh_for_ns` and `*out_generation` are written
+ * only on success.
  * Thread-safety: any number of threads may call this on one client at once.
  * Ownership: copied into the caller's buffer; nothing to free.
  */
-tw_result tw_client_access_token_until(const tw_client *client,
-                                       char *buf,
-                                       size_t buf_len,
-                                       size_t *out_len,
-                                       uint64_t *out_fresh_until_ns);
+tw_result tw_client_access_token_view(const tw_client *client,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len,
+                                      uint64_t *out_fresh_for_ns,
+                                      uint64_t *out_generation);
+
+/**
+ * The generation of the client's token cache (for its configured scopes): a number that grows
+ * with every change of the session (a renewal landing, a login, a refresh, a refusal, a
+ * revocation). Read it after a call that changes the session to know which copies made with
+ * `tw_client_access_token_view` are stale (those labelled with an older generation).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`; `*out_generation` is written only on success.
+ * Thread-safety: any thread. Ownership: nothing to free.
+ */
+tw_result tw_client_generation(const tw_client *client,
+                               uint64_t *out_generation);
 
 /**
  * The API refused `rejected` (a 401 for a token from `tw_client_access_token`): renews the
@@ -954,8 +1024,9 @@ const char *tw_login_url(const tw_login *login);
  * Serializes the login's secret state (verifier, state, nonce, redirect URI, issuer) as
  * JSON, to finish the login in another process or after a restart.
  *
- * Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free` (it is zeroed
- * there); store it only where this user's session alone can read it.
+ * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_LOGIN_REQUIRED` when the login was already
+ * finished (it is spent: start a new one). Ownership: free `*out` with `tw_string_free` (it is
+ * zeroed there); store it only where this user's session alone can read it.
  * Thread-safety: any thread.
  */
 tw_result tw_login_to_json(const tw_login *login,
@@ -983,14 +1054,21 @@ void tw_login_free(tw_login *login);
  * Finishes a login: checks the callback URL the provider redirected to (`state` in constant
  * time, `iss`, an `error=` answer), exchanges the code with the PKCE verifier, checks the ID
  * token's `nonce`, and caches the tokens: from now on `tw_client_access_token` renews them
- * with the refresh token. A login can be finished once.
+ * with the refresh token.
+ *
+ * A login is spent by its first callback, whatever the outcome: once the arguments are read,
+ * this call uses `login` up even when the callback is forged, denied or the exchange fails.
+ * Finishing it again fails with `TW_ERR_LOGIN_REQUIRED` ("start a new login") and sends
+ * nothing; begin a new login with `tw_client_login_begin`.
  *
  * `callback_url` is the full redirect URL (or just its query string). `out` may be NULL;
  * otherwise on success `*out` is the new token, for `tw_token_free`.
- * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_STATE_MISMATCH`,
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8` (these leave the login unspent);
+ * `TW_ERR_LOGIN_REQUIRED` (the login was spent already); `TW_ERR_STATE_MISMATCH`,
  * `TW_ERR_ISSUER_MISMATCH`; `TW_ERR_OAUTH` (the user denied: `access_denied`; a used or
  * expired code: `invalid_grant`); `TW_ERR_INVALID_RESPONSE`; the network's.
- * Thread-safety: any thread.
+ * Thread-safety: any thread; of calls racing on one login, one finishes it, the others get
+ * `TW_ERR_LOGIN_REQUIRED`.
  * Ownership: `login` stays the caller's (`tw_login_free`); `*out`, when asked for, is the
  * caller's (`tw_token_free`).
  */
@@ -998,6 +1076,60 @@ tw_result tw_client_login_finish(const tw_client *client,
                                  const tw_login *login,
                                  const char *callback_url,
                                  tw_token **out);
+
+/**
+ * Verifies an access token that a caller presented to your API (the token of an
+ * `Authorization: Bearer` header) and writes its verified claims, as a JSON object, to
+ * `*out_claims_json`.
+ *
+ * Checked, in core: the signature against the provider's keys (fetched from its `jwks_uri`
+ * on first need and cached; a token naming an unknown key refetches them at most once per
+ * 10 s, whatever the number of callers), that the algorithm is one the key is for (`none`
+ * and HMAC are refused), `iss` (the provider's issuer, or `tw_options_set_expected_issuer`'s),
+ * `exp` / `iat` within the leeway (`tw_options_set_leeway_ms`, default 30 s), that it is an
+ * access token (Keycloak's `typ: Bearer` claim or RFC 9068's `at+jwt` header), and:
+ * - `audience`: a value `aud` must contain (your API's client id); NULL accepts any;
+ * - `required_claims` (`required_claims_len` strings): claims that must be present and not
+ *   empty (Docbyte's `"tenant"`); NULL with length 0 for none;
+ * - `required_roles` (`required_roles_len` strings): Keycloak roles that must be granted
+ *   (`realm_access.roles`, or any client's `resource_access.*.roles`).
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8` (nothing was checked);
+ * `TW_ERR_INVALID_TOKEN` when the token does not verify: `tw_last_error_message()` names the
+ * rule that failed and what to check (it never contains the token). That includes a required
+ * role that is not granted, and a key set that cannot be had (no `jwks_uri`, as for a bare
+ * token URL; unreachable; not a JWK set; over the size or key-count caps): the message then
+ * says where the keys were looked for. `TW_ERR_MISSING_CLAIM` for a required claim that is
+ * absent.
+ * Ownership: on success free `*out_claims_json` with `tw_string_free`; it is written only on
+ * success. The arguments are only read during the call.
+ * Thread-safety: any number of threads may verify on one client at once; they share one key
+ * cache.
+ */
+tw_result tw_client_verify_access_token(const tw_client *client,
+                                        const char *token,
+                                        const char *audience,
+                                        const char *const *required_claims,
+                                        size_t required_claims_len,
+                                        const char *const *required_roles,
+                                        size_t required_roles_len,
+                                        char **out_claims_json);
+
+/**
+ * The logged-in user's claims from the provider's userinfo endpoint, as a JSON object in
+ * `*out_json`, asked with the client's current access token (renewed first if due). When the
+ * session has a verified ID token, the answer's `sub` must be its `sub`.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_LOGIN_REQUIRED` without a session
+ * (`tw_client_login_finish` or `tw_client_resume` first); `TW_ERR_CONFIG` when the provider
+ * has no userinfo endpoint; `TW_ERR_API` / `TW_ERR_OAUTH` / `TW_ERR_HTTP` when the endpoint
+ * refuses (e.g. a token without the `openid` scope); `TW_ERR_INVALID_TOKEN` when the answer
+ * is about another user; `TW_ERR_TRANSPORT`, `TW_ERR_TIMEOUT`, `TW_ERR_INVALID_RESPONSE`.
+ * Ownership: on success free `*out_json` with `tw_string_free`; written only on success.
+ * Thread-safety: any thread.
+ */
+tw_result tw_client_userinfo(const tw_client *client,
+                             char **out_json);
 
 #ifdef __cplusplus
 }  // extern "C"

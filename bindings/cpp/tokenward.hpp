@@ -167,6 +167,9 @@ class TokenView {
     std::optional<std::string> scope() const { return field(tw_token_scope); }
     // The access token's claims as JSON (decoded, not verified); absent for opaque tokens.
     std::optional<std::string> claims_json() const { return field(tw_token_claims_json); }
+    // The ID token's claims, verified (signature, iss, aud, azp, exp/iat, nonce); nullopt
+    // when the answer had no ID token.
+    std::optional<std::string> id_token_claims_json() const { return field(tw_token_id_token_claims_json); }
     // Keycloak's extra response fields (not-before-policy, session_state, ...) as JSON.
     std::string extra_json() const { return field(tw_token_extra_json).value_or("{}"); }
     // The server's expires_in (0 when absent).
@@ -275,6 +278,18 @@ class Options {
         return *this;
     }
     Options &&proxy_from_env(bool enabled) && { return std::move(proxy_from_env(enabled)); }
+    // The issuer tokens carry when the provider is reached by another URL (Keycloak's hostname).
+    Options &expected_issuer(const std::string &issuer) & {
+        detail::check(tw_options_set_expected_issuer(p_.get(), detail::cstr(issuer)));
+        return *this;
+    }
+    Options &&expected_issuer(const std::string &issuer) && { return std::move(expected_issuer(issuer)); }
+    // How far clocks may disagree when exp / iat are checked (default 30 s).
+    Options &leeway(std::chrono::milliseconds l) & {
+        detail::check(tw_options_set_leeway_ms(p_.get(), static_cast<std::uint64_t>(l.count())));
+        return *this;
+    }
+    Options &&leeway(std::chrono::milliseconds l) && { return std::move(leeway(l)); }
     // See TokenHook. An empty function removes the hook.
     Options &on_token(TokenHook hook) & {
         if (hook) {
@@ -304,6 +319,7 @@ class Options {
 };
 
 // An authorization-code login in progress (PKCE verifier, state, nonce). Holds secrets.
+// Spent by its first Client::login_finish, whatever the outcome.
 class Login {
   public:
     explicit Login(tw_login *login) noexcept : p_(login) {}
@@ -429,11 +445,36 @@ class Client {
                                             p.data(), p.items.size(), &l));
         return Login(l);
     }
-    // Finishes a login from the URL the provider redirected to.
+    // Finishes a login from the URL the provider redirected to. A login is spent by its first
+    // callback, whatever the outcome: finishing it again throws (TW_ERR_LOGIN_REQUIRED, "start
+    // a new login") without a request.
     Token login_finish(const Login &login, const std::string &callback_url) const {
         tw_token *t = nullptr;
         detail::check(tw_client_login_finish(p_.get(), login.get(), detail::cstr(callback_url), &t));
         return Token(t);
+    }
+
+    // Verifies an access token presented to your API; returns its verified claims as JSON.
+    // Throws Error with TW_ERR_INVALID_TOKEN (the message names the rule) or
+    // TW_ERR_MISSING_CLAIM.
+    std::string verify_access_token(const std::string &token,
+                                    const std::optional<std::string> &audience = {},
+                                    const std::vector<std::string> &required_claims = {},
+                                    const std::vector<std::string> &required_roles = {}) const {
+        std::vector<const char *> claims, roles;
+        for (const auto &c : required_claims) claims.push_back(detail::cstr(c));
+        for (const auto &r : required_roles) roles.push_back(detail::cstr(r));
+        char *s = nullptr;
+        detail::check(tw_client_verify_access_token(p_.get(), detail::cstr(token), detail::cstr(audience),
+                                                    claims.data(), claims.size(), roles.data(),
+                                                    roles.size(), &s));
+        return detail::take_required(s);
+    }
+    // The logged-in user's claims from the userinfo endpoint, as JSON.
+    std::string userinfo() const {
+        char *s = nullptr;
+        detail::check(tw_client_userinfo(p_.get(), &s));
+        return detail::take_required(s);
     }
 
     const tw_client *get() const noexcept { return p_.get(); }

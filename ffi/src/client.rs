@@ -74,7 +74,9 @@ pub(crate) unsafe fn arg_params<'a>(
 }
 
 fn build(builder: ClientBuilder, options: &tw_options, out: &mut *mut tw_client) -> FfiResult {
-    let mut builder = builder
+    let mut builder = options
+        .verification
+        .apply(builder)
         .http_options(options.http.clone())
         .refresh_policy(options.refresh_policy);
     let hook = options.hook.map(HookState::new);
@@ -276,6 +278,8 @@ pub unsafe extern "C" fn tw_client_from_env_with(
                     require_claims: c.required_claims.clone(),
                     redirect_uri: c.redirect_uri.clone(),
                     timeout: (http.timeout != defaults.timeout).then_some(http.timeout),
+                    expected_issuer: o.verification.expected_issuer.clone(),
+                    leeway: o.verification.leeway,
                     ..Layer::new(Origin::Options)
                 }]
             }
@@ -310,8 +314,10 @@ pub unsafe extern "C" fn tw_client_from_env_with(
             http,
             refresh_policy,
             hook,
+            // The settings carry the options' issuer and leeway, and apply them.
+            verification: Default::default(),
         };
-        build(settings.provider.builder(config)?, &options, out)
+        build(settings.builder(config)?, &options, out)
     })
 }
 

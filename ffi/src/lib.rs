@@ -22,7 +22,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 // Declared in the order the header should read: results and errors, options, tokens,
-// clients, logins.
+// clients, logins, verification.
 mod error;
 mod strings;
 mod options;
@@ -30,6 +30,7 @@ mod hook;
 mod token;
 mod client;
 mod login;
+mod verify;
 
 use std::ffi::c_char;
 
@@ -40,6 +41,7 @@ pub use login::*;
 pub use options::*;
 pub use strings::tw_string_free;
 pub use token::*;
+pub use verify::*;
 
 /// The library's version, e.g. `"0.1.0"`.
 ///

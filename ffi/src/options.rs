@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
-use tokenward::{AuthMethod, ClientConfig, HttpOptions, RefreshPolicy, Trust};
+use tokenward::{AuthMethod, ClientBuilder, ClientConfig, HttpOptions, RefreshPolicy, Trust};
 
 use crate::error::{guard, guard_value, tw_result, Failure, FfiResult};
 use crate::hook::{tw_token_callback, HookSpec};
@@ -40,6 +40,27 @@ pub struct tw_options {
     pub(crate) http: HttpOptions,
     pub(crate) refresh_policy: RefreshPolicy,
     pub(crate) hook: Option<HookSpec>,
+    pub(crate) verification: Verification,
+}
+
+/// How signed tokens are checked, beyond the core's defaults: the issuer they carry when it
+/// is not the URL the provider is reached by, and the clock leeway.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Verification {
+    pub(crate) expected_issuer: Option<String>,
+    pub(crate) leeway: Option<Duration>,
+}
+
+impl Verification {
+    pub(crate) fn apply(&self, mut builder: ClientBuilder) -> ClientBuilder {
+        if let Some(issuer) = &self.expected_issuer {
+            builder = builder.expected_issuer(issuer.as_str());
+        }
+        if let Some(leeway) = self.leeway {
+            builder = builder.leeway(leeway);
+        }
+        builder
+    }
 }
 
 fn with_options(
@@ -74,6 +95,7 @@ pub unsafe extern "C" fn tw_options_new(
             http: HttpOptions::default(),
             refresh_policy: RefreshPolicy::default(),
             hook: None,
+            verification: Verification::default(),
         }));
         Ok(())
     })
@@ -348,6 +370,44 @@ pub unsafe extern "C" fn tw_options_set_on_token(
 ) -> tw_result {
     with_options(options, |o| {
         o.hook = callback.map(|cb| HookSpec { cb, user_data });
+        Ok(())
+    })
+}
+
+/// Sets the issuer that tokens carry when it differs from the URL the client reaches the
+/// provider by: Keycloak reached by an internal URL (`http://keycloak:8080`) whose tokens name
+/// its public `hostname` (`https://sso.example.com/realms/acme`). Discovery then expects this
+/// issuer in the document, and ID tokens, access tokens and login callbacks are checked
+/// against it. Without it, such a split fails with `TW_ERR_ISSUER_MISMATCH` or
+/// `TW_ERR_INVALID_TOKEN`, naming both URLs.
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`.
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_options_set_expected_issuer(
+    options: *mut tw_options,
+    issuer: *const c_char,
+) -> tw_result {
+    with_options(options, |o| {
+        o.verification.expected_issuer = Some(arg_str(issuer, "issuer")?.to_string());
+        Ok(())
+    })
+}
+
+/// Sets how far clocks may disagree, in milliseconds, when a signed token's `exp` and `iat`
+/// are checked (ID tokens, `tw_client_verify_access_token`). The default is 30000; 0 allows no
+/// skew at all.
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`.
+/// Ownership: nothing is kept. Thread-safety: one thread at a time per `tw_options`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_options_set_leeway_ms(
+    options: *mut tw_options,
+    leeway_ms: u64,
+) -> tw_result {
+    with_options(options, |o| {
+        o.verification.leeway = Some(Duration::from_millis(leeway_ms));
         Ok(())
     })
 }

@@ -148,6 +148,26 @@ pub unsafe extern "C" fn tw_token_claims_json(
     })
 }
 
+/// The ID token's claims as a JSON object (`{"sub":...,"email":...,"nonce":...}`), as a new
+/// string in `*out`, or NULL when the answer carried no ID token. These claims are VERIFIED:
+/// the ID token's signature against the provider's keys, `iss`, `aud`, `azp`, `exp` / `iat`
+/// within the leeway and, on a login, `nonce` were checked before the token was returned
+/// (a token that fails is never returned: the call fails with `TW_ERR_INVALID_TOKEN`).
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free`.
+/// Thread-safety: any thread.
+#[no_mangle]
+pub unsafe extern "C" fn tw_token_id_token_claims_json(
+    token: *const tw_token,
+    out: *mut *mut c_char,
+) -> tw_result {
+    guard(|| {
+        let token = token_ref(token)?;
+        let json = token.id_token_claims().map(|c| c.to_json());
+        optional_out(json.as_deref(), "ID token claims", out)
+    })
+}
+
 /// The response's fields beyond RFC 6749's as a JSON object (Keycloak's `not-before-policy`,
 /// `session_state`, ...), as a new string in `*out` (`{}` when there are none).
 ///

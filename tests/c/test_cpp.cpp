@@ -98,6 +98,39 @@ static void test_iopole_and_docbyte() {
           "C++ docbyte: missing template value named");
 }
 
+// Verification: an access token from Keycloak verifies with its claims; a wrong audience, a
+// role not granted and an unexpected issuer are TW_ERR_INVALID_TOKEN with a message naming
+// the rule and never the token.
+static void test_verify() {
+    std::string host = kc.substr(7, kc.rfind(':') - 7), port = kc.substr(kc.rfind(':') + 1);
+    tw::Params values = {{"host", host}, {"port", port}, {"tenant", "acme"}};
+    const std::string tpl = "http://{host}:{port}/realms/{tenant}";
+    auto vault = tw::Client::from_template(
+        tpl, values,
+        tw::Options("vault-service").secret(tw_env("TW_VAULT_SERVICE_SECRET")).scope("openid").leeway(
+            std::chrono::milliseconds(5000)));
+    std::string token = vault.access_token();
+    std::string claims = vault.verify_access_token(token, std::nullopt, {"tenant"});
+    CHECK(tw_contains(claims.c_str(), "\"tenant\"") && tw_contains(claims.c_str(), "/realms/acme"),
+          "C++ verify: the access token verifies, claims returned");
+    tw::Error e(TW_OK, "");
+    CHECK(throws([&] { vault.verify_access_token(token, std::string("billing-api")); }, TW_ERR_INVALID_TOKEN, &e) &&
+              tw_contains(e.what(), "`aud`") && !tw_contains(e.what(), token.c_str()),
+          "C++ verify: wrong audience -> INVALID_TOKEN naming `aud`, not the token");
+    CHECK(throws([&] { vault.verify_access_token(token, std::nullopt, {}, {"no-such-role"}); },
+                 TW_ERR_INVALID_TOKEN, &e) &&
+              tw_contains(e.what(), "no-such-role"),
+          "C++ verify: a role not granted -> INVALID_TOKEN naming the role");
+    auto split = tw::Client::from_template(tpl, values,
+                                           tw::Options("vault-service")
+                                               .secret(tw_env("TW_VAULT_SERVICE_SECRET"))
+                                               .expected_issuer("https://sso.example.com/realms/acme"));
+    CHECK(throws([&] { split.verify_access_token(token); }, TW_ERR_INVALID_TOKEN, &e) &&
+              tw_contains(e.what(), "https://sso.example.com/realms/acme"),
+          "C++ verify: an expected issuer the token does not carry -> INVALID_TOKEN naming it");
+    CHECK(tw_contains(vault.userinfo().c_str(), "\"sub\""), "C++ userinfo: the service account's claims");
+}
+
 static void test_loopback_and_misuse() {
     auto big = tw::Client::from_token_url(loopback + "/big/token", tw::Options("c1").secret("s1"));
     std::string a = big.access_token();
@@ -140,6 +173,12 @@ static void test_loopback_and_misuse() {
     CHECK(throws([&] { spa.login_finish(restored, "http://127.0.0.1:8765/callback?state=x&code=y"); },
                  TW_ERR_STATE_MISMATCH),
           "C++ forged state -> STATE_MISMATCH");
+    tw::Error spent(TW_OK, "");
+    CHECK(throws([&] { spa.login_finish(restored, "http://127.0.0.1:8765/callback?code=y"); },
+                 TW_ERR_LOGIN_REQUIRED, &spent) &&
+              tw_contains(spent.what(), "start a new login"),
+          "C++ a login is spent by its first callback -> LOGIN_REQUIRED");
+    CHECK(throws([&] { restored.to_json(); }, TW_ERR_LOGIN_REQUIRED), "C++ a spent login cannot be saved");
     CHECK(tw_contains(spa.end_session_url(std::string("http://127.0.0.1:8765/callback")).c_str(),
                       "post_logout_redirect_uri="),
           "C++ end-session URL");
@@ -152,6 +191,7 @@ int main() {
     try {
         test_ecoinvent();
         test_iopole_and_docbyte();
+        test_verify();
         test_loopback_and_misuse();
     } catch (const tw::Error &e) {
         CHECK(false, "unexpected exception [%s] %s", e.name(), e.what());

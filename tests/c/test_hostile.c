@@ -475,7 +475,8 @@ static void test_last_error_and_names(void) {
     CHECK(tw_streq(tw_result_name(TW_ERR_OAUTH), "oauth"), "result name oauth");
     CHECK(tw_streq(tw_result_name(TW_ERR_MISSING_CLAIM), "missing_claim"), "result name missing_claim");
     CHECK(tw_streq(tw_result_name(TW_ERR_PANIC), "panic"), "result name panic");
-    CHECK(tw_streq(tw_result_name(13), "unknown"), "result 13 is unknown (reserved)");
+    CHECK(tw_streq(tw_result_name(TW_ERR_INVALID_TOKEN), "invalid_token"), "result name invalid_token (13)");
+    CHECK(tw_streq(tw_result_name(14), "unknown"), "result 14 is unknown (reserved)");
     CHECK(tw_streq(tw_result_name(0xFFFFFFFFu), "unknown"), "result 0xFFFFFFFF is unknown");
     CHECK(tw_version() != NULL && strlen(tw_version()) >= 5, "tw_version: %s", tw_version());
 }

@@ -47,3 +47,49 @@ def test_the_package_readme_shows_the_quickstart_as_tested():
         example = f.read()
     code = re.sub(r'^""".*?"""\n\n', "", example, flags=re.S)
     assert block == code
+
+
+def _flask_api(kc):
+    """tests/python/examples/flask_api.py, imported with KEYCLOAK_URL set."""
+    import importlib.util
+
+    os.environ["KEYCLOAK_URL"] = kc.url
+    spec = importlib.util.spec_from_file_location("flask_api", os.path.join(HERE, "examples", "flask_api.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flask_example_rejects_requests_without_a_valid_token_and_tenant(kc):
+    import tokenward
+
+    api = _flask_api(kc)
+    web = api.app.test_client()
+    with tokenward.Client.keycloak(
+        kc.url, "acme", client_id="vault-service", client_secret=kc.secret("vault-service"), scope="openid"
+    ) as c:
+        good = c.token()
+    with tokenward.Client.keycloak(
+        kc.url, "acme", client_id="vault-notenant", client_secret=kc.secret("vault-notenant"), scope="openid"
+    ) as c:
+        notenant = c.token()
+    with tokenward.Client.keycloak(
+        kc.url, "vion", client_id="vion-service", client_secret=kc.secret("vion-service")
+    ) as c:
+        other_realm = c.token()  # another realm's: other keys, another issuer
+
+    r = web.get("/documents", headers={"Authorization": f"Bearer {good}"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["tenant"] == "acme"
+
+    r = web.get("/documents")
+    assert r.status_code == 401 and r.get_json()["error"] == "invalid_request"
+    for forged in (other_realm, good[:-4] + "AAAA", "not-a-jwt"):
+        r = web.get("/documents", headers={"Authorization": f"Bearer {forged}"})
+        assert r.status_code == 401, r.get_json()
+        assert r.get_json()["error"] == "invalid_token"
+        assert r.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+        assert forged not in r.get_data(as_text=True)
+    r = web.get("/documents", headers={"Authorization": f"Bearer {notenant}"})
+    assert r.status_code == 403 and "tenant" in r.get_json()["error_description"]
+    api.verifier.close()

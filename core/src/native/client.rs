@@ -376,18 +376,6 @@ impl Client {
     }
 }
 
-impl ClientBuilder {
-    fn with_source(provider: ProviderSource, config: ClientConfig) -> ClientBuilder {
-        ClientBuilder {
-            provider,
-            config,
-            http: HttpOptions::default(),
-            transport: None,
-            clock: Arc::new(SystemClock),
-            rng: Arc::new(OsRandom),
-            on_token: None,
-            refresh_policy: RefreshPolicy::default(),
-        }
 /// What [`Client::verify_access_token`] requires of a token beyond a valid signature, the
 /// provider's issuer and its lifetime.
 #[derive(Debug, Clone, Default)]
@@ -430,12 +418,19 @@ impl Client {
     /// cached access token (renewed first if due).
     pub fn userinfo(&self) -> Result<Claims> {
         let token = self.token()?;
-        let request = session::userinfo(&self.flows.provider, token.access_token())?;
+        let sub = token.id_token_claims().and_then(Claims::subject);
+        self.userinfo_of(token.access_token(), sub)
+    }
+
+    /// The claims the userinfo endpoint gives for `access_token` (a user's token obtained
+    /// elsewhere, e.g. by `tokenward login`); `sub`, when known from a verified ID token,
+    /// must match the answer's.
+    pub fn userinfo_of(&self, access_token: &Secret, sub: Option<&str>) -> Result<Claims> {
+        let request = session::userinfo(&self.flows.provider, access_token)?;
         let response = self.flows.transport.send(&request)?;
         if !response.is_success() {
             return Err(crate::api::api_error(&response));
         }
-        let sub = token.id_token_claims().and_then(Claims::subject);
         session::userinfo_claims(&response.body, sub)
     }
 
@@ -446,7 +441,19 @@ impl Client {
     }
 }
 
-    }
-}
+impl ClientBuilder {
+    fn with_source(provider: ProviderSource, config: ClientConfig) -> ClientBuilder {
+        ClientBuilder {
+            provider,
+            config,
+            http: HttpOptions::default(),
+            transport: None,
+            clock: Arc::new(SystemClock),
+            rng: Arc::new(OsRandom),
+            on_token: None,
+            refresh_policy: RefreshPolicy::default(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
+        }
+    }
+}

@@ -51,7 +51,7 @@ use crate::{
 };
 
 /// Every `TOKENWARD_*` variable read (the CLI's help names each one).
-pub const ENV_VARS: [&str; 18] = [
+pub const ENV_VARS: [&str; 20] = [
     "TOKENWARD_PROFILE",
     "TOKENWARD_CONFIG",
     "TOKENWARD_ISSUER",
@@ -70,12 +70,15 @@ pub const ENV_VARS: [&str; 18] = [
     "TOKENWARD_TIMEOUT",
     "TOKENWARD_CA_FILE",
     "TOKENWARD_REDIRECT_URI",
+    "TOKENWARD_EXPECTED_ISSUER",
+    "TOKENWARD_LEEWAY",
 ];
 
 /// The keys a profile may hold.
 pub const PROFILE_KEYS: &str = "issuer, keycloak, realm, template, set.NAME, token_url, \
      client_id, client_secret_env, client_secret_file, client_secret (file mode 0600 only), \
-     scope, auth_method, require_claim, timeout, ca_file, port, redirect_path, redirect_uri";
+     scope, auth_method, require_claim, timeout, ca_file, port, redirect_path, redirect_uri, \
+     expected_issuer, leeway";
 
 fn config(msg: impl Into<String>) -> Error {
     Error::Config(msg.into())
@@ -267,6 +270,11 @@ pub struct Layer {
     pub redirect_path: Option<String>,
     /// A library's login: the registered redirect URI.
     pub redirect_uri: Option<String>,
+    /// The issuer tokens carry when it differs from the URL the provider is reached by
+    /// (Keycloak's `hostname` behind an internal URL).
+    pub expected_issuer: Option<String>,
+    /// How far clocks may disagree when a token's `exp` / `iat` are checked.
+    pub leeway: Option<Duration>,
 }
 
 impl Layer {
@@ -339,6 +347,12 @@ impl Layer {
             set.push((name, value));
             from.push(var.clone());
         }
+        let leeway = match get("TOKENWARD_LEEWAY") {
+            Some(t) => Some(Duration::from_secs(
+                parse_leeway(&t).map_err(|e| config(format!("TOKENWARD_LEEWAY: {e}")))?,
+            )),
+            None => None,
+        };
         let timeout = match get("TOKENWARD_TIMEOUT") {
             Some(t) => Some(Duration::from_secs(
                 parse_seconds(&t).map_err(|e| config(format!("TOKENWARD_TIMEOUT: {e}")))?,
@@ -365,6 +379,8 @@ impl Layer {
             port: None,
             redirect_path: None,
             redirect_uri: get("TOKENWARD_REDIRECT_URI"),
+            expected_issuer: get("TOKENWARD_EXPECTED_ISSUER"),
+            leeway,
         })
     }
 }
@@ -383,6 +399,13 @@ pub fn parse_seconds(s: &str) -> core::result::Result<u64, String> {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("`{s}` is not a whole number of seconds above zero")),
     }
+}
+
+/// A leeway in whole seconds; 0 (no tolerance at all) is allowed.
+pub fn parse_leeway(s: &str) -> core::result::Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{s}` is not a whole number of seconds (e.g. 30)"))
 }
 
 /// A list separated by commas or spaces.
@@ -446,6 +469,9 @@ struct ProfileToml {
     port: Option<toml::Spanned<toml::Value>>,
     redirect_path: Str,
     redirect_uri: Str,
+    expected_issuer: Str,
+    /// Seconds: `30` or `"30"`; 0 allowed.
+    leeway: Option<toml::Spanned<toml::Value>>,
 }
 
 /// A parsed profiles file.
@@ -533,6 +559,7 @@ impl ProfileFile {
         layer.ca_file = s(&p.ca_file).map(|v| expand_home(&v, home));
         layer.redirect_path = s(&p.redirect_path);
         layer.redirect_uri = s(&p.redirect_uri);
+        layer.expected_issuer = s(&p.expected_issuer);
 
         // The secret: at most one source.
         let sources = [
@@ -586,6 +613,12 @@ impl ProfileFile {
             let secs = parse_seconds(&text)
                 .map_err(|m| config(format!("{}: key `timeout`: {m}", self.at(v.span()))))?;
             layer.timeout = Some(Duration::from_secs(secs));
+        }
+        if let Some(v) = &p.leeway {
+            let text = self.number_text(v, "leeway", "a whole number of seconds")?;
+            let secs = parse_leeway(&text)
+                .map_err(|m| config(format!("{}: key `leeway`: {m}", self.at(v.span()))))?;
+            layer.leeway = Some(Duration::from_secs(secs));
         }
         if let Some(v) = &p.port {
             let text = self.number_text(v, "port", "a port number")?;
@@ -742,6 +775,10 @@ pub struct Settings {
     pub port: Option<u16>,
     pub redirect_path: Option<String>,
     pub redirect_uri: Option<String>,
+    /// The issuer tokens carry, when not the provider's URL ([`ClientBuilder::expected_issuer`]).
+    pub expected_issuer: Option<String>,
+    /// The clock leeway for `exp` / `iat` ([`ClientBuilder::leeway`]; default 30 s).
+    pub leeway: Option<Duration>,
     /// The profile read, and its file.
     pub profile: Option<(String, PathBuf)>,
 }
@@ -900,6 +937,8 @@ impl Settings {
             port: first(layers, |l| l.port.as_ref()),
             redirect_path: first(layers, |l| l.redirect_path.as_ref()),
             redirect_uri: first(layers, |l| l.redirect_uri.as_ref()),
+            expected_issuer: first(layers, |l| l.expected_issuer.as_ref()),
+            leeway: first(layers, |l| l.leeway.as_ref()),
             profile: None,
         })
     }
@@ -929,6 +968,19 @@ impl Settings {
         http
     }
 
+    /// A client builder for `config` with the provider and the verification settings (the
+    /// expected issuer, the leeway); discovery happens at `build()` for an issuer.
+    pub fn builder(&self, config: ClientConfig) -> Result<ClientBuilder> {
+        let mut builder = self.provider.builder(config)?;
+        if let Some(issuer) = &self.expected_issuer {
+            builder = builder.expected_issuer(issuer.as_str());
+        }
+        if let Some(leeway) = self.leeway {
+            builder = builder.leeway(leeway);
+        }
+        Ok(builder)
+    }
+
     /// The client: the secret read from where the settings say (not standard input), then
     /// the provider (discovered for an issuer).
     pub fn client(&self, env: &Env) -> Result<Client> {
@@ -937,8 +989,7 @@ impl Settings {
             .as_ref()
             .map(|s| s.read("client secret", env))
             .transpose()?;
-        self.provider
-            .builder(self.client_config(secret))?
+        self.builder(self.client_config(secret))?
             .http_options(self.http_options())
             .build()
     }
@@ -1021,6 +1072,39 @@ require_claim = "tenant"
             .layer("p", None)
             .unwrap_err()
             .config_message()
+    }
+
+    #[test]
+    fn expected_issuer_and_leeway_come_from_flags_env_or_profile() {
+        let text = "[profile.p]\nkeycloak = \"http://kc:8080\"\nrealm = \"r\"\nclient_id = \"c\"\n\
+                    expected_issuer = \"https://sso.example/realms/r\"\nleeway = 0\n";
+        let p = ProfileFile::parse(Path::new("cfg.toml"), text.into())
+            .unwrap()
+            .layer("p", None)
+            .unwrap();
+        let s = Settings::resolve(&[flags(), p.clone()]).unwrap();
+        assert_eq!(
+            s.expected_issuer.as_deref(),
+            Some("https://sso.example/realms/r")
+        );
+        assert_eq!(s.leeway, Some(Duration::ZERO));
+        let env = Layer::from_env(&env_of(&[
+            ("TOKENWARD_EXPECTED_ISSUER", "https://env.example/realms/r"),
+            ("TOKENWARD_LEEWAY", "5"),
+        ]))
+        .unwrap();
+        let s = Settings::resolve(&[flags(), env, p]).unwrap();
+        assert_eq!(
+            s.expected_issuer.as_deref(),
+            Some("https://env.example/realms/r")
+        );
+        assert_eq!(s.leeway, Some(Duration::from_secs(5)));
+        let e = Layer::from_env(&env_of(&[("TOKENWARD_LEEWAY", "soon")]))
+            .unwrap_err()
+            .config_message();
+        assert!(e.starts_with("TOKENWARD_LEEWAY: `soon` is not a whole number"), "{e}");
+        let e = layer_err("[profile.p]\nleeway = true\n");
+        assert!(e.contains("key `leeway` must be a whole number of seconds"), "{e}");
     }
 
     #[test]
@@ -1206,7 +1290,7 @@ require_claim = "tenant"
         cmd.auth_method = Some("digest".into());
         let e = Settings::resolve(&[cmd]).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::Config);
-        assert!(e.to_string().contains("post, basic or none"), "{e}");
+        assert!(e.to_string().contains("post, basic, none, private_key_jwt or client_secret_jwt"), "{e}");
     }
 
     #[test]

@@ -63,6 +63,19 @@ FUNCTIONS: Dict[str, Decl] = {
         "tw_result", "const tw_client *", "const char *", "tw_token_kind", "char **"
     ),
     "tw_client_end_session_url": _d("tw_result", "const tw_client *", "const char *", "char **"),
+    # verification
+    "tw_client_verify_access_token": _d(
+        "tw_result",
+        "const tw_client *",
+        "const char *",
+        "const char *",
+        "const char *const *",
+        "size_t",
+        "const char *const *",
+        "size_t",
+        "char **",
+    ),
+    "tw_client_userinfo": _d("tw_result", "const tw_client *", "char **"),
     # the last error
     "tw_last_error_code": _d("tw_result"),
     "tw_last_error_message": _d("const char *"),
@@ -104,6 +117,8 @@ FUNCTIONS: Dict[str, Decl] = {
     "tw_options_set_trust": _d("tw_result", "tw_options *", "tw_trust"),
     "tw_options_set_proxy_from_env": _d("tw_result", "tw_options *", "bool"),
     "tw_options_set_on_token": _d("tw_result", "tw_options *", "tw_token_callback", "void *"),
+    "tw_options_set_expected_issuer": _d("tw_result", "tw_options *", "const char *"),
+    "tw_options_set_leeway_ms": _d("tw_result", "tw_options *", "uint64_t"),
     # strings and tokens
     "tw_string_free": _d("void", "char *"),
     "tw_token_free": _d("void", "tw_token *"),
@@ -113,6 +128,7 @@ FUNCTIONS: Dict[str, Decl] = {
     "tw_token_scope": _d("tw_result", "const tw_token *", "char **"),
     "tw_token_claims_json": _d("tw_result", "const tw_token *", "char **"),
     "tw_token_extra_json": _d("tw_result", "const tw_token *", "char **"),
+    "tw_token_id_token_claims_json": _d("tw_result", "const tw_token *", "char **"),
     "tw_token_expires_in": _d("uint64_t", "const tw_token *"),
     "tw_token_lifetime_ms": _d("uint64_t", "const tw_token *"),
 }
@@ -152,6 +168,7 @@ CONSTANTS: Dict[str, int] = {
     "TW_ERR_ISSUER_MISMATCH": 10,
     "TW_ERR_MISSING_CLAIM": 11,
     "TW_ERR_LOGIN_REQUIRED": 12,
+    "TW_ERR_INVALID_TOKEN": 13,
     "TW_ERR_NULL_ARGUMENT": 100,
     "TW_ERR_INVALID_UTF8": 101,
     "TW_ERR_BUFFER_TOO_SMALL": 102,

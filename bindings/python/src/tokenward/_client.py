@@ -202,6 +202,12 @@ class _Options:
         proxy = kw.pop("proxy_from_env", None)
         if proxy is not None:
             self._set("tw_options_set_proxy_from_env", bool_arg(proxy, "proxy_from_env"))
+        expected_issuer = kw.pop("expected_issuer", None)
+        if expected_issuer is not None:
+            self._set("tw_options_set_expected_issuer", text_arg(expected_issuer, "expected_issuer"))
+        leeway = kw.pop("leeway", None)
+        if leeway is not None:
+            self._set("tw_options_set_leeway_ms", millis_arg(leeway, "leeway", allow_zero=True))
         on_token = kw.pop("on_token", None)
         if on_token is not None:
             if not callable(on_token):
@@ -258,6 +264,8 @@ _OPTION_NAMES = (
     "refresh_margin",
     "trust",
     "proxy_from_env",
+    "expected_issuer",
+    "leeway",
     "on_token",
 )
 
@@ -292,6 +300,10 @@ class Client:
         on_token: called with a TokenInfo for every token obtained (login, refresh, renewal),
             e.g. to persist a rotated refresh token. It may run on a library thread; it must
             be thread-safe and must not call this client's methods.
+        expected_issuer: the issuer tokens carry when the provider is reached by another URL
+            (Keycloak's public `hostname` behind an internal URL).
+        leeway: seconds (or a timedelta) clocks may disagree when a token's `exp` / `iat`
+            are checked (default 30; 0 allows no skew).
     """
 
     __slots__ = (
@@ -369,6 +381,8 @@ class Client:
         refresh_margin: Optional[Seconds] = None,
         proxy_from_env: Optional[bool] = None,
         on_token: Optional[TokenHook] = None,
+        expected_issuer: Optional[str] = None,
+        leeway: Optional[Seconds] = None,
     ) -> "Client":
         """A client for a Keycloak realm: `base_url` is the server
         (`https://auth.test.ecocoa.ch`), `realm` the realm's name (`vion`). Every endpoint is
@@ -401,6 +415,8 @@ class Client:
         refresh_margin: Optional[Seconds] = None,
         proxy_from_env: Optional[bool] = None,
         on_token: Optional[TokenHook] = None,
+        expected_issuer: Optional[str] = None,
+        leeway: Optional[Seconds] = None,
     ) -> "Client":
         """A client by OpenID Connect discovery: fetches `issuer/.well-known/openid-configuration`
         now (blocking, within `timeout`) and checks that its `issuer` is exactly `issuer`."""
@@ -431,6 +447,8 @@ class Client:
         refresh_margin: Optional[Seconds] = None,
         proxy_from_env: Optional[bool] = None,
         on_token: Optional[TokenHook] = None,
+        expected_issuer: Optional[str] = None,
+        leeway: Optional[Seconds] = None,
     ) -> "Client":
         """A client for a bare token URL, as the ecoinvent and Iopole documentation give it. A
         Keycloak-shaped URL also yields the realm's other endpoints (revocation, logout,
@@ -463,6 +481,8 @@ class Client:
         refresh_margin: Optional[Seconds] = None,
         proxy_from_env: Optional[bool] = None,
         on_token: Optional[TokenHook] = None,
+        expected_issuer: Optional[str] = None,
+        leeway: Optional[Seconds] = None,
         **more_values: str,
     ) -> "Client":
         """A client from a URL template and its values, e.g. Docbyte's
@@ -519,7 +539,8 @@ class Client:
         and TOKENWARD_CLIENT_ID, TOKENWARD_CLIENT_SECRET or TOKENWARD_CLIENT_SECRET_FILE,
         TOKENWARD_SCOPE, TOKENWARD_AUTH_METHOD (post, basic, none), TOKENWARD_REQUIRE_CLAIM
         (comma- or space-separated), TOKENWARD_TIMEOUT (whole seconds), TOKENWARD_CA_FILE,
-        TOKENWARD_REDIRECT_URI. Empty variables count as unset; the environment wins over the
+        TOKENWARD_REDIRECT_URI, TOKENWARD_EXPECTED_ISSUER, TOKENWARD_LEEWAY (whole seconds).
+        Empty variables count as unset; the environment wins over the
         profile. `environ` (a mapping) replaces os.environ for this call; `from_env(mapping)`
         is read the same way. Keyword `options` (as for `Client.keycloak`, plus `client_id`)
         win over both."""
@@ -768,6 +789,46 @@ class Client:
             token, kind = self.token(), "access"
         t = text_arg(token, "token", secret=True)
         answer = _ffi.call_json(_F["tw_client_introspect"], self._handle(), t, _KINDS[kind])
+        return answer if isinstance(answer, dict) else {}
+
+    # --- verification -------------------------------------------------------------------
+
+    def verify_access_token(
+        self,
+        token: str,
+        audience: Optional[str] = None,
+        required_claims: Union[str, Iterable[str]] = (),
+        required_roles: Union[str, Iterable[str]] = (),
+    ) -> Dict[str, Any]:
+        """Verifies an access token presented to your API (an `Authorization: Bearer` header)
+        and returns its verified claims. The library checks the signature against the
+        provider's keys (cached; an unknown key refetches them at most once per 10 s), `iss`,
+        `exp` / `iat` within the leeway, that it is an access token, and: `audience` in `aud`
+        (None accepts any), each of `required_claims` present (MissingClaimError otherwise),
+        each of `required_roles` granted (Keycloak realm or client roles). A token that does
+        not verify raises InvalidTokenError; its message names the rule, never the token."""
+        t = text_arg(token, "token", secret=True)
+        a = None if audience is None else text_arg(audience, "audience")
+        claims = [text_arg(c, "required_claims item") for c in names_arg(required_claims, "required_claims")]
+        roles = [text_arg(r, "required_roles item") for r in names_arg(required_roles, "required_roles")]
+        c_claims = (ctypes.c_char_p * max(len(claims), 1))(*claims)
+        c_roles = (ctypes.c_char_p * max(len(roles), 1))(*roles)
+        answer = _ffi.call_json(
+            _F["tw_client_verify_access_token"],
+            self._handle(),
+            t,
+            a,
+            c_claims,
+            len(claims),
+            c_roles,
+            len(roles),
+        )
+        return answer if isinstance(answer, dict) else {}
+
+    def userinfo(self) -> Dict[str, Any]:
+        """The logged-in user's claims from the provider's userinfo endpoint, asked with the
+        current access token (renewed first if due); its `sub` must be the ID token's."""
+        answer = _ffi.call_json(_F["tw_client_userinfo"], self._handle())
         return answer if isinstance(answer, dict) else {}
 
     # --- adapters -----------------------------------------------------------------------

@@ -56,6 +56,7 @@ CTYPES: Dict[str, Any] = {
     "char **": POINTER(c_void_p),
     "void *": c_void_p,
     "const tw_param *": POINTER(tw_param),
+    "const char *const *": POINTER(c_char_p),
     "tw_token_callback": TOKEN_CALLBACK,
 }
 for _name in _abi.OPAQUE:

@@ -42,6 +42,7 @@ class TokenInfo:
         "lifetime",
         "claims",
         "extra",
+        "id_token_claims",
     )
 
     #: The granted scope, space-separated (None when the server did not say).
@@ -56,6 +57,10 @@ class TokenInfo:
     #: Fields of the response beyond RFC 6749's (Keycloak's `not-before-policy`,
     #: `session_state`, ...).
     extra: Mapping[str, Any]
+    #: The ID token's claims, VERIFIED by the library (signature against the provider's keys,
+    #: `iss`, `aud`, `azp`, `exp` / `iat` within the leeway, and on a login `nonce`): who the
+    #: user is. Empty when the answer carried no ID token.
+    id_token_claims: Mapping[str, Any]
 
     def __init__(
         self,
@@ -68,6 +73,7 @@ class TokenInfo:
         lifetime: Optional[timedelta] = None,
         claims: Optional[Mapping[str, Any]] = None,
         extra: Optional[Mapping[str, Any]] = None,
+        id_token_claims: Optional[Mapping[str, Any]] = None,
     ) -> None:
         self._access_token = access_token
         self._refresh_token = refresh_token
@@ -77,6 +83,7 @@ class TokenInfo:
         self.lifetime = lifetime
         self.claims = _freeze(dict(claims)) if claims else _EMPTY
         self.extra = _freeze(dict(extra)) if extra else _EMPTY
+        self.id_token_claims = _freeze(dict(id_token_claims)) if id_token_claims else _EMPTY
 
     @classmethod
     def _from_ptr(cls, token: ctypes.c_void_p) -> "TokenInfo":
@@ -85,6 +92,7 @@ class TokenInfo:
         lifetime_ms = int(_F["tw_token_lifetime_ms"](token))
         claims = _ffi.call_json(_F["tw_token_claims_json"], token)
         extra = _ffi.call_json(_F["tw_token_extra_json"], token)
+        id_claims = _ffi.call_json(_F["tw_token_id_token_claims_json"], token)
         return cls(
             _ffi.call_buffer(_F["tw_token_access_token"], token),
             refresh_token=_ffi.call_string(_F["tw_token_refresh_token"], token),
@@ -94,6 +102,7 @@ class TokenInfo:
             lifetime=timedelta(milliseconds=lifetime_ms) if lifetime_ms else None,
             claims=claims if isinstance(claims, dict) else None,
             extra=extra if isinstance(extra, dict) else None,
+            id_token_claims=id_claims if isinstance(id_claims, dict) else None,
         )
 
     @classmethod
