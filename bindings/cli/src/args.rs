@@ -35,11 +35,16 @@ Examples, one per system tokenward was built for:
         --client-id my-client --client-secret-env DOCBYTE_CLIENT_SECRET \\
         --scope openid --require-claim tenant
 
+  An API in front of Keycloak: verify a presented access token (exit 3 when it does not verify)
+    tokenward verify --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-api \\
+        --audience my-api --require-claim tenant < access-token.txt
+
 Configuration (flags win over the environment, the environment over the profile):
   TOKENWARD_ISSUER  TOKENWARD_KEYCLOAK  TOKENWARD_REALM  TOKENWARD_TEMPLATE  TOKENWARD_SET ('k=v k=v')
   TOKENWARD_SET_<NAME> (one template value)  TOKENWARD_TOKEN_URL  TOKENWARD_CLIENT_ID
   TOKENWARD_CLIENT_SECRET  TOKENWARD_CLIENT_SECRET_FILE  TOKENWARD_SCOPE  TOKENWARD_AUTH_METHOD
   TOKENWARD_REQUIRE_CLAIM  TOKENWARD_TIMEOUT  TOKENWARD_CA_FILE
+  TOKENWARD_EXPECTED_ISSUER (the issuer tokens carry)  TOKENWARD_LEEWAY (clock skew, seconds)
   TOKENWARD_REDIRECT_URI (for libraries; `login` uses its own 127.0.0.1 redirect)
   TOKENWARD_PROFILE (a profile name)  TOKENWARD_CONFIG (the profiles file)
 The library reads the same settings (Client.from_env() in Python, tw_client_from_env in C).
@@ -62,11 +67,12 @@ Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, a TOML fi
     scope = \"openid\"
     require_claim = \"tenant\"
   Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path,
-  redirect_uri. A profile holds the secret itself (client_secret = \"...\") only if the file
+  redirect_uri, expected_issuer, leeway. A profile holds the secret itself (client_secret = \"...\") only if the file
   is mode 0600; an unknown key or a wrong type is an error naming the file and line.
 
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
-invalid_grant, invalid_scope, a missing required claim, a forged callback); 4 network, timeout
+invalid_grant, invalid_scope, a missing required claim, a forged callback) or a token that
+does not verify (invalid_token); 4 network, timeout
 or server error (5xx); 1 local I/O failure. Errors go to stderr as `tokenward: error: ...`
 with the server's error and error_description; with --json, as one JSON object instead:
 {\"error\": {\"code\": \"oauth\", \"message\": ..., \"exit\": 3, \"oauth_error\": \"invalid_client\",
@@ -97,6 +103,8 @@ impl Command {
             Command::Login(a) => a.output.json,
             Command::Refresh(a) => a.output.json,
             Command::Decode(a) => a.json,
+            Command::Verify(a) => a.json,
+            Command::Userinfo(a) => a.json,
             Command::Revoke(_) | Command::Completions { .. } => false,
         }
     }
@@ -129,11 +137,26 @@ Example:\n  tokenward login --keycloak https://auth.test.ecocoa.ch --realm vion 
     Revoke(RevokeArgs),
     /// Show the claims of a JWT: expiry in human time, roles, scope, tenant.
     ///
-    /// The signature is not verified: this is for reading your own token, not for trusting one.
+    /// The signature is not verified (the output says so): this is for reading your own token,
+    /// not for trusting one. `tokenward verify` checks it.
     #[command(
         after_help = "Example:\n  tokenward token --profile docbyte-acme | tokenward decode"
     )]
     Decode(DecodeArgs),
+    /// Verify an access token against the provider's keys and print its claims as JSON.
+    ///
+    /// Checks the signature (keys from the provider's jwks_uri), the issuer, exp / iat within
+    /// the leeway, that it is an access token, and --audience, --require-claim, --require-role.
+    /// Exit 0 with the claims; 3 when it does not verify, with the rule that failed.
+    #[command(
+        after_help = "Example:\n  tokenward token --profile vion-test | tokenward verify --profile vion-test \\\n      --require-role user"
+    )]
+    Verify(VerifyArgs),
+    /// Ask the provider's userinfo endpoint who a user's access token belongs to.
+    #[command(
+        after_help = "Example:\n  jq -r .access_token login.json | tokenward userinfo \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app"
+    )]
+    Userinfo(UserinfoArgs),
     /// Print shell completions: `tokenward completions bash > /etc/bash_completion.d/tokenward`.
     Completions {
         #[arg(value_enum)]
@@ -182,6 +205,14 @@ pub struct ClientArgs {
     /// Trust only the CA certificates in this PEM file (a private CA).
     #[arg(long, value_name = "PEM", help_heading = "Client")]
     pub ca_file: Option<PathBuf>,
+    /// The issuer tokens carry, when the provider is reached by another URL (Keycloak's
+    /// hostname behind an internal URL) [env: TOKENWARD_EXPECTED_ISSUER].
+    #[arg(long, value_name = "URL", help_heading = "Provider")]
+    pub expected_issuer: Option<String>,
+    /// How far clocks may disagree when a token's exp / iat are checked, in seconds
+    /// [default: 30] [env: TOKENWARD_LEEWAY].
+    #[arg(long, value_name = "SECS", value_parser = tokenward::settings::parse_leeway, help_heading = "Provider")]
+    pub leeway: Option<u64>,
 }
 
 /// Where the client secret comes from; at most one.
@@ -401,6 +432,58 @@ pub struct DecodeArgs {
     /// Print only the claims, as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// The JWT (an `Authorization: Bearer` line works too); `-` or nothing reads standard input.
+    #[arg(value_name = "JWT")]
+    pub token: Option<String>,
+    /// Refuse a token whose `aud` does not contain this (your API's client id).
+    #[arg(long, value_name = "AUDIENCE", help_heading = "Verification")]
+    pub audience: Option<String>,
+    /// Refuse a token that does not grant this Keycloak role, realm or client (repeatable).
+    #[arg(long, value_name = "ROLE", action = ArgAction::Append, help_heading = "Verification")]
+    pub require_role: Vec<String>,
+    /// An error comes as one JSON object on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// HTTP timeout in seconds for fetching the keys [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserinfoArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Read the access token from this environment variable.
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "token",
+        help_heading = "Access token"
+    )]
+    pub token_env: Option<String>,
+    /// Read the access token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "token",
+        help_heading = "Access token"
+    )]
+    pub token_file: Option<PathBuf>,
+    /// Read the access token from standard input (the default).
+    #[arg(long, group = "token", help_heading = "Access token")]
+    pub token_stdin: bool,
+    /// An error comes as one JSON object on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
 }
 
 fn parse_secs(s: &str) -> Result<u64, String> {

@@ -4,9 +4,12 @@ use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokenward::settings::{Env, Layer, ProviderSpec, Settings};
-use tokenward::{Claims, Client, LoginOptions, Secret, TokenKind};
+use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret, TokenKind};
 
-use crate::args::{DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, TokenInput};
+use crate::args::{
+    DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, TokenInput, UserinfoArgs,
+    VerifyArgs,
+};
 use crate::config::{self, cmdline_layer};
 use crate::exit::{CliError, CliResult};
 use crate::login::{open_browser, Loopback};
@@ -57,7 +60,7 @@ fn build_client(
     if let ProviderSpec::Issuer(issuer) = &settings.provider {
         ctx.note(&format!("discovering the endpoints of {issuer}"));
     }
-    let builder = settings.provider.builder(config)?;
+    let builder = settings.builder(config)?;
     let client = builder.http_options(http.clone()).build()?;
     if ctx.verbose {
         let c = client.config();
@@ -201,8 +204,9 @@ pub fn revoke(ctx: &Ctx, args: &RevokeArgs) -> CliResult<()> {
     Ok(())
 }
 
-pub fn decode(ctx: &Ctx, args: &DecodeArgs) -> CliResult<()> {
-    let raw = match args.token.as_deref() {
+/// The JWT given as an argument, else read from standard input; pasted headers are accepted.
+fn jwt_input(arg: Option<&str>) -> CliResult<Secret> {
+    let raw = match arg {
         Some(t) if t != "-" => Secret::new(t),
         _ => {
             let mut buf = String::new();
@@ -218,11 +222,80 @@ pub fn decode(ctx: &Ctx, args: &DecodeArgs) -> CliResult<()> {
             "no token given; pass it as an argument or on standard input",
         ));
     }
+    Ok(Secret::new(jwt))
+}
+
+fn pretty(claims: &Claims) -> String {
+    serde_json::to_string_pretty(&serde_json::Value::Object(claims.0.clone()))
+        .expect("a JSON map always serializes")
+        + "\n"
+}
+
+/// A client for checking tokens: the provider and the verification settings. No secret is
+/// read: verifying and userinfo never authenticate the client.
+fn checking_client(ctx: &Ctx, settings: &Settings) -> CliResult<Client> {
+    let mut settings = settings.clone();
+    settings.secret = None;
+    settings.auth_method = None;
+    build_client(ctx, &settings, None, None)
+}
+
+pub fn verify(ctx: &Ctx, args: &VerifyArgs) -> CliResult<()> {
+    let jwt = jwt_input(args.token.as_deref())?;
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &Default::default(), args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let client = checking_client(ctx, &settings)?;
+    let requirements = AccessTokenRequirements {
+        audience: args.audience.clone(),
+        claims: settings.require_claims.clone(),
+        roles: args.require_role.clone(),
+    };
+    let claims = client.verify_access_token(jwt.expose(), &requirements)?;
+    ctx.note(&format!(
+        "verified: signature ({} key set fetch), issuer, lifetime, type{}",
+        client.key_set_fetches(),
+        if requirements.audience.is_some() {
+            ", audience"
+        } else {
+            ""
+        }
+    ));
+    print(&pretty(&claims))
+}
+
+pub fn userinfo(ctx: &Ctx, args: &UserinfoArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &Default::default(), args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.token_env.clone(),
+        file: args.token_file.clone(),
+        flag: "token",
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let token = reader.read(&input.spec(), "access token")?;
+    let token = Secret::new(bare_jwt(token.expose()));
+    let client = checking_client(ctx, &settings)?;
+    let claims = client.userinfo_of(&token, None)?;
+    print(&pretty(&claims))
+}
+
+pub fn decode(ctx: &Ctx, args: &DecodeArgs) -> CliResult<()> {
+    let jwt = jwt_input(args.token.as_deref())?;
+    let jwt = jwt.expose();
     // The input is the user's, so a token that is not a JWT is a usage error (exit 2).
     let claims = Claims::decode_unverified(jwt).map_err(|e| CliError::usage(e.to_string()))?;
     let json = serde_json::to_string_pretty(&serde_json::Value::Object(claims.0.clone()))
         .expect("a JSON map always serializes");
     if args.json {
+        // Standard output stays the claims alone; the warning goes beside them.
+        eprintln!(
+            "tokenward: decoded, NOT verified (signature, issuer and expiry unchecked); \
+             `tokenward verify` checks them"
+        );
         return print(&(json + "\n"));
     }
     let now = SystemTime::now()

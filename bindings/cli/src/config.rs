@@ -24,6 +24,8 @@ pub fn cmdline_layer(c: &ClientArgs, s: &SecretArgs, timeout: Option<u64>) -> La
         require_claims: c.require_claim.clone(),
         timeout: timeout.map(std::time::Duration::from_secs),
         ca_file: c.ca_file.clone(),
+        expected_issuer: c.expected_issuer.clone(),
+        leeway: c.leeway.map(std::time::Duration::from_secs),
         ..Layer::new(Origin::Flags)
     }
 }

@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | local failure outside OAuth (e.g. standard output closed) |
 //! | 2 | usage or configuration: fix the command line, the environment or the profile |
-//! | 3 | the server refused: OAuth errors (`invalid_client`, `invalid_grant`, ...), a missing required claim, a forged or stale login callback |
+//! | 3 | the server refused: OAuth errors (`invalid_client`, `invalid_grant`, ...), a missing required claim, a forged or stale login callback; or a token did not verify (`invalid_token`) |
 //! | 4 | network or server trouble: unreachable, timeout, HTTP 5xx/429, an unusable response |
 
 use std::fmt;
@@ -166,6 +166,10 @@ mod tests {
             ),
             (Error::MissingClaim("tenant".into()), REFUSED),
             (Error::LoginRequired("no refresh token".into()), REFUSED),
+            (
+                Error::invalid_token(tokenward::TokenCheck::Audience, "not for this API"),
+                REFUSED,
+            ),
         ];
         // One sample per code, so a new code in core fails here until it is mapped on purpose.
         let codes: Vec<ErrorCode> = samples.iter().map(|(e, _)| e.code()).collect();

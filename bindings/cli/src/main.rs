@@ -44,6 +44,8 @@ fn main() -> ExitCode {
         Command::Refresh(a) => commands::refresh(&ctx, a),
         Command::Revoke(a) => commands::revoke(&ctx, a),
         Command::Decode(a) => commands::decode(&ctx, a),
+        Command::Verify(a) => commands::verify(&ctx, a),
+        Command::Userinfo(a) => commands::userinfo(&ctx, a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

@@ -101,7 +101,9 @@ pub fn claims_summary(claims: &Claims, now: u64) -> String {
         lines.push(("tenant", t));
     }
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0) + 1;
-    let mut out = String::new();
+    let mut out = String::from(
+        "NOT VERIFIED: decoded only; `tokenward verify` checks signature, issuer and expiry\n",
+    );
     for (label, value) in lines {
         out.push_str(&format!("{:width$} {value}\n", format!("{label}:")));
     }

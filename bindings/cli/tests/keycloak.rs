@@ -668,3 +668,92 @@ fn login_refresh_revoke_refresh() {
     let r = tw.run_with(&a, Some(&rt));
     r.fails(3, &["invalid_grant"]);
 }
+
+#[test]
+fn verify_and_userinfo() {
+    let kc = kc();
+    let tw = tw("verify");
+    let provider = [
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-service",
+    ];
+    let mut args = vec!["token"];
+    args.extend(provider);
+    args.extend([
+        "--client-secret-env",
+        "S_VION_SERVICE_SECRET",
+        "--scope",
+        "openid",
+    ]);
+    let at = printed_token(&tw.run(&args));
+    let verify = |extra: &[&str], env: Option<(&str, &str)>| {
+        let mut a = vec!["verify"];
+        a.extend(provider);
+        a.extend(extra);
+        let t = match env {
+            Some((k, v)) => Tw::new("verify-env").env(k, v),
+            None => Tw::new("verify-plain"),
+        };
+        t.run_with(&a, Some(&at))
+    };
+
+    // From standard input: exit 0 with the verified claims.
+    let r = verify(&[], None);
+    r.ok();
+    let c = r.json();
+    assert_eq!(c["iss"], format!("{}/realms/vion", kc.url));
+    assert_eq!(c["azp"], "vion-service");
+    // As an argument, with a leeway and a claim that is there.
+    let mut a = vec!["verify"];
+    a.extend(provider);
+    a.extend(["--leeway", "0", "--require-claim", "azp", &at]);
+    tw.run(&a).ok();
+
+    // Each rule that fails is exit 3 with the rule's words, never the token.
+    verify(&["--audience", "billing-api"], None).fails(3, &["`aud`", "billing-api"]);
+    let e = verify(&["--audience", "billing-api", "--json"], None).json_error(3);
+    assert_eq!(e["code"], "invalid_token", "{e}");
+    verify(&["--require-role", "no-such-role"], None).fails(3, &["no-such-role"]);
+    verify(&["--require-claim", "tenant"], None).fails(3, &["tenant"]);
+    verify(
+        &[],
+        Some((
+            "TOKENWARD_EXPECTED_ISSUER",
+            "https://sso.example.com/realms/vion",
+        )),
+    )
+    .fails(3, &["https://sso.example.com/realms/vion"]);
+    verify(
+        &["--expected-issuer", "https://sso.example.com/realms/vion"],
+        None,
+    )
+    .fails(3, &["https://sso.example.com/realms/vion"]);
+    // The public issuer the tokens carry, set explicitly: still verifies.
+    let iss = format!("{}/realms/vion", kc.url);
+    verify(&["--expected-issuer", &iss], None).ok();
+    let mut a = vec!["verify"];
+    a.extend(provider);
+    a.extend(["--leeway", "soon", &at]);
+    tw.run(&a).fails(2, &["not a whole number of seconds"]);
+    let mut a = vec!["verify"];
+    a.extend(provider);
+    a.push("not-a-jwt");
+    tw.run(&a).fails(3, &["JWT"]);
+
+    // userinfo: the service account's claims for that token, from standard input.
+    let mut a = vec!["userinfo"];
+    a.extend(provider);
+    let r = tw.run_with(&a, Some(&at));
+    r.ok();
+    assert!(r.json()["sub"].is_string(), "{r:#?}");
+    assert_eq!(r.json()["sub"], c["sub"]);
+
+    // decode says that it did not verify.
+    let d = tw.run_with(&["decode"], Some(&at));
+    d.ok();
+    assert!(d.stdout.starts_with("NOT VERIFIED"), "{d:#?}");
+}

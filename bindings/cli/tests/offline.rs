@@ -338,6 +338,12 @@ fn forged_callback_is_refused_with_exit_3() {
         rest.contains("tokenward: error: ") && rest.contains("`state`"),
         "{rest}"
     );
+    // A login is spent by its first callback, whatever the outcome: the real callback that
+    // follows the forged one finds nobody listening.
+    assert!(
+        TcpStream::connect(&hostport).is_err(),
+        "the loopback still listens after a forged callback"
+    );
 }
 
 #[test]
@@ -348,4 +354,69 @@ fn profile_mistakes_name_the_file_and_line() {
         .env("TOKENWARD_CONFIG", cfg.to_str().unwrap())
         .run(&["token", "--profile", "p"]);
     r.fails(2, &["config.toml:2: unknown key `relam`"]);
+}
+
+#[test]
+fn verify_and_decode_say_what_was_checked() {
+    let tw = Tw::new("verify-offline");
+    let jwt = fake_jwt(r#"{"sub":"x","iss":"http://127.0.0.1:9/realms/r"}"#);
+    // Decoding is not verifying, and the output says so.
+    let r = tw.run(&["decode", &jwt]);
+    r.ok();
+    assert!(r.stdout.starts_with("NOT VERIFIED"), "{r:#?}");
+    let r = tw.run(&["decode", "--json", &jwt]);
+    r.ok();
+    assert!(r.stderr.contains("NOT verified"), "{r:#?}");
+    assert_eq!(r.json()["sub"], "x");
+    // verify needs a provider; bad flags are usage errors.
+    tw.run_with(&["verify"], Some(&jwt))
+        .fails(2, &["no identity provider given"]);
+    tw.run(&["verify", "--leeway=-1", &jwt])
+        .fails(2, &["--leeway"]);
+    // A token that is not even a JWT never reaches the network: exit 3, invalid_token.
+    let port = closed_port().to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    let a = [
+        "verify",
+        "--keycloak",
+        &base,
+        "--realm",
+        "r",
+        "--client-id",
+        "api",
+        "--json",
+        "not-a-jwt",
+    ];
+    let e = tw.run(&a).json_error(3);
+    assert_eq!(e["code"], "invalid_token", "{e}");
+    // A well-formed token whose keys cannot be fetched does not verify (exit 3), and the
+    // message says where the keys were looked for.
+    let a = [
+        "verify",
+        "--keycloak",
+        &base,
+        "--realm",
+        "r",
+        "--client-id",
+        "api",
+        &jwt,
+    ];
+    tw.run(&a).fails(
+        3,
+        &[
+            "could not fetch the provider's keys",
+            "/protocol/openid-connect/certs",
+        ],
+    );
+    // userinfo needs a token.
+    let a = [
+        "userinfo",
+        "--keycloak",
+        &base,
+        "--realm",
+        "r",
+        "--client-id",
+        "api",
+    ];
+    tw.run_with(&a, Some("")).fails(2, &[]);
 }
