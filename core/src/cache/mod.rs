@@ -6,3 +6,4 @@
 pub mod keys;
 pub mod policy;
 pub mod state;
+pub mod stored;

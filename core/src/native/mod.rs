@@ -13,3 +13,4 @@ pub mod settings;
 pub mod signature;
 pub mod source;
 pub mod transport;
+pub mod store;
