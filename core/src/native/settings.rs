@@ -1102,9 +1102,15 @@ require_claim = "tenant"
         let e = Layer::from_env(&env_of(&[("TOKENWARD_LEEWAY", "soon")]))
             .unwrap_err()
             .config_message();
-        assert!(e.starts_with("TOKENWARD_LEEWAY: `soon` is not a whole number"), "{e}");
+        assert!(
+            e.starts_with("TOKENWARD_LEEWAY: `soon` is not a whole number"),
+            "{e}"
+        );
         let e = layer_err("[profile.p]\nleeway = true\n");
-        assert!(e.contains("key `leeway` must be a whole number of seconds"), "{e}");
+        assert!(
+            e.contains("key `leeway` must be a whole number of seconds"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1290,7 +1296,11 @@ require_claim = "tenant"
         cmd.auth_method = Some("digest".into());
         let e = Settings::resolve(&[cmd]).unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::Config);
-        assert!(e.to_string().contains("post, basic, none, private_key_jwt or client_secret_jwt"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("post, basic, none, private_key_jwt or client_secret_jwt"),
+            "{e}"
+        );
     }
 
     #[test]
