@@ -10,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokenward::{
-    client_auth, grant, AuthMethod, Client, ClientConfig, Clock, Error, LoginOptions, Provider,
-    TokenKind, Transport, UreqTransport,
+    client_auth, grant, AuthMethod, Client, ClientConfig, Clock, Error, LoginOptions, PendingLogin,
+    Provider, TokenKind, Transport, UreqTransport,
 };
 
 struct Kc {
@@ -299,14 +299,17 @@ fn vion_pkce_login_refresh_logout_and_revoke() {
     );
     assert!(callback.contains("iss="), "Keycloak sends iss (RFC 9207)");
 
-    // A tampered state is refused before the code is used.
+    // A tampered state is refused before the code is used, and it spends the login (taken by
+    // value): the real callback needs a new login.
     let tampered = callback.replace(login.pending.state.expose(), "forged");
     assert_eq!(
-        c.exchange_code(&login.pending, &tampered).unwrap_err(),
+        c.exchange_code(login.pending, &tampered).unwrap_err(),
         Error::StateMismatch
     );
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
 
-    let t = c.exchange_code(&login.pending, &callback).unwrap();
+    let t = c.exchange_code(login.pending, &callback).unwrap();
     let scope = t.scope().unwrap();
     assert!(
         scope.contains("openid") && scope.contains("user_impersonation"),
@@ -352,8 +355,10 @@ fn vion_pkce_login_refresh_logout_and_revoke() {
     // A replayed code is refused, and Keycloak revokes what that code issued (OAuth BCP).
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
     let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
-    let t = c.exchange_code(&login.pending, &callback).unwrap();
-    let e = c.exchange_code(&login.pending, &callback).unwrap_err();
+    // (The replay finishes a copy restored from JSON, as a web app that kept it would.)
+    let replay = PendingLogin::from_json(login.pending.to_json().expose()).unwrap();
+    let t = c.exchange_code(login.pending, &callback).unwrap();
+    let e = c.exchange_code(replay, &callback).unwrap_err();
     assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
     let e = c
         .refresh_token_grant(t.refresh_token().unwrap())
@@ -382,7 +387,7 @@ fn vion_login_error_callback_is_typed() {
     let resp = agent.get(&without_pkce).call().unwrap();
     assert_eq!(resp.status(), 302);
     let callback = resp.headers()["location"].to_str().unwrap().to_string();
-    let e = c.exchange_code(&login.pending, &callback).unwrap_err();
+    let e = c.exchange_code(login.pending, &callback).unwrap_err();
     assert_eq!(e.oauth_error(), Some("invalid_request"), "{e:?}");
     assert!(
         e.oauth_description()
@@ -549,7 +554,10 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
         .find_map(|p| p.strip_prefix("code="))
         .unwrap()
         .to_string();
-    let t = spa.exchange_code(&login.pending, &callback).unwrap();
+    let verifier = login.pending.pkce.verifier().expose().to_string();
+    let login_shown = [format!("{login:?}"), format!("{:?}", login.pending)];
+    let replay = PendingLogin::from_json(login.pending.to_json().expose()).unwrap();
+    let t = spa.exchange_code(login.pending, &callback).unwrap();
     let secrets = [
         ("client secret", client_secret.clone()),
         ("access token", t.access_token().expose().to_string()),
@@ -558,10 +566,7 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
             t.refresh_token().unwrap().expose().to_string(),
         ),
         ("ID token", t.id_token().unwrap().expose().to_string()),
-        (
-            "PKCE verifier",
-            login.pending.pkce.verifier().expose().to_string(),
-        ),
+        ("PKCE verifier", verifier),
         ("code", code),
         (
             "service token",
@@ -580,8 +585,8 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
     let mut shown = vec![
         format!("{t:?}"),
         format!("{cc_token:?}"),
-        format!("{login:?}"),
-        format!("{:?}", login.pending),
+        login_shown[0].clone(),
+        login_shown[1].clone(),
         format!("{spa:?}"),
         format!("{service:?}"),
         format!("{refresh_body:?}"),
@@ -590,7 +595,7 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
     // The errors of a replayed code (Keycloak then revokes the session), a refused refresh
     // token and a wrong secret.
     for e in [
-        spa.exchange_code(&login.pending, &callback).unwrap_err(),
+        spa.exchange_code(replay, &callback).unwrap_err(),
         spa.refresh().unwrap_err(),
         Client::new(
             kc.realm("vion"),

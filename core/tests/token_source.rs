@@ -557,23 +557,70 @@ fn a_login_after_failed_attempts_is_not_held_back_by_their_backoff() {
 }
 
 #[test]
-fn with_token_until_reports_the_refresh_point_and_zero_once_due() {
+fn with_token_view_reports_how_long_it_stays_fresh_and_zero_once_due() {
     let (ep, clock) = (
         Endpoint::new(300, false),
         Arc::new(ManualClock::new(1_700_000_000)),
     );
     let c = service_client(&ep, &clock);
-    let start = tokenward::Clock::now(clock.as_ref());
-    let until = c.with_token_until(|_, until| until).unwrap();
+    let fresh_for = c.with_token_view(|_, fresh_for, _| fresh_for).unwrap();
     assert_eq!(
-        until,
-        start + Duration::from_secs(270),
+        fresh_for,
+        Duration::from_secs(270),
         "a 300 s token is fresh for 270 s"
     );
-    clock.advance(Duration::from_secs(271));
-    let (token, until) = c
-        .with_token_until(|t, until| (t.access_token().expose().to_string(), until))
+    clock.advance(Duration::from_secs(100));
+    let fresh_for = c.with_token_view(|_, fresh_for, _| fresh_for).unwrap();
+    assert_eq!(fresh_for, Duration::from_secs(170), "counted from now");
+    clock.advance(Duration::from_secs(171));
+    let (token, fresh_for) = c
+        .with_token_view(|t, fresh_for, _| (t.access_token().expose().to_string(), fresh_for))
         .unwrap();
     assert_eq!(token, "at-1", "still valid: served at once");
-    assert_eq!(until, Duration::ZERO, "but due: no caller may keep it");
+    assert_eq!(fresh_for, Duration::ZERO, "but due: no caller may keep it");
+}
+
+#[test]
+fn every_change_of_the_session_bumps_the_generation() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = service_client(&ep, &clock);
+    let view = |c: &Client| {
+        c.with_token_view(|t, _, g| (t.access_token().expose().to_string(), g))
+            .unwrap()
+    };
+    let g0 = c.generation();
+    let (t1, g1) = view(&c);
+    assert!(g1 > g0, "a renewal landing is a change");
+    assert_eq!(view(&c), (t1.clone(), g1), "serving a fresh token is not");
+    assert_eq!(c.generation(), g1);
+
+    let t2 = c.refresh().unwrap();
+    let g2 = c.generation();
+    assert!(g2 > g1, "renew_now");
+    assert_eq!(view(&c), (t2.access_token().expose().to_string(), g2));
+
+    let t3 = c
+        .token_source()
+        .renew_after_rejected_access_token(t2.access_token().expose())
+        .unwrap();
+    let g3 = c.generation();
+    assert!(g3 > g2, "renew_after_rejection");
+    assert_eq!(view(&c), (t3.access_token().expose().to_string(), g3));
+    // A refusal of a token already replaced changes nothing.
+    c.token_source()
+        .renew_after_rejected_access_token(t2.access_token().expose())
+        .unwrap();
+    assert_eq!(c.generation(), g3);
+
+    c.token_source().clear();
+    let g4 = c.generation();
+    assert!(g4 > g3, "clear");
+    c.token_source()
+        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    let g5 = c.generation();
+    assert!(g5 > g4, "set (a login)");
+    assert_eq!(view(&c).1, g5);
 }

@@ -373,32 +373,66 @@ pub unsafe extern "C" fn tw_client_access_token(
     })
 }
 
-/// Like `tw_client_access_token`, and also writes to `*out_fresh_until_ns` until when
-/// (CLOCK_MONOTONIC, in nanoseconds) the cache would return this same token without renewing
-/// it: its refresh point, or 0 when it is already due. A binding whose calls are costly (Python
-/// through ctypes) may reuse its copy while `clock_gettime(CLOCK_MONOTONIC)` is before that
-/// instant instead of calling again. `tw_client_refresh`, `tw_client_resume`,
-/// `tw_client_login_finish` and `tw_client_revoke` change the session: drop the copy on them.
+/// Like `tw_client_access_token`, and also says for how long the cache would return this same
+/// token without renewing it, and which state of the cache it came from: a view of the token
+/// that a binding whose calls are costly (Python through ctypes) may keep instead of calling
+/// again.
 ///
-/// Errors: as `tw_client_access_token`; `*out_fresh_until_ns` is written only on success.
+/// - `*out_fresh_for_ns`: nanoseconds from a moment during this call until the token's refresh
+///   point; 0 when it is already due (or another caller renewed it meanwhile): then keep no
+///   copy. A deadline that holds on every platform is a monotonic clock reading taken *before*
+///   the call plus this duration (durations agree across clocks; absolute readings do not).
+/// - `*out_generation`: the generation of the cache's state the token came from. It grows with
+///   every change of the session; `tw_client_generation` reads it. After a call that changes
+///   the session (`tw_client_login_finish`, `tw_client_refresh`, `tw_client_resume`,
+///   `tw_client_revoke`, `tw_client_access_token_after_rejection`), read
+///   `tw_client_generation` and drop every copy labelled with an older generation.
+///
+/// Errors: as `tw_client_access_token`; `*out_fresh_for_ns` and `*out_generation` are written
+/// only on success.
 /// Thread-safety: any number of threads may call this on one client at once.
 /// Ownership: copied into the caller's buffer; nothing to free.
 #[no_mangle]
-pub unsafe extern "C" fn tw_client_access_token_until(
+pub unsafe extern "C" fn tw_client_access_token_view(
     client: *const tw_client,
     buf: *mut c_char,
     buf_len: usize,
     out_len: *mut usize,
-    out_fresh_until_ns: *mut u64,
+    out_fresh_for_ns: *mut u64,
+    out_generation: *mut u64,
 ) -> tw_result {
     guard(|| {
         let client = client_ref(client)?;
         let out_len = arg_out(out_len, "out_len")?;
-        let out_until = arg_out(out_fresh_until_ns, "out_fresh_until_ns")?;
-        let until = client.with_token_until(|token, until| {
-            copy_out(token.access_token().expose(), buf, buf_len, out_len).map(|()| until)
-        })??;
-        *out_until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
+        let out_fresh_for = arg_out(out_fresh_for_ns, "out_fresh_for_ns")?;
+        let out_generation = arg_out(out_generation, "out_generation")?;
+        let (fresh_for, generation) =
+            client.with_token_view(|token, fresh_for, generation| {
+                copy_out(token.access_token().expose(), buf, buf_len, out_len)
+                    .map(|()| (fresh_for, generation))
+            })??;
+        *out_fresh_for = u64::try_from(fresh_for.as_nanos()).unwrap_or(u64::MAX);
+        *out_generation = generation;
+        Ok(())
+    })
+}
+
+/// The generation of the client's token cache (for its configured scopes): a number that grows
+/// with every change of the session (a renewal landing, a login, a refresh, a refusal, a
+/// revocation). Read it after a call that changes the session to know which copies made with
+/// `tw_client_access_token_view` are stale (those labelled with an older generation).
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`; `*out_generation` is written only on success.
+/// Thread-safety: any thread. Ownership: nothing to free.
+#[no_mangle]
+pub unsafe extern "C" fn tw_client_generation(
+    client: *const tw_client,
+    out_generation: *mut u64,
+) -> tw_result {
+    guard(|| {
+        let client = client_ref(client)?;
+        let out = arg_out(out_generation, "out_generation")?;
+        *out = client.generation();
         Ok(())
     })
 }

@@ -2,7 +2,9 @@
 
 use std::ffi::{c_char, CString};
 use std::ptr;
+use std::sync::{Mutex, PoisonError};
 
+use tokenward::authorize;
 use tokenward::{LoginOptions, PendingLogin};
 
 use crate::client::{arg_params, tw_client, tw_param};
@@ -14,10 +16,27 @@ use crate::token::{token_out, tw_token};
 /// PKCE verifier, `state` and `nonce` that the callback is checked against.
 ///
 /// It holds secrets: keep it in memory, or store `tw_login_to_json` where only this user's
-/// session can read it. Thread-safety: immutable; may be read from several threads at once.
+/// session can read it. It is spent by its first `tw_client_login_finish`, whatever the
+/// outcome: a second finish (or `tw_login_to_json`) fails with `TW_ERR_LOGIN_REQUIRED`.
+/// Thread-safety: may be used from several threads at once; one finish wins.
 pub struct tw_login {
-    pending: PendingLogin,
+    /// `None` once a callback has been handed to `tw_client_login_finish`.
+    pending: Mutex<Option<PendingLogin>>,
     url: Option<CString>,
+}
+
+impl tw_login {
+    fn new(pending: PendingLogin, url: Option<CString>) -> *mut tw_login {
+        Box::into_raw(Box::new(tw_login {
+            pending: Mutex::new(Some(pending)),
+            url,
+        }))
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<PendingLogin>> {
+        // Every write is one `take()`: a panic elsewhere cannot leave it half-done.
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Starts an authorization-code login with PKCE (S256), a fresh `state` and `nonce`. Open
@@ -58,10 +77,7 @@ pub unsafe extern "C" fn tw_client_login_begin(
         };
         let request = client.authorization_request(&options)?;
         let url = CString::new(request.url).ok();
-        *out = Box::into_raw(Box::new(tw_login {
-            pending: request.pending,
-            url,
-        }));
+        *out = tw_login::new(request.pending, url);
         Ok(())
     })
 }
@@ -84,8 +100,9 @@ pub unsafe extern "C" fn tw_login_url(login: *const tw_login) -> *const c_char {
 /// Serializes the login's secret state (verifier, state, nonce, redirect URI, issuer) as
 /// JSON, to finish the login in another process or after a restart.
 ///
-/// Errors: `TW_ERR_NULL_ARGUMENT`. Ownership: free `*out` with `tw_string_free` (it is zeroed
-/// there); store it only where this user's session alone can read it.
+/// Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_LOGIN_REQUIRED` when the login was already
+/// finished (it is spent: start a new one). Ownership: free `*out` with `tw_string_free` (it is
+/// zeroed there); store it only where this user's session alone can read it.
 /// Thread-safety: any thread.
 #[no_mangle]
 pub unsafe extern "C" fn tw_login_to_json(
@@ -95,7 +112,11 @@ pub unsafe extern "C" fn tw_login_to_json(
     guard(|| {
         let login = arg_ref(login, "login")?;
         let out = arg_out(out, "out")?;
-        *out = owned_string(login.pending.to_json().expose(), "login state")?;
+        let json = match login.slot().as_ref() {
+            Some(pending) => pending.to_json(),
+            None => return Err(authorize::spent_login().into()),
+        };
+        *out = owned_string(json.expose(), "login state")?;
         Ok(())
     })
 }
@@ -114,7 +135,7 @@ pub unsafe extern "C" fn tw_login_from_json(
         let json = arg_str(json, "json")?;
         let out = arg_out(out, "out")?;
         let pending = PendingLogin::from_json(json)?;
-        *out = Box::into_raw(Box::new(tw_login { pending, url: None }));
+        *out = tw_login::new(pending, None);
         Ok(())
     })
 }
@@ -136,14 +157,21 @@ pub unsafe extern "C" fn tw_login_free(login: *mut tw_login) {
 /// Finishes a login: checks the callback URL the provider redirected to (`state` in constant
 /// time, `iss`, an `error=` answer), exchanges the code with the PKCE verifier, checks the ID
 /// token's `nonce`, and caches the tokens: from now on `tw_client_access_token` renews them
-/// with the refresh token. A login can be finished once.
+/// with the refresh token.
+///
+/// A login is spent by its first callback, whatever the outcome: once the arguments are read,
+/// this call uses `login` up even when the callback is forged, denied or the exchange fails.
+/// Finishing it again fails with `TW_ERR_LOGIN_REQUIRED` ("start a new login") and sends
+/// nothing; begin a new login with `tw_client_login_begin`.
 ///
 /// `callback_url` is the full redirect URL (or just its query string). `out` may be NULL;
 /// otherwise on success `*out` is the new token, for `tw_token_free`.
-/// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_STATE_MISMATCH`,
+/// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8` (these leave the login unspent);
+/// `TW_ERR_LOGIN_REQUIRED` (the login was spent already); `TW_ERR_STATE_MISMATCH`,
 /// `TW_ERR_ISSUER_MISMATCH`; `TW_ERR_OAUTH` (the user denied: `access_denied`; a used or
 /// expired code: `invalid_grant`); `TW_ERR_INVALID_RESPONSE`; the network's.
-/// Thread-safety: any thread.
+/// Thread-safety: any thread; of calls racing on one login, one finishes it, the others get
+/// `TW_ERR_LOGIN_REQUIRED`.
 /// Ownership: `login` stays the caller's (`tw_login_free`); `*out`, when asked for, is the
 /// caller's (`tw_token_free`).
 #[no_mangle]
@@ -157,7 +185,8 @@ pub unsafe extern "C" fn tw_client_login_finish(
         let client = &arg_ref(client, "client")?.client;
         let login = arg_ref(login, "login")?;
         let callback_url = arg_str(callback_url, "callback_url")?;
-        let token = client.exchange_code(&login.pending, callback_url)?;
+        let pending = login.slot().take().ok_or_else(authorize::spent_login)?;
+        let token = client.exchange_code(pending, callback_url)?;
         // SAFETY: a non-NULL out-pointer points to writable storage (documented contract).
         if let Some(out) = unsafe { out.as_mut() } {
             *out = token_out(token);

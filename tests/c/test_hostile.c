@@ -225,23 +225,33 @@ static void test_client_calls(void) {
     }
 
     {
-        /* The variant that also says until when the same token would be returned. */
-        uint64_t until = 7;
-        struct timespec now;
-        CHECK_RC(tw_client_access_token_until(NULL, buf, sizeof buf, &n, &until), TW_ERR_NULL_ARGUMENT,
-                 "access_token_until(NULL client)");
-        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, NULL, &until), TW_ERR_NULL_ARGUMENT,
-                 "access_token_until(NULL out_len)");
-        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, &n, NULL), TW_ERR_NULL_ARGUMENT,
-                 "access_token_until(NULL out_fresh_until_ns)");
-        CHECK(until == 7, "out_fresh_until_ns untouched on failure");
-        CHECK_RC(tw_client_access_token_until(c, buf, 1, &n, &until), TW_ERR_BUFFER_TOO_SMALL,
-                 "access_token_until(buffer of size 1)");
-        CHECK(until == 7, "out_fresh_until_ns untouched when the buffer is too small");
-        CHECK_RC(tw_client_access_token_until(c, buf, sizeof buf, &n, &until), TW_OK, "access_token_until");
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        CHECK(until > (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
-              "the refresh point of a fresh token lies ahead on CLOCK_MONOTONIC");
+        /* The variant that also says for how long the same token would be returned, and
+           from which generation of the cache. */
+        uint64_t fresh = 7, gen = 7, gen_now = 7, gen_after = 7;
+        CHECK_RC(tw_client_access_token_view(NULL, buf, sizeof buf, &n, &fresh, &gen), TW_ERR_NULL_ARGUMENT,
+                 "access_token_view(NULL client)");
+        CHECK_RC(tw_client_access_token_view(c, buf, sizeof buf, NULL, &fresh, &gen), TW_ERR_NULL_ARGUMENT,
+                 "access_token_view(NULL out_len)");
+        CHECK_RC(tw_client_access_token_view(c, buf, sizeof buf, &n, NULL, &gen), TW_ERR_NULL_ARGUMENT,
+                 "access_token_view(NULL out_fresh_for_ns)");
+        CHECK_RC(tw_client_access_token_view(c, buf, sizeof buf, &n, &fresh, NULL), TW_ERR_NULL_ARGUMENT,
+                 "access_token_view(NULL out_generation)");
+        CHECK(fresh == 7 && gen == 7, "outputs untouched on failure");
+        CHECK_RC(tw_client_access_token_view(c, buf, 1, &n, &fresh, &gen), TW_ERR_BUFFER_TOO_SMALL,
+                 "access_token_view(buffer of size 1)");
+        CHECK(fresh == 7 && gen == 7, "outputs untouched when the buffer is too small");
+        CHECK_RC(tw_client_access_token_view(c, buf, sizeof buf, &n, &fresh, &gen), TW_OK, "access_token_view");
+        CHECK(fresh > 0 && fresh <= 3600ull * 1000000000ull,
+              "a fresh token: fresh for a duration from now, not an absolute deadline");
+        CHECK_RC(tw_client_generation(NULL, &gen_now), TW_ERR_NULL_ARGUMENT, "generation(NULL client)");
+        CHECK_RC(tw_client_generation(c, NULL), TW_ERR_NULL_ARGUMENT, "generation(NULL out)");
+        CHECK_RC(tw_client_generation(c, &gen_now), TW_OK, "generation");
+        CHECK(gen_now == gen && gen > 0, "the view's generation is the cache's");
+        CHECK_RC(tw_client_refresh(c, NULL), TW_OK, "refresh");
+        CHECK_RC(tw_client_generation(c, &gen_after), TW_OK, "generation after a refresh");
+        CHECK(gen_after > gen, "a refresh changes the session: a newer generation");
+        CHECK_RC(tw_client_access_token_view(c, buf, sizeof buf, &n, &fresh, &gen), TW_OK, "view after refresh");
+        CHECK(gen == gen_after, "the view after the refresh carries its generation");
         CHECK(strncmp(buf, "long-", 5) == 0, "the same cached token");
     }
 
@@ -351,6 +361,7 @@ static void test_login(void) {
     tw_client *c = NULL;
     tw_login *login = SENTINEL;
     tw_login *restored = NULL;
+    tw_login *forgery_target = NULL;
     tw_param extra[1] = {{"prompt", "login"}};
     tw_param reserved[1] = {{"state", "mine"}};
     tw_param null_value[1] = {{"prompt", NULL}};
@@ -398,6 +409,7 @@ static void test_login(void) {
     CHECK(restored == NULL, "restored untouched on failure");
     CHECK_RC(tw_login_from_json(json, &restored), TW_OK, "login_from_json round trip");
     CHECK(tw_login_url(restored) == NULL, "a restored login has no URL");
+    CHECK_RC(tw_login_from_json(json, &forgery_target), TW_OK, "login_from_json, a second copy");
     tw_string_free(json);
 
     /* Callbacks checked before any network traffic. */
@@ -410,9 +422,20 @@ static void test_login(void) {
     CHECK_RC(tw_client_login_finish(c, login, BAD_UTF8, NULL), TW_ERR_INVALID_UTF8,
              "login_finish(bad UTF-8)");
     CHECK_RC(tw_client_login_finish(c, login, "", NULL), TW_ERR_CONFIG, "login_finish(\"\")");
+    /* A login is spent by its first callback, whatever the outcome (argument errors aside). */
     CHECK_RC(tw_client_login_finish(c, login, "http://127.0.0.1:8765/callback?state=forged&code=x",
                                     NULL),
+             TW_ERR_LOGIN_REQUIRED, "a login finished once is spent");
+    CHECK(tw_contains(tw_last_error_message(), "start a new login"), "the error says to start a new login");
+    json = SENTINEL;
+    CHECK_RC(tw_login_to_json(login, &json), TW_ERR_LOGIN_REQUIRED, "a spent login cannot be saved");
+    CHECK(json == SENTINEL, "to_json out untouched when spent");
+    json = NULL;
+    CHECK_RC(tw_client_login_finish(c, forgery_target,
+                                    "http://127.0.0.1:8765/callback?state=forged&code=x", NULL),
              TW_ERR_STATE_MISMATCH, "forged state");
+    CHECK_RC(tw_client_login_finish(c, forgery_target, "http://127.0.0.1:8765/callback?code=x", NULL),
+             TW_ERR_LOGIN_REQUIRED, "a forged callback spends the login");
     state = strstr(url, "&state=");
     CHECK(state != NULL, "login URL has a state");
     if (state != NULL) {
@@ -441,6 +464,7 @@ static void test_login(void) {
     }
     tw_login_free(login);
     tw_login_free(restored);
+    tw_login_free(forgery_target);
     tw_login_free(NULL);
     tw_login_free(NULL);
     CHECK(1, "tw_login_free(NULL) twice");

@@ -92,9 +92,14 @@ def test_no_secret_in_repr_str_errors_or_logs(kc):
         seen(login, spa)
         callback = kc_login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback).query))
+        saved = login.to_json()
         with pytest.raises(tokenward.StateMismatchError) as e:
             spa.exchange_code(callback.replace(q["state"], "x" + q["state"]), login)
         failed(e.value)
+        with pytest.raises(tokenward.LoginRequiredError) as e:
+            spa.exchange_code(callback, login)  # spent by the forged callback
+        failed(e.value)
+        login = tokenward.Login.from_json(saved)
         info = spa.exchange_code(callback, login)
         tokens += [info.access_token, info.refresh_token, info.id_token]
         seen(info, login, spa)

@@ -152,7 +152,7 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
         server.redirect_uri()
     );
     let callback = server.wait(Duration::from_secs(args.timeout))?;
-    let result = client.exchange_code(&request.pending, &callback.url);
+    let result = client.exchange_code(request.pending, &callback.url);
     callback.answer(result.is_ok());
     let token = result?;
     ctx.note("signed in");

@@ -247,9 +247,16 @@ impl Client {
         self.default_source.with_token(f)
     }
 
-    /// Runs `f` on a valid token and its refresh point (see [`TokenSource::with_token_until`]).
-    pub fn with_token_until<R>(&self, f: impl FnOnce(&Token, Duration) -> R) -> Result<R> {
-        self.default_source.with_token_until(f)
+    /// Runs `f` on a valid token, how long it stays fresh from now and its generation (see
+    /// [`TokenSource::with_token_view`]).
+    pub fn with_token_view<R>(&self, f: impl FnOnce(&Token, Duration, u64) -> R) -> Result<R> {
+        self.default_source.with_token_view(f)
+    }
+
+    /// The generation of the cache for the configured scopes (see
+    /// [`TokenSource::generation`]).
+    pub fn generation(&self) -> u64 {
+        self.default_source.generation()
     }
 
     /// `Bearer <token>` for the `Authorization` header, from [`Client::token`].
@@ -295,7 +302,12 @@ impl Client {
     /// Finishes a login: checks the callback (`state`, `iss`, `error`), exchanges the code with
     /// the PKCE verifier, checks the ID token's `nonce`, and caches the tokens so
     /// [`Client::token`] renews them with the refresh token from now on.
-    pub fn exchange_code(&self, pending: &PendingLogin, callback_url: &str) -> Result<Arc<Token>> {
+    ///
+    /// A pending login is spent by its first callback, whatever the outcome: it is taken by
+    /// value, so a forged or failed callback cannot be followed by another try with the same
+    /// `state` and verifier. After a failure, start a new login.
+    pub fn exchange_code(&self, pending: PendingLogin, callback_url: &str) -> Result<Arc<Token>> {
+        let pending = &pending;
         let code = authorize::parse_callback(pending, callback_url)?;
         let request = grant::authorization_code(
             &self.flows.provider,

@@ -3,6 +3,11 @@
 //!
 //! - the fresh path takes no lock: one atomic load, one clock read, the entry's
 //!   [`freshness`](Entry::freshness);
+//! - every change of the cached session (a renewal landing, a login, an expiry forced by a
+//!   refusal or an explicit refresh, a dropped refresh token, a clear) bumps a generation
+//!   number, stored with the entry so one load reads both: a binding that keeps a copy of the
+//!   token (Python) labels it with the generation it came with and drops it once it learns of
+//!   a newer one ([`TokenSource::with_token_view`], [`TokenSource::generation`]);
 //! - a due token is served at once while one renewal runs on a background thread;
 //! - callers past expiry wait on a condvar for the one renewal in flight and all get its
 //!   outcome.
@@ -14,7 +19,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use arc_swap::ArcSwapOption;
+use arc_swap::ArcSwap;
 
 use super::flows::Flows;
 use crate::cache::state::{
@@ -34,6 +39,14 @@ struct Flight {
     last: Option<Result<Arc<Token>>>,
 }
 
+/// What the cache holds: the entry (if any) and the generation of that state. Replaced as a
+/// whole (read-copy-update), so generations grow in the order the states were stored.
+#[derive(Default)]
+struct Current {
+    entry: Option<Entry<Arc<Token>>>,
+    generation: u64,
+}
+
 /// The token cache for one key (issuer, client, scopes, audience). Clones share the cache.
 #[derive(Clone)]
 pub struct TokenSource {
@@ -43,7 +56,7 @@ pub struct TokenSource {
 struct Inner {
     flows: Arc<Flows>,
     scopes: Vec<String>,
-    current: ArcSwapOption<Entry<Arc<Token>>>,
+    current: ArcSwap<Current>,
     flight: Mutex<Flight>,
     landed: Condvar,
 }
@@ -54,7 +67,7 @@ impl TokenSource {
             inner: Arc::new(Inner {
                 flows,
                 scopes,
-                current: ArcSwapOption::empty(),
+                current: ArcSwap::from_pointee(Current::default()),
                 flight: Mutex::new(Flight::default()),
                 landed: Condvar::new(),
             }),
@@ -63,36 +76,54 @@ impl TokenSource {
 
     /// A valid access token: cached, or renewed by the right source (see the module docs).
     pub fn token(&self) -> Result<Arc<Token>> {
-        self.serve(|token, _| Arc::clone(token))
+        self.serve(|token, _, _| Arc::clone(token))
     }
 
     /// Runs `f` on a valid token without taking a reference count: the fastest way to copy
     /// the token out (the C ABI's buffer call). `f` runs while the cache entry is pinned, so
     /// keep it short and do not call back into this source from it.
     pub fn with_token<R>(&self, f: impl FnOnce(&Token) -> R) -> Result<R> {
-        self.serve(|token, _| f(token))
+        self.serve(|token, _, _| f(token))
     }
 
-    /// Like [`TokenSource::with_token`], also telling `f` until when (on the client's
-    /// monotonic clock) this source would hand out this same token without renewing it: its
-    /// refresh point, or zero when it is already due. A binding whose calls are costly (Python
-    /// through ctypes) may keep its copy until then. Anything that changes the session
-    /// (`set`, `renew_now`, `renew_after_rejection`, `clear`) makes that copy stale: the
-    /// binding must drop it on those calls.
-    pub fn with_token_until<R>(&self, f: impl FnOnce(&Token, Duration) -> R) -> Result<R> {
-        self.serve(|token, fresh_until| f(token, fresh_until))
+    /// Like [`TokenSource::with_token`], also telling `f` for how long from now (on the
+    /// client's clock, read during this call) this source would hand out this same token
+    /// without renewing it (zero when it is already due or was just renewed by someone else),
+    /// and the [generation](TokenSource::generation) of the state it came from.
+    ///
+    /// A binding whose calls are costly (Python through ctypes) may keep its copy as a view:
+    /// its deadline is a clock reading taken *before* the call plus `fresh_for` (true on any
+    /// clock that runs at real speed), and it is good only while no call that changes the
+    /// session (`set`, `renew_now`, `renew_after_rejection`, `clear`) has answered with a
+    /// newer generation.
+    pub fn with_token_view<R>(&self, f: impl FnOnce(&Token, Duration, u64) -> R) -> Result<R> {
+        self.serve(|token, fresh_for, generation| f(token, fresh_for, generation))
     }
 
-    /// The fast path shared by every way of asking for a token: `on_token` gets the token and
-    /// its refresh point (zero when unknown or already passed).
-    fn serve<R>(&self, on_token: impl FnOnce(&Arc<Token>, Duration) -> R) -> Result<R> {
+    /// The generation of the cache's current state: it grows with every change of the session
+    /// (a renewal landing, `set`, `renew_now`, `renew_after_rejection`, a dropped refresh
+    /// token, `clear`). Read it after such a call: a view labelled with an older generation is
+    /// stale.
+    pub fn generation(&self) -> u64 {
+        self.inner.current.load().generation
+    }
+
+    /// The fast path shared by every way of asking for a token: `on_token` gets the token, how
+    /// long it stays fresh from now (zero when unknown or already due), and its generation.
+    fn serve<R>(&self, on_token: impl FnOnce(&Arc<Token>, Duration, u64) -> R) -> Result<R> {
         let now = self.inner.flows.clock.now();
         let guard = self.inner.current.load();
-        if let Some(entry) = guard.as_ref() {
+        if let Some(entry) = guard.entry.as_ref() {
             match entry.freshness(now) {
-                Freshness::Fresh => return Ok(on_token(&entry.token, entry.refresh_at)),
+                Freshness::Fresh => {
+                    return Ok(on_token(
+                        &entry.token,
+                        entry.refresh_at - now,
+                        guard.generation,
+                    ))
+                }
                 Freshness::Due => {
-                    let result = on_token(&entry.token, Duration::ZERO);
+                    let result = on_token(&entry.token, Duration::ZERO, guard.generation);
                     drop(guard);
                     Inner::renew_in_background(&self.inner, now);
                     return Ok(result);
@@ -102,16 +133,23 @@ impl TokenSource {
         }
         drop(guard);
         let token = Inner::renew_and_wait(&self.inner)?;
-        let fresh_until = match self.inner.current.load().as_ref() {
-            Some(e) if Arc::ptr_eq(&e.token, &token) => e.refresh_at,
+        let now = self.inner.flows.clock.now();
+        let current = self.inner.current.load();
+        let fresh_for = match current.entry.as_ref() {
+            Some(e) if Arc::ptr_eq(&e.token, &token) => e.refresh_at.saturating_sub(now),
             _ => Duration::ZERO,
         };
-        Ok(on_token(&token, fresh_until))
+        Ok(on_token(&token, fresh_for, current.generation))
     }
 
     /// The cached token, valid or not, without renewing anything.
     pub fn peek(&self) -> Option<Arc<Token>> {
-        self.inner.current.load().as_ref().map(|e| e.token.clone())
+        self.inner
+            .current
+            .load()
+            .entry
+            .as_ref()
+            .map(|e| e.token.clone())
     }
 
     /// Puts a user's token in the cache (from a login, or a refresh token resumed): later
@@ -153,7 +191,7 @@ impl TokenSource {
     /// Forgets the cached token (after logout or revocation). The session's kind stays: a
     /// user's session then needs a new login, it does not become the client's own.
     pub fn clear(&self) {
-        self.inner.current.store(None);
+        self.inner.change(|_| Some(None));
     }
 }
 
@@ -185,6 +223,18 @@ impl Inner {
         self.flows.config.can_use_client_credentials()
     }
 
+    /// Replaces the cached entry by what `f` makes of it (`None`: leave it as it is) and bumps
+    /// the generation, as one read-copy-update.
+    fn change(&self, f: impl Fn(Option<&Entry<Arc<Token>>>) -> Option<Option<Entry<Arc<Token>>>>) {
+        self.current.rcu(|cur| match f(cur.entry.as_ref()) {
+            Some(entry) => Arc::new(Current {
+                entry,
+                generation: cur.generation.wrapping_add(1),
+            }),
+            None => Arc::clone(cur),
+        });
+    }
+
     fn publish(&self, token: Token) -> Arc<Token> {
         let token = Arc::new(token);
         let entry = Entry::new(
@@ -193,16 +243,16 @@ impl Inner {
             &self.flows.refresh_policy,
             self.flows.clock.max_lag(),
         );
-        self.current.store(Some(Arc::new(entry)));
+        self.change(|_| Some(Some(entry.clone())));
         token
     }
 
     /// Marks the cached token as expired (keeping its refresh token for the renewal) when
     /// `pred` says so.
     fn expire_if(&self, pred: impl Fn(&Arc<Token>) -> bool) {
-        self.current.rcu(|cur| match cur {
-            Some(e) if pred(&e.token) => Some(Arc::new(e.expired())),
-            other => other.clone(),
+        self.change(|cur| match cur {
+            Some(e) if pred(&e.token) => Some(Some(e.expired())),
+            _ => None,
         });
     }
 
@@ -214,9 +264,9 @@ impl Inner {
         let Ok(mut flight) = self.flight.try_lock() else {
             return;
         };
-        let entry = self.current.load_full();
+        let current = self.current.load_full();
         let grant = match decide(
-            entry.as_deref(),
+            current.entry.as_ref(),
             &mut flight.renewals,
             now,
             self.confidential(),
@@ -242,8 +292,9 @@ impl Inner {
         let mut flight = self.lock();
         loop {
             let now = self.flows.clock.now();
-            let entry = self.current.load_full();
-            match decide(entry.as_deref(), &mut flight.renewals, now, self.confidential()) {
+            let current = self.current.load_full();
+            let entry = current.entry.as_ref();
+            match decide(entry, &mut flight.renewals, now, self.confidential()) {
                 Action::Serve => {
                     if let Some(e) = entry {
                         return Ok(e.token.clone());
@@ -357,7 +408,8 @@ impl Inner {
     fn renew_by(&self, grant: Grant) -> Result<Arc<Token>> {
         match grant {
             Grant::RefreshToken => {
-                let Some(entry) = self.current.load_full() else {
+                let current = self.current.load_full();
+                let Some(entry) = current.entry.as_ref() else {
                     return Err(Error::LoginRequired(
                         "no session to refresh; log in first".into(),
                     ));
@@ -380,10 +432,8 @@ impl Inner {
 
     /// Keeps the access token (it may still be valid) but forgets the refused refresh token.
     fn drop_refresh_token(&self) {
-        self.current.rcu(|cur| {
-            cur.as_ref().map(|e| {
-                Arc::new(e.without_refresh_token(Arc::new(e.token.without_refresh_token())))
-            })
+        self.change(|cur| {
+            cur.map(|e| Some(e.without_refresh_token(Arc::new(e.token.without_refresh_token()))))
         });
     }
 }

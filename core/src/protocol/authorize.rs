@@ -26,7 +26,11 @@ pub struct LoginOptions {
 
 /// What must survive the round trip through the browser to finish a login. Keep it server-side
 /// or in session storage: it holds the PKCE verifier.
-#[derive(Debug, Clone)]
+///
+/// Good for one callback, whatever its outcome: the native `Client::exchange_code` takes it by
+/// value (it is not `Clone`), and a binding that holds one behind a handle answers a second
+/// finish with [`spent_login`].
+#[derive(Debug)]
 pub struct PendingLogin {
     pub state: Secret,
     pub nonce: Secret,
@@ -39,7 +43,7 @@ pub struct PendingLogin {
 }
 
 /// The URL to send the user to, and what to keep until the callback.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuthorizationRequest {
     pub url: String,
     pub pending: PendingLogin,
@@ -124,6 +128,14 @@ pub fn authorization_request(
         url: crate::uri::append_query(endpoint, &q.finish()),
         pending,
     })
+}
+
+/// The error for a pending login finished a second time: a login is spent by its first
+/// callback, whatever the outcome (a forged callback included), so only a new login helps.
+pub fn spent_login() -> Error {
+    Error::LoginRequired(
+        "this login was already finished by an earlier callback (a login is good for one callback, whatever its outcome); start a new login".into(),
+    )
 }
 
 /// Checks a callback (a full URL, or just its query string) against the pending login:

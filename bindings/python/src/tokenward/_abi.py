@@ -44,9 +44,10 @@ FUNCTIONS: Dict[str, Decl] = {
     "tw_client_free": _d("void", "tw_client *"),
     "tw_api_error": _d("tw_result", "uint16_t", "const char *", "const uint8_t *", "size_t"),
     "tw_client_access_token": _d("tw_result", "const tw_client *", "char *", "size_t", "size_t *"),
-    "tw_client_access_token_until": _d(
-        "tw_result", "const tw_client *", "char *", "size_t", "size_t *", "uint64_t *"
+    "tw_client_access_token_view": _d(
+        "tw_result", "const tw_client *", "char *", "size_t", "size_t *", "uint64_t *", "uint64_t *"
     ),
+    "tw_client_generation": _d("tw_result", "const tw_client *", "uint64_t *"),
     "tw_client_access_token_after_rejection": _d(
         "tw_result", "const tw_client *", "const char *", "char *", "size_t", "size_t *"
     ),

@@ -70,17 +70,24 @@ class ClientClosedError(ConfigError):
 
 # --- the hot path ---------------------------------------------------------------------------
 
-_access_token = _ffi.raw("tw_client_access_token_until")
-# The library's deadlines are on CLOCK_MONOTONIC, which is what time.monotonic_ns reads.
+_access_token = _ffi.raw("tw_client_access_token_view")
+_generation = _F["tw_client_generation"]
+# Only durations cross the ABI: a view's deadline is this clock read before the call plus the
+# library's "fresh for", which holds whatever clock the library reads on this platform.
 _monotonic_ns = time.monotonic_ns
 _TOO_SMALL = _ffi.TW_ERR_BUFFER_TOO_SMALL
 _tls = threading.local()
 
+#: A view of the library's cached token: (deadline in time.monotonic_ns, generation, token).
+_NO_VIEW: Tuple[int, int, str] = (0, 0, "")
+#: Above every generation the library can hand out (a u64): the floor of a closed Client.
+_CLOSED = 1 << 64
+
 
 class _Scratch:
-    """A thread's buffer for tw_client_access_token (the library copies the token into it)."""
+    """A thread's buffer for tw_client_access_token_view (the library copies the token into it)."""
 
-    __slots__ = ("ba", "buf", "cap", "len", "plen", "until", "puntil")
+    __slots__ = ("ba", "buf", "cap", "len", "plen", "fresh", "pfresh", "gen", "pgen")
 
     def __init__(self, size: int) -> None:
         self.ba = bytearray(size)
@@ -88,8 +95,10 @@ class _Scratch:
         self.cap = c_size_t(size)
         self.len = c_size_t()
         self.plen = ctypes.pointer(self.len)
-        self.until = ctypes.c_uint64()
-        self.puntil = ctypes.pointer(self.until)
+        self.fresh = ctypes.c_uint64()
+        self.pfresh = ctypes.pointer(self.fresh)
+        self.gen = ctypes.c_uint64()
+        self.pgen = ctypes.pointer(self.gen)
 
 
 def _scratch(size: int = 4096) -> _Scratch:
@@ -309,19 +318,28 @@ class Client:
     __slots__ = (
         "_h",
         "_memo",
-        "_fresh",
-        "_gen",
+        "_view",
+        "_floor",
+        "_lock",
         "_desc",
         "_client_id",
         "_last_login",
         "__weakref__",
     )
     _h: Optional[_ClientHandle]
+    #: The last token's bytes and str, so an unchanged token is not decoded again.
     _memo: Tuple[bytes, str]
-    #: (CLOCK_MONOTONIC ns, token): the library's promise that until then it would return this
-    #: same token; dropped by every call that changes the session.
-    _fresh: Tuple[int, str]
-    _gen: int
+    #: One cache, the library's. This is only a view of it: (deadline, generation, token), the
+    #: library's word that until `deadline` (time.monotonic_ns) it would hand out `token`, as
+    #: of its state `generation`. token() returns it without calling the library while the
+    #: deadline is ahead.
+    _view: Tuple[int, int, str]
+    #: The newest generation a call that changed the session (login, refresh, resume, revoke,
+    #: a refusal) left the library in. Under `_lock`, a view older than it is dropped and never
+    #: stored, so a stored view is never older than the floor: after refresh() returns T2 no
+    #: token() returns T1, after revoke() none returns the revoked token.
+    _floor: int
+    _lock: threading.Lock
     _desc: str
     _client_id: str
     _last_login: Optional[Login]
@@ -352,8 +370,9 @@ class Client:
         self = object.__new__(cls)
         self._h = h
         self._memo = (b"", "")
-        self._fresh = (0, "")
-        self._gen = 0
+        self._view = _NO_VIEW
+        self._floor = 0
+        self._lock = threading.Lock()
         self._desc = desc
         self._client_id = str(client_id)
         self._last_login = None
@@ -580,19 +599,20 @@ class Client:
         else renewed by the right source (refresh token, else client credentials), one request
         at a time however many threads ask.
 
-        The library says until when it would hand out this same token without renewing it
-        (its refresh point); until then the string from the last call is returned without
+        The cache is the library's. With the token it says for how long it would hand out this
+        same token and from which state (generation) of the cache; until then, and unless a
+        call that changed the session has answered since, the string is returned without
         calling into the library at all."""
-        fresh = self._fresh
-        if _monotonic_ns() < fresh[0]:
-            return fresh[1]
-        gen = self._gen
+        view = self._view
+        if _monotonic_ns() < view[0]:
+            return view[2]
         h = self._h
         try:
             s = _tls.s
         except AttributeError:
             s = _scratch()
-        if _access_token(h, s.buf, s.cap, s.plen, s.puntil):
+        t0 = _monotonic_ns()  # before the call: t0 + "fresh for" is never late
+        if _access_token(h, s.buf, s.cap, s.plen, s.pfresh, s.pgen):
             return self._token_slow()
         n = s.len.value
         last = self._memo
@@ -602,33 +622,47 @@ class Client:
             b = bytes(memoryview(s.ba)[:n])
             t = b.decode("utf-8")
             self._memo = (b, t)
-        if gen == self._gen:  # no session change overlapped this call
-            self._fresh = (s.until.value, t)
+        fresh = s.fresh.value
+        if fresh:
+            self._keep(t0 + fresh, s.gen.value, t)
         return t
 
     def _token_slow(self) -> str:
         """token() after a failed call: closed client, a buffer too small, or an error."""
-        gen = self._gen
         while True:
             h = self._handle()
             s = _tls.s
-            rc = _access_token(h, s.buf, s.cap, s.plen, s.puntil)
+            t0 = _monotonic_ns()
+            rc = _access_token(h, s.buf, s.cap, s.plen, s.pfresh, s.pgen)
             if rc == _ffi.TW_OK:
                 b = bytes(memoryview(s.ba)[: s.len.value])
                 t = b.decode("utf-8")
                 self._memo = (b, t)
-                if gen == self._gen:
-                    self._fresh = (s.until.value, t)
+                if s.fresh.value:
+                    self._keep(t0 + s.fresh.value, s.gen.value, t)
                 return t
             if rc != _TOO_SMALL:
                 raise _ffi.last_error(rc)
             _scratch(max(s.len.value, 2 * s.cap.value))
 
+    def _keep(self, deadline: int, generation: int, token: str) -> None:
+        """Stores a view unless a session change newer than it has answered meanwhile."""
+        with self._lock:
+            if generation >= self._floor and generation >= self._view[1]:
+                self._view = (deadline, generation, token)
+
     def _session_changed(self) -> None:
-        """Drops the copy token() may return without asking: the cached token is replaced.
-        The generation tells a token() call that overlapped this one not to store its copy."""
-        self._gen += 1
-        self._fresh = (0, "")
+        """After a call that may have changed the session (whatever its outcome): the library's
+        generation now becomes the floor, and a view older than it goes."""
+        h = self._h
+        g = ctypes.c_uint64()
+        if h is None or _generation(h, ctypes.byref(g)) != _ffi.TW_OK:
+            g.value = 0
+        with self._lock:
+            if g.value > self._floor:
+                self._floor = g.value
+            if self._view[1] < self._floor:
+                self._view = _NO_VIEW
 
     def authorization_header(self) -> str:
         """`"Bearer <token>"` for the Authorization header."""
@@ -651,7 +685,6 @@ class Client:
         """Renews the token now, whatever its age: with the refresh token if there is one
         (`invalid_grant` drops it), else client credentials, else LoginRequiredError."""
         out = c_void_p()
-        self._session_changed()
         try:
             _ffi.check(_F["tw_client_refresh"](self._handle(), ctypes.byref(out)))
         finally:
@@ -663,7 +696,6 @@ class Client:
         redeems it and caches the new tokens."""
         rt = text_arg(refresh_token, "refresh_token", secret=True)
         out = c_void_p()
-        self._session_changed()
         try:
             _ffi.check(_F["tw_client_resume"](self._handle(), rt, ctypes.byref(out)))
         finally:
@@ -676,7 +708,6 @@ class Client:
         requests refused at once cause one renewal. Retry the request once with it. The
         `requests` and `httpx` adapters do this for you; this is for other HTTP clients."""
         rj = text_arg(rejected, "rejected", secret=True)
-        self._session_changed()
         try:
             # A second call with a larger buffer copies the token the first one renewed.
             return _ffi.call_buffer(
@@ -732,7 +763,11 @@ class Client:
 
         `login` is the Login from `authorization_url` (or `Login.from_json`); it defaults to
         this client's most recent one, which suits a native app with one login at a time.
-        Web apps pass the login restored from the user's session."""
+        Web apps pass the login restored from the user's session.
+
+        A login is spent by its first callback, whatever the outcome: after a forged, denied
+        or failed callback, finishing it again raises LoginRequiredError without a request;
+        start a new login with `authorization_url()`."""
         cb = text_arg(callback_url, "callback_url", secret=True)
         if login is None:
             login = self._last_login
@@ -744,15 +779,15 @@ class Client:
         elif not isinstance(login, Login):
             raise TypeError(f"login must be a tokenward.Login, not {type(login).__name__}")
         out = c_void_p()
-        self._session_changed()
         try:
             _ffi.check(
                 _F["tw_client_login_finish"](self._handle(), login._handle(), cb, ctypes.byref(out))
             )
         finally:
             self._session_changed()
-        if login is self._last_login:
-            self._last_login = None
+            # Spent by this callback whatever the outcome: the default is no longer this one.
+            if login is self._last_login:
+                self._last_login = None
         return TokenInfo._take(out)
 
     def logout_url(self, post_logout_redirect_uri: Optional[str] = None) -> str:
@@ -776,9 +811,11 @@ class Client:
             else:
                 token, kind = info.access_token, "access"
         t = text_arg(token, "token", secret=True)
-        _ffi.check(_F["tw_client_revoke"](self._handle(), t, _KINDS[kind]))
+        try:
+            _ffi.check(_F["tw_client_revoke"](self._handle(), t, _KINDS[kind]))
+        finally:
+            self._session_changed()
         self._memo = (b"", "")
-        self._session_changed()
 
     def introspect(self, token: Optional[str] = None, *, kind: str = "access") -> Dict[str, Any]:
         """Asks the server about a token (RFC 7662; Keycloak allows it to confidential clients
@@ -866,7 +903,9 @@ class Client:
         returned). Idempotent."""
         self._h = None
         self._memo = (b"", "")
-        self._session_changed()
+        with self._lock:
+            self._floor = _CLOSED
+            self._view = _NO_VIEW
         self._last_login = None
 
     def __enter__(self) -> "Client":

@@ -32,6 +32,9 @@ class Login:
     session and restore it with `Login.from_json()` when the callback arrives. The JSON holds
     secrets: store it only where this user's session alone can read it. `repr()` and `str()`
     show none of it.
+
+    A login is spent by its first callback (`Client.exchange_code`), whatever the outcome;
+    after that, finishing it again or `to_json()` raises LoginRequiredError: start a new one.
     """
 
     __slots__ = ("_h", "_url", "__weakref__")
