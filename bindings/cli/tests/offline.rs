@@ -389,8 +389,9 @@ fn verify_and_decode_say_what_was_checked() {
     ];
     let e = tw.run(&a).json_error(3);
     assert_eq!(e["code"], "invalid_token", "{e}");
-    // A well-formed token whose keys cannot be fetched does not verify (exit 3), and the
-    // message says where the keys were looked for.
+    // A well-formed token whose keys cannot be fetched is the network's trouble (exit 4, not
+    // a refusal of the token: an API answers 503 for it, not 401), and the message says where
+    // the keys were looked for.
     let a = [
         "verify",
         "--keycloak",
@@ -402,11 +403,8 @@ fn verify_and_decode_say_what_was_checked() {
         &jwt,
     ];
     tw.run(&a).fails(
-        3,
-        &[
-            "could not fetch the provider's keys",
-            "/protocol/openid-connect/certs",
-        ],
+        4,
+        &["the provider's keys at", "/protocol/openid-connect/certs"],
     );
     // userinfo needs a token.
     let a = [

@@ -96,10 +96,18 @@ impl Flows {
         };
         let jws = self.signed(id_token.expose())?;
         let id = IdTokenExpect {
+    ///
+    /// A provider that publishes no keys (a bare token URL that is not Keycloak's) cannot have
+    /// its ID tokens verified: they are kept as the server sent them but never trusted, so
+    /// [`Token::id_token_claims`] stays `None` (and no login runs without an authorization
+    /// endpoint, which such a provider lacks too).
             client_id: &self.config.client_id,
             nonce: None,
             max_age: None,
         };
+        if self.provider.jwks_uri.is_none() {
+            return Ok(());
+        }
         check_id_token(&jws.claims, &self.expect()?, &id)?;
         let claims = jws.claims;
         token.set_verified_id_token_claims(claims);

@@ -13,7 +13,6 @@ use crate::cache::keys::{keys_ttl, should_fetch, KeysState};
 use crate::error::{Error, Result, TokenCheck};
 use crate::http::{HttpRequest, Method, Transport};
 use crate::jws::{check_signature, unknown_key, Jws, KeySet};
-use crate::text::text;
 
 #[derive(Default)]
 struct Held {
@@ -82,7 +81,8 @@ impl KeyCache {
     }
 
     /// Fetches the key set unless another thread did since `seen_attempts`. A failure keeps
-    /// the keys held (if any) and is an error only when there are none.
+    /// the keys held (if any) and is an error only when there are none: the transport's or
+    /// the server's error as it came, or `invalid_token` for a set that cannot be used.
     fn fetch(
         &self,
         uri: &str,
@@ -121,28 +121,16 @@ fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::ti
         headers: vec![("Accept".into(), "application/json".into())],
         body: None,
     };
-    let response = transport.send(&request).map_err(|e| {
-        Error::invalid_token(
-            TokenCheck::KeySet,
-            text!(
-                "could not fetch the provider's keys from ",
-                uri,
-                ": ",
-                e.message()
-            ),
-        )
+    // The network's and the server's trouble keep their own codes (a resource server answers
+    // 503 for them, not 401): only a key set that arrives and is unusable is `invalid_token`.
+    let response = transport.send(&request).map_err(|e| match e {
+        Error::Transport(m) => {
+            Error::Transport(crate::text::text!("the provider's keys at ", uri, ": ", m))
+        }
+        e => e,
     })?;
     if !response.is_success() {
-        return Err(Error::invalid_token(
-            TokenCheck::KeySet,
-            text!(
-                "the provider's key set at ",
-                uri,
-                " answered HTTP ",
-                response.status,
-                "; check the jwks_uri"
-            ),
-        ));
+        return Err(crate::oauth_error::error_from_response(&response));
     }
     let set = KeySet::parse(&response.body)?;
     Ok((set, keys_ttl(response.header("cache-control"))))
