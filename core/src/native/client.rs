@@ -14,7 +14,9 @@ use super::clock::{Clock, SystemClock};
 use super::flows::{Flows, TokenHook};
 use super::keys::KeyCache;
 use super::random::OsRandom;
+use super::shared::StoreHook;
 use super::source::TokenSource;
+use super::store::{self, Store};
 use super::transport::UreqTransport;
 use crate::authorize::{self, AuthorizationRequest, LoginOptions, PendingLogin};
 use crate::cache::policy::RefreshPolicy;
@@ -93,6 +95,14 @@ pub struct ClientBuilder {
     leeway: Duration,
 }
 
+    store: StoreChoice,
+    store_hook: Option<StoreHook>,
+}
+
+/// The shared store a builder was given.
+enum StoreChoice {
+    Url(String),
+    Value(Option<Arc<dyn Store>>),
 enum ProviderSource {
     Known(Provider),
     Discover(String),
@@ -130,6 +140,32 @@ impl ClientBuilder {
 
     /// When the cache starts renewing a token (default: when less than min(10 % of its
     /// lifetime, 60 s) is left).
+    /// Shares the token cache with other processes and machines through the store this URL
+    /// names ([`store::open`]): `memory` (the default: this process only), `file:///dir` (one
+    /// machine), `redis://[:password@]host[:port][/db]` or `rediss://...` (many; the `redis`
+    /// feature). A renewal then takes the store's lock, adopts what another process renewed
+    /// meanwhile, and writes what it renews; a login is written too. A bad URL fails `build()`.
+    /// The store holds bearer tokens and refresh tokens: protect it like them.
+    pub fn store(mut self, url: impl Into<String>) -> Self {
+        self.store = StoreChoice::Url(url.into());
+        self
+    }
+
+    /// Shares the token cache through a [`Store`] of your own (or a [`store::MemoryStore`]
+    /// shared by several clients of one process).
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = StoreChoice::Value(Some(store));
+        self
+    }
+
+    /// Told when the shared store fails (once, until it works again), when it is back, and
+    /// when a record in it is ignored as corrupt; the cache carries on with its own tokens
+    /// meanwhile. Without a hook, each is one `tokenward: ...` line on standard error.
+    pub fn on_store_event(mut self, hook: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.store_hook = Some(Arc::new(hook));
+        self
+    }
+
     pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
         self.refresh_policy = policy;
         self
@@ -174,6 +210,10 @@ impl ClientBuilder {
             provider,
             config: self.config,
             transport,
+        let store = match self.store {
+            StoreChoice::Url(url) => store::open(&url)?,
+            StoreChoice::Value(store) => store,
+        };
             clock: self.clock,
             rng: self.rng,
             on_token: self.on_token,
@@ -184,6 +224,8 @@ impl ClientBuilder {
         let default_scopes = flows.config.scopes.clone();
         let default_source = TokenSource::new(flows.clone(), default_scopes.clone());
         let mut sources = HashMap::new();
+            store,
+            store_hook: self.store_hook,
         sources.insert(cache_key(&flows, &default_scopes), default_source.clone());
         Ok(Client {
             flows,
@@ -469,3 +511,5 @@ impl ClientBuilder {
         }
     }
 }
+            store: StoreChoice::Value(None),
+            store_hook: None,

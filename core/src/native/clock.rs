@@ -15,6 +15,10 @@ pub trait Clock: Send + Sync {
     }
     /// Seconds since the Unix epoch, only for JWTs that carry `exp` but no `iat`.
     fn unix_time(&self) -> u64;
+    /// Milliseconds since the Unix epoch: how deadlines travel through a shared store.
+    fn unix_time_ms(&self) -> u64 {
+        self.unix_time().saturating_mul(1000)
+    }
 }
 
 /// The process's monotonic clock. On Linux it reads `CLOCK_MONOTONIC_COARSE` (a few ns, no
@@ -35,6 +39,13 @@ impl Clock for SystemClock {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    fn unix_time_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0)
     }
 }

@@ -11,6 +11,8 @@ use core::time::Duration;
 
 use super::clock::Clock;
 use super::keys::KeyCache;
+use super::shared::StoreHook;
+use super::store::Store;
 use crate::cache::policy::RefreshPolicy;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
@@ -40,6 +42,10 @@ pub(crate) struct Flows {
     pub keys: KeyCache,
     /// How far clocks may disagree when `exp` / `iat` are checked.
     pub leeway: Duration,
+    /// The store shared with other processes, if any (`None`: this process's cache only).
+    pub store: Option<Arc<dyn Store>>,
+    /// Told of the shared store's failures and returns (`None`: standard error).
+    pub store_hook: Option<StoreHook>,
 }
 
 impl Flows {

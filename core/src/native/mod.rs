@@ -13,4 +13,5 @@ pub mod settings;
 pub mod signature;
 pub mod source;
 pub mod transport;
+pub mod shared;
 pub mod store;

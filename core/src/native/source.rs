@@ -9,6 +9,13 @@
 //!   token (Python) labels it with the generation it came with and drops it once it learns of
 //!   a newer one ([`TokenSource::with_token_view`], [`TokenSource::generation`]);
 //! - a due token is served at once while one renewal runs on a background thread;
+//! - with a shared store ([`ClientBuilder::store`](super::client::ClientBuilder::store)) the
+//!   fresh path still touches nothing but this process's entry; a renewal (due, expired,
+//!   missing) takes the store's lock for the key, re-reads the stored record and adopts it if
+//!   another process renewed meanwhile, renews only if still needed, and writes what it got
+//!   (a rotated refresh token included) before it releases the lock. A login ([`TokenSource::set`])
+//!   is written too, and [`TokenSource::clear`] deletes the record. A failing store costs no
+//!   valid token ([`super::shared`]);
 //! - callers past expiry wait on a condvar for the one renewal in flight and all get its
 //!   outcome.
 
@@ -22,9 +29,11 @@ use std::thread;
 use arc_swap::ArcSwap;
 
 use super::flows::Flows;
+use super::shared::Shared;
 use crate::cache::state::{
     decide, Action, AfterFailure, Entry, Freshness, Grant, Renewals, Session, Timing,
 };
+use crate::cache::stored::{is_newer, store_key};
 use crate::error::{Error, Result};
 use crate::token::Token;
 
@@ -59,12 +68,30 @@ struct Inner {
     current: ArcSwap<Current>,
     flight: Mutex<Flight>,
     landed: Condvar,
+    /// The store shared with other processes, if the client has one.
+    shared: Option<Shared>,
 }
 
 impl TokenSource {
     pub(crate) fn new(flows: Arc<Flows>, scopes: Vec<String>) -> TokenSource {
+        let shared = flows.store.as_ref().map(|store| {
+            let issuer = flows
+                .provider
+                .issuer
+                .as_deref()
+                .unwrap_or(&flows.provider.token_endpoint);
+            let key = store_key(
+                issuer,
+                &flows.config.client_id,
+                &scopes,
+                flows.config.audience.as_deref(),
+                None,
+            );
+            Shared::new(store.clone(), key, flows.store_hook.clone())
+        });
         TokenSource {
             inner: Arc::new(Inner {
+                shared,
                 flows,
                 scopes,
                 current: ArcSwap::from_pointee(Current::default()),
@@ -162,7 +189,22 @@ impl TokenSource {
         let mut flight = self.inner.lock();
         flight.renewals.began(Session::User);
         flight.last = None;
+        drop(flight);
+        self.inner.write_shared(Session::User);
         token
+    }
+
+    /// Takes the session from the shared store when it holds a usable one newer than this
+    /// process's (say, a CLI run after `tokenward login`), and returns the cached token, valid
+    /// or not, without renewing anything. Without a store, [`TokenSource::peek`].
+    pub fn peek_shared(&self) -> Option<Arc<Token>> {
+        self.inner.adopt_stored();
+        self.peek()
+    }
+
+    /// The shared store's key of this cache (a hash: no secret in it), if it has a store.
+    pub fn store_key(&self) -> Option<&str> {
+        self.inner.shared.as_ref().map(Shared::key)
     }
 
     /// The API refused `rejected` (a 401): renew unless another caller already has, and return
@@ -192,6 +234,9 @@ impl TokenSource {
     /// user's session then needs a new login, it does not become the client's own.
     pub fn clear(&self) {
         self.inner.change(|_| Some(None));
+        if let Some(shared) = &self.inner.shared {
+            shared.delete();
+        }
     }
 }
 
@@ -290,6 +335,7 @@ impl Inner {
     /// The path of a caller without a valid token: whatever the state machine says.
     fn renew_and_wait(self: &Arc<Self>) -> Result<Arc<Token>> {
         let mut flight = self.lock();
+        let mut store_tried = false;
         loop {
             let now = self.flows.clock.now();
             let current = self.current.load_full();
@@ -336,6 +382,14 @@ impl Inner {
                     // Backing off without a recorded error (it was cleared): try again.
                     flight.renewals.retry_not_before = Duration::ZERO;
                 }
+                Action::LoginRequired if self.shared.is_some() && !store_tried => {
+                    // Nothing here renews the session, but another process may have one:
+                    // look in the shared store once (without holding the mutex) and decide again.
+                    store_tried = true;
+                    drop(flight);
+                    self.adopt_stored();
+                    flight = self.lock();
+                }
                 Action::LoginRequired => {
                     return Err(Error::LoginRequired(
                         "no valid token, and nothing that may renew this session (no usable refresh token; a user's session never falls back to client credentials); start a new login".into(),
@@ -350,7 +404,7 @@ impl Inner {
     fn run_flight(&self, first: Grant) -> Result<Arc<Token>> {
         let mut grant = first;
         loop {
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.renew_by(grant)))
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.renew(grant)))
                 .unwrap_or_else(|_| {
                     Err(Error::InvalidResponse(
                         "the token renewal panicked; this is a bug, please report it".into(),
@@ -359,8 +413,11 @@ impl Inner {
             let now = self.flows.clock.now();
             let mut flight = self.lock();
             let outcome = match outcome {
-                Ok(token) => {
+                Ok((token, adopted)) => {
                     flight.renewals.renewed(grant);
+                    if let Some(session) = adopted {
+                        flight.renewals.session = Some(session);
+                    }
                     Ok(token)
                 }
                 Err(e) => {
@@ -401,6 +458,83 @@ impl Inner {
             drop(flight);
             self.landed.notify_all();
             return outcome;
+        }
+    }
+
+    /// One renewal through the shared store, if there is one: under the store's lock, adopt
+    /// what another process stored meanwhile when it is newer; renew only if still needed; write
+    /// what landed before the lock is released. Returns the token and, when the stored session
+    /// was adopted, its kind. A failing store renews alone ([`Shared`] says so once).
+    fn renew(&self, grant: Grant) -> Result<(Arc<Token>, Option<Session>)> {
+        let Some(shared) = &self.shared else {
+            return self.renew_by(grant).map(|t| (t, None));
+        };
+        let _held = shared.lock();
+        let mut grant = grant;
+        let mut adopted = None;
+        if let Some((stored, session)) =
+            shared.read(self.flows.clock.as_ref(), &self.flows.refresh_policy)
+        {
+            let now = self.flows.clock.now();
+            let current = self.current.load_full();
+            if is_newer(&stored, current.entry.as_ref()) {
+                let token = stored.token.clone();
+                let freshness = stored.freshness(now);
+                self.change(|_| Some(Some(stored.clone())));
+                adopted = Some(session);
+                if freshness == Freshness::Fresh {
+                    return Ok((token, adopted));
+                }
+                // Due or expired in the store too: renew it the way its session renews.
+                let renewals = Renewals {
+                    session: Some(session),
+                    ..Renewals::default()
+                };
+                match renewals.grant(Some(&stored), now, self.confidential()) {
+                    Some(g) => grant = g,
+                    None if freshness == Freshness::Due => return Ok((token, adopted)),
+                    None => {
+                        return Err(Error::LoginRequired(
+                            "the stored session has expired and nothing may renew it; start a new login".into(),
+                        ))
+                    }
+                }
+            }
+        }
+        let token = self.renew_by(grant)?;
+        let session = match grant {
+            Grant::ClientCredentials => Session::ClientCredentials,
+            Grant::RefreshToken => adopted
+                .or(self.lock().renewals.session)
+                .unwrap_or(Session::User),
+        };
+        self.write_shared(session);
+        Ok((token, adopted))
+    }
+
+    /// Writes the cached entry to the shared store, if there is one.
+    fn write_shared(&self, session: Session) {
+        if let Some(shared) = &self.shared {
+            if let Some(entry) = self.current.load().entry.as_ref() {
+                shared.write(entry, session, self.flows.clock.as_ref());
+            }
+        }
+    }
+
+    /// Adopts the shared store's record when it is usable and newer than the cached entry.
+    fn adopt_stored(&self) {
+        let Some(shared) = &self.shared else { return };
+        let Some((stored, session)) =
+            shared.read(self.flows.clock.as_ref(), &self.flows.refresh_policy)
+        else {
+            return;
+        };
+        let current = self.current.load_full();
+        if is_newer(&stored, current.entry.as_ref()) {
+            self.change(|_| Some(Some(stored.clone())));
+            let mut flight = self.lock();
+            flight.renewals.began(session);
+            flight.last = None;
         }
     }
 
