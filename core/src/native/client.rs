@@ -93,8 +93,6 @@ pub struct ClientBuilder {
     refresh_policy: RefreshPolicy,
     issuer: Option<String>,
     leeway: Duration,
-}
-
     store: StoreChoice,
     store_hook: Option<StoreHook>,
 }
@@ -103,6 +101,8 @@ pub struct ClientBuilder {
 enum StoreChoice {
     Url(String),
     Value(Option<Arc<dyn Store>>),
+}
+
 enum ProviderSource {
     Known(Provider),
     Discover(String),
@@ -138,8 +138,6 @@ impl ClientBuilder {
         self
     }
 
-    /// When the cache starts renewing a token (default: when less than min(10 % of its
-    /// lifetime, 60 s) is left).
     /// Shares the token cache with other processes and machines through the store this URL
     /// names ([`store::open`]): `memory` (the default: this process only), `file:///dir` (one
     /// machine), `redis://[:password@]host[:port][/db]` or `rediss://...` (many; the `redis`
@@ -166,6 +164,8 @@ impl ClientBuilder {
         self
     }
 
+    /// When the cache starts renewing a token (default: when less than min(10 % of its
+    /// lifetime, 60 s) is left).
     pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
         self.refresh_policy = policy;
         self
@@ -206,26 +206,26 @@ impl ClientBuilder {
         if let Some(issuer) = self.issuer {
             provider.issuer = Some(issuer);
         }
-        let flows = Arc::new(Flows {
-            provider,
-            config: self.config,
-            transport,
         let store = match self.store {
             StoreChoice::Url(url) => store::open(&url)?,
             StoreChoice::Value(store) => store,
         };
+        let flows = Arc::new(Flows {
+            provider,
+            config: self.config,
+            transport,
             clock: self.clock,
             rng: self.rng,
             on_token: self.on_token,
             refresh_policy: self.refresh_policy,
             keys: KeyCache::default(),
             leeway: self.leeway,
+            store,
+            store_hook: self.store_hook,
         });
         let default_scopes = flows.config.scopes.clone();
         let default_source = TokenSource::new(flows.clone(), default_scopes.clone());
         let mut sources = HashMap::new();
-            store,
-            store_hook: self.store_hook,
         sources.insert(cache_key(&flows, &default_scopes), default_source.clone());
         Ok(Client {
             flows,
@@ -508,8 +508,8 @@ impl ClientBuilder {
             refresh_policy: RefreshPolicy::default(),
             issuer: None,
             leeway: DEFAULT_LEEWAY,
+            store: StoreChoice::Value(None),
+            store_hook: None,
         }
     }
 }
-            store: StoreChoice::Value(None),
-            store_hook: None,
