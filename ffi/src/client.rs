@@ -79,6 +79,9 @@ fn build(builder: ClientBuilder, options: &tw_options, out: &mut *mut tw_client)
         .apply(builder)
         .http_options(options.http.clone())
         .refresh_policy(options.refresh_policy);
+    if let Some(store) = &options.store {
+        builder = builder.store(store.as_str());
+    }
     let hook = options.hook.map(HookState::new);
     if let Some(hook) = &hook {
         let hook = hook.clone();
@@ -280,6 +283,7 @@ pub unsafe extern "C" fn tw_client_from_env_with(
                     timeout: (http.timeout != defaults.timeout).then_some(http.timeout),
                     expected_issuer: o.verification.expected_issuer.clone(),
                     leeway: o.verification.leeway,
+                    store: o.store.clone(),
                     ..Layer::new(Origin::Options)
                 }]
             }
@@ -314,8 +318,9 @@ pub unsafe extern "C" fn tw_client_from_env_with(
             http,
             refresh_policy,
             hook,
-            // The settings carry the options' issuer and leeway, and apply them.
+            // The settings carry the options' issuer, leeway and store, and apply them.
             verification: Default::default(),
+            store: None,
         };
         build(settings.builder(config)?, &options, out)
     })

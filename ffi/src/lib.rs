@@ -31,6 +31,7 @@ mod token;
 mod client;
 mod login;
 mod verify;
+mod store;
 
 use std::ffi::c_char;
 

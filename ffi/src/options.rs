@@ -41,6 +41,8 @@ pub struct tw_options {
     pub(crate) refresh_policy: RefreshPolicy,
     pub(crate) hook: Option<HookSpec>,
     pub(crate) verification: Verification,
+    /// The shared store's URL (`tw_options_set_store`); `None`: this process only.
+    pub(crate) store: Option<String>,
 }
 
 /// How signed tokens are checked, beyond the core's defaults: the issuer they carry when it
@@ -63,7 +65,7 @@ impl Verification {
     }
 }
 
-fn with_options(
+pub(crate) fn with_options(
     options: *mut tw_options,
     f: impl FnOnce(&mut tw_options) -> FfiResult,
 ) -> tw_result {
@@ -96,6 +98,7 @@ pub unsafe extern "C" fn tw_options_new(
             refresh_policy: RefreshPolicy::default(),
             hook: None,
             verification: Verification::default(),
+            store: None,
         }));
         Ok(())
     })

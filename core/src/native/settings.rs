@@ -51,7 +51,7 @@ use crate::{
 };
 
 /// Every `TOKENWARD_*` variable read (the CLI's help names each one).
-pub const ENV_VARS: [&str; 20] = [
+pub const ENV_VARS: [&str; 21] = [
     "TOKENWARD_PROFILE",
     "TOKENWARD_CONFIG",
     "TOKENWARD_ISSUER",
@@ -72,13 +72,14 @@ pub const ENV_VARS: [&str; 20] = [
     "TOKENWARD_REDIRECT_URI",
     "TOKENWARD_EXPECTED_ISSUER",
     "TOKENWARD_LEEWAY",
+    "TOKENWARD_STORE",
 ];
 
 /// The keys a profile may hold.
 pub const PROFILE_KEYS: &str = "issuer, keycloak, realm, template, set.NAME, token_url, \
      client_id, client_secret_env, client_secret_file, client_secret (file mode 0600 only), \
      scope, auth_method, require_claim, timeout, ca_file, port, redirect_path, redirect_uri, \
-     expected_issuer, leeway";
+     expected_issuer, leeway, store";
 
 fn config(msg: impl Into<String>) -> Error {
     Error::Config(msg.into())
@@ -275,6 +276,8 @@ pub struct Layer {
     pub expected_issuer: Option<String>,
     /// How far clocks may disagree when a token's `exp` / `iat` are checked.
     pub leeway: Option<Duration>,
+    /// The shared token store's URL (`memory`, `file:///dir`, `redis://...`).
+    pub store: Option<String>,
 }
 
 impl Layer {
@@ -381,6 +384,7 @@ impl Layer {
             redirect_uri: get("TOKENWARD_REDIRECT_URI"),
             expected_issuer: get("TOKENWARD_EXPECTED_ISSUER"),
             leeway,
+            store: get("TOKENWARD_STORE"),
         })
     }
 }
@@ -472,6 +476,7 @@ struct ProfileToml {
     expected_issuer: Str,
     /// Seconds: `30` or `"30"`; 0 allowed.
     leeway: Option<toml::Spanned<toml::Value>>,
+    store: Str,
 }
 
 /// A parsed profiles file.
@@ -560,6 +565,7 @@ impl ProfileFile {
         layer.redirect_path = s(&p.redirect_path);
         layer.redirect_uri = s(&p.redirect_uri);
         layer.expected_issuer = s(&p.expected_issuer);
+        layer.store = s(&p.store);
 
         // The secret: at most one source.
         let sources = [
@@ -779,6 +785,8 @@ pub struct Settings {
     pub expected_issuer: Option<String>,
     /// The clock leeway for `exp` / `iat` ([`ClientBuilder::leeway`]; default 30 s).
     pub leeway: Option<Duration>,
+    /// The shared token store ([`ClientBuilder::store`]; `None`: this process only).
+    pub store: Option<String>,
     /// The profile read, and its file.
     pub profile: Option<(String, PathBuf)>,
 }
@@ -939,6 +947,7 @@ impl Settings {
             redirect_uri: first(layers, |l| l.redirect_uri.as_ref()),
             expected_issuer: first(layers, |l| l.expected_issuer.as_ref()),
             leeway: first(layers, |l| l.leeway.as_ref()),
+            store: first(layers, |l| l.store.as_ref()),
             profile: None,
         })
     }
@@ -977,6 +986,9 @@ impl Settings {
         }
         if let Some(leeway) = self.leeway {
             builder = builder.leeway(leeway);
+        }
+        if let Some(store) = &self.store {
+            builder = builder.store(store.as_str());
         }
         Ok(builder)
     }
