@@ -45,6 +45,19 @@ unless the client asked to close):
     /stats/<counter>                 (keep-alive) {"requests": N, "max_concurrent": M} of a
                                      counter (zeros if unknown)
     /reset/<counter>                 (keep-alive) the same, then sets the counter back to zero
+    /jwks/<set>/keys                 (keep-alive) a scripted provider's key set: PUT stores the
+                                     request's body and Content-Type; GET serves them, counted
+                                     (a text/plain 404 while nothing is stored). Three sets need
+                                     no PUT: `huge` (a 5.2 MiB JWKS of padded P-256 keys), `many`
+                                     (10,000 P-256 keys, 1.8 MB) and `many-bare` (10,000
+                                     {"kty":"EC"} stubs, 130 KB: under every byte cap, only a
+                                     key count stops it)
+    /jwks/<set>/token                (keep-alive) its token endpoint: PUT stores a token answer
+                                     (the body, served as application/json); POST answers it
+                                     (400 invalid_grant while nothing is stored)
+    /jwks/<set>/stats                (keep-alive) {"gets": N}: the GETs of /jwks/<set>/keys so far
+                                     (its discovery document is <base>/.well-known/... above, with
+                                     <base> = /jwks/<set>: issuer URL/jwks/<set>)
     anything else                    404 {"error": "not_found"}
 
 <fault> is an id of tests/faults/faults.tsv (which also says what error each must give):
@@ -101,6 +114,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import http
 import json
 import os
@@ -212,6 +226,25 @@ def vector_answers() -> Dict[str, Dict[str, bytes]]:
         body = json.dumps({"access_token": c["jwt"], "token_type": "Bearer", "expires_in": 300}).encode()
         jwts[c["name"]] = response("200 OK", body, "application/json")
     return {"vector": tokens, "vector-jwt": jwts}
+
+
+def jwks_generated(name: str) -> Optional[bytes]:
+    """The hostile key sets /jwks/ serves without a PUT (see the docstring), or None."""
+    def coord(tag: str, i: int) -> str:
+        return b64(hashlib.sha256(f"{tag}{i}".encode()).digest())
+
+    def key(i: int, **extra: object) -> dict:
+        return {"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": f"{name}-{i}",
+                "x": coord("x", i), "y": coord("y", i), **extra}
+
+    if name == "huge":  # 5 MiB: 1,280 keys of ~4 KiB (a certificate chain's worth of padding)
+        keys = [key(i, x5c=[b64(hashlib.sha256(b"c%d" % i).digest() * 96)]) for i in range(1280)]
+        return json.dumps({"keys": keys}).encode()
+    if name == "many":
+        return json.dumps({"keys": [key(i) for i in range(10_000)]}).encode()
+    if name == "many-bare":
+        return json.dumps({"keys": [{"kty": "EC"}] * 10_000}, separators=(",", ":")).encode()
+    return None
 
 
 @dataclass(frozen=True)
@@ -342,6 +375,10 @@ class Server(socketserver.ThreadingTCPServer):
         self.sessions: Dict[str, Dict[str, int]] = {}
         self.counters: Dict[str, Dict[str, int]] = {}
         self.vectors = vector_answers()
+        # /jwks/<set>/: stored key sets {set: (body, content type)}, token answers, GET counts
+        self.jwks_sets: Dict[str, Tuple[bytes, str]] = {}
+        self.jwks_answers: Dict[str, bytes] = {}
+        self.jwks_gets: Dict[str, int] = {}
 
     def handle_error(self, request, client_address) -> None:
         pass  # refused handshakes and resets are what the negative tests cause
@@ -450,6 +487,10 @@ class Handler(socketserver.BaseRequestHandler):
               and SESSION.match(parts[-2])):
             sock.sendall(self.mode(req, parts[1], parts[-2], keep))
             return keep
+        elif (len(parts) == 3 and parts[0] == "jwks" and parts[2] in ("keys", "token", "stats")
+              and SESSION.match(parts[1])):
+            sock.sendall(self.jwks(req, parts[1], parts[2], keep))
+            return keep
         elif path.endswith(DISCOVERY) and req.method == "GET":
             sock.sendall(response("200 OK", self.discovery(path[: -len(DISCOVERY)]), "application/json", close=not keep))
             return keep
@@ -504,6 +545,40 @@ class Handler(socketserver.BaseRequestHandler):
             return response("200 OK", json.dumps(body).encode(), "application/json", close=not keep)
         finally:
             self.server.end(counter)
+
+    def jwks(self, req: Request, name: str, what: str, keep: bool) -> bytes:
+        """/jwks/<set>/keys, /token and /stats: a provider whose keys and token answers the test
+        scripts (hostile ID tokens, hostile key sets), its key set GETs counted."""
+        srv = self.server
+        ok = lambda body, ctype="application/json": response("200 OK", body, ctype, close=not keep)  # noqa: E731
+        if what == "stats":
+            with srv.lock:
+                return ok(json.dumps({"gets": srv.jwks_gets.get(name, 0)}).encode())
+        if what == "keys" and req.method == "PUT":
+            with srv.lock:
+                srv.jwks_sets[name] = (req.body, req.headers.get("content-type", "application/json"))
+            return ok(b"{}")
+        if what == "keys" and req.method == "GET":
+            with srv.lock:
+                srv.jwks_gets[name] = srv.jwks_gets.get(name, 0) + 1
+                stored = srv.jwks_sets.get(name)
+                if stored is None and name in ("huge", "many", "many-bare"):
+                    stored = srv.jwks_sets[name] = (jwks_generated(name) or b"", "application/json")
+            if stored is None:  # a wrong jwks_uri: a web server's plain 404
+                return response("404 Not Found", b"Not Found\n", close=not keep)
+            return ok(*stored)
+        if what == "token" and req.method == "PUT":
+            with srv.lock:
+                srv.jwks_answers[name] = req.body
+            return ok(b"{}")
+        if what == "token" and req.method == "POST":
+            with srv.lock:
+                answer = srv.jwks_answers.get(name)
+            if answer is None:
+                return response("400 Bad Request", b'{"error":"invalid_grant"}', "application/json", close=not keep)
+            return ok(answer)
+        return response("405 Method Not Allowed", b'{"error":"method_not_allowed"}', "application/json",
+                        close=not keep)
 
     def keycloak_token(self, n: int, m: Mode, scope: Optional[str]) -> dict:
         now = int(time.time())

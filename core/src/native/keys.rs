@@ -23,6 +23,10 @@ struct Held {
     attempts: u64,
     /// Successful fetches, for diagnostics and tests.
     fetches: u64,
+    /// Why the last fetch failed while no set is held: what tokens are told until the next
+    /// attempt may be made (not "unknown key", which would blame the token for the provider's
+    /// trouble).
+    failed: Option<Error>,
 }
 
 /// The key set of one provider, shared by a client's threads.
@@ -56,9 +60,9 @@ impl KeyCache {
         let jws = Jws::parse(token)?;
         let mut fetched = false;
         loop {
-            let (set, state, attempts) = {
+            let (set, state, attempts, failed) = {
                 let h = self.held();
-                (h.set.clone(), h.state, h.attempts)
+                (h.set.clone(), h.state, h.attempts, h.failed.clone())
             };
             let found = set.find(jws.kid.as_deref(), jws.alg).is_some();
             if !fetched && should_fetch(&state, clock.now(), found) {
@@ -71,6 +75,9 @@ impl KeyCache {
                 self.fetch(uri, attempts, transport, clock)?;
                 fetched = true;
                 continue;
+            }
+            if let (None, Some(e)) = (state.fetched_at, failed) {
+                return Err(e);
             }
             return if check_signature(&jws, &set, &RingSignatures)? {
                 Ok(jws)
@@ -105,13 +112,20 @@ impl KeyCache {
                 h.state.fetched_at = Some(now);
                 h.state.ttl = ttl;
                 h.fetches += 1;
+                h.failed = None;
                 Ok(())
             }
-            Err(e) if h.state.fetched_at.is_none() => Err(e),
+            Err(e) if h.state.fetched_at.is_none() => {
+                h.failed = Some(e.clone());
+                Err(e)
+            }
             Err(_) => Ok(()),
         }
     }
 }
+
+/// How [`Error::response_too_large`], the transport's error for a body past its cap, begins.
+const TOO_LARGE: &str = "the response is larger than the ";
 
 /// One GET of the key set, parsed, with how long to keep it.
 fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::time::Duration)> {
@@ -123,10 +137,22 @@ fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::ti
     };
     // The network's and the server's trouble keep their own codes (a resource server answers
     // 503 for them, not 401): only a key set that arrives and is unusable is `invalid_token`.
+    // A set past the transport's body cap did arrive, and is unusable like one past
+    // `MAX_KEY_SET_BYTES`.
     let response = transport.send(&request).map_err(|e| match e {
         Error::Transport(m) => {
             Error::Transport(crate::text::text!("the provider's keys at ", uri, ": ", m))
         }
+        Error::InvalidResponse(m) if m.starts_with(TOO_LARGE) => Error::invalid_token(
+            TokenCheck::KeySet,
+            crate::text::text!(
+                "the provider's key set at ",
+                uri,
+                " is too large (",
+                m,
+                "; a key set is a few KB); check the jwks_uri"
+            ),
+        ),
         e => e,
     })?;
     if !response.is_success() {
@@ -134,4 +160,60 @@ fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::ti
     }
     let set = KeySet::parse(&response.body)?;
     Ok((set, keys_ttl(response.header("cache-control"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::HttpResponse;
+    use crate::native::clock::ManualClock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    type Answer = fn() -> Result<HttpResponse>;
+
+    /// A transport that answers every GET with `answer` and counts them.
+    struct Fixed(Answer, AtomicU64);
+
+    impl Transport for Fixed {
+        fn send(&self, _: &HttpRequest) -> Result<HttpResponse> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            (self.0)()
+        }
+    }
+
+    const TOKEN: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.e30.c2ln";
+
+    #[test]
+    fn an_oversized_set_is_a_key_set_error_and_a_failed_fetch_is_not_blamed_on_the_token() {
+        assert!(
+            matches!(Error::response_too_large(1024), Error::InvalidResponse(m) if m.starts_with(TOO_LARGE)),
+            "TOO_LARGE follows Error::response_too_large"
+        );
+        let clock = ManualClock::new(1_700_000_000);
+        let cases: [(Answer, Option<TokenCheck>); 3] = [
+            (
+                || Err(Error::response_too_large(1 << 20)),
+                Some(TokenCheck::KeySet),
+            ),
+            (|| Err(Error::Transport("connection refused".into())), None),
+            (
+                || Ok(HttpResponse::new(503, Vec::new(), b"down".to_vec())),
+                None,
+            ),
+        ];
+        for (answer, check) in cases {
+            let transport = Fixed(answer, AtomicU64::new(0));
+            let keys = KeyCache::default();
+            let first = keys
+                .signed(TOKEN, Some("http://127.0.0.1:1/keys"), &transport, &clock)
+                .unwrap_err();
+            assert_eq!(first.token_check(), check, "{first:?}");
+            // Within the refetch interval: no second GET, and the same error, not `Key`.
+            let again = keys
+                .signed(TOKEN, Some("http://127.0.0.1:1/keys"), &transport, &clock)
+                .unwrap_err();
+            assert_eq!(again, first);
+            assert_eq!(transport.1.load(Ordering::SeqCst), 1);
+        }
+    }
 }
