@@ -64,16 +64,20 @@ pub mod protocol;
 // the rest of the crate use them; the folders above are where they live.
 pub use cache::policy;
 #[cfg(feature = "blocking")]
-pub use native::{client, clock, flows, random, settings, source, transport};
+pub use native::{assertion, client, clock, flows, random, settings, source, transport};
 pub use protocol::{
-    api, authorize, client_auth, config, error, fields, grant, http, jws, jwt, lifetime,
-    oauth_error, pkce, provider, secret, session, text, token, uri, verify,
+    api, authorize, client_assertion, client_auth, config, device, error, exchange, fields, grant,
+    http, jws, jwt, lifetime, oauth_error, pkce, provider, secret, session, text, token, uri,
+    verify,
 };
 
 pub use api::{api_error, is_token_rejected};
 pub use authorize::{AuthorizationRequest, LoginOptions, PendingLogin};
+pub use client_assertion::{AssertionSigner, ClientSigner};
 pub use config::{AuthMethod, ClientConfig};
+pub use device::{DeviceAuthorization, DeviceOptions};
 pub use error::{Error, ErrorCode, Result, TokenCheck};
+pub use exchange::{ExchangeOptions, TokenType};
 #[cfg(feature = "blocking")]
 pub use http::{HttpOptions, Trust};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
@@ -85,6 +89,8 @@ pub use secret::Secret;
 pub use session::TokenKind;
 pub use token::{SentAt, Token};
 
+#[cfg(feature = "blocking")]
+pub use assertion::PrivateKey;
 #[cfg(feature = "blocking")]
 pub use client::{AccessTokenRequirements, CacheKey, Client, ClientBuilder, Introspection};
 #[cfg(feature = "blocking")]

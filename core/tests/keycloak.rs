@@ -918,3 +918,458 @@ fn key_rotation_refetches_once_for_sixteen_threads_and_a_disabled_key_fails() {
     let _ = new_key;
     admin.call("DELETE", &format!("/{realm}"), None);
 }
+
+// ---- Issue 17: device authorization, signed-JWT client authentication, token exchange,
+// offline tokens (realm clients vion-device, vion-jwt, vion-secret-jwt, vion-exchange).
+
+/// A browser's cookie jar for Keycloak's loopback pages (its cookies are `Secure`, so a real
+/// jar would not send them over http).
+#[derive(Default)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, resp: &ureq::http::Response<ureq::Body>) {
+        for v in resp.headers().get_all("set-cookie") {
+            let Some((name, value)) = v
+                .to_str()
+                .ok()
+                .and_then(|v| v.split(';').next())
+                .and_then(|kv| kv.split_once('='))
+            else {
+                continue;
+            };
+            self.0.retain(|(n, _)| n != name);
+            self.0.push((name.to_string(), value.to_string()));
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The `action` of the form with id `form_id` in `html`, absolute.
+fn form_action(html: &str, form_id: &str, origin: &str) -> String {
+    let action = html
+        .split(&format!("id=\"{form_id}\""))
+        .nth(1)
+        .and_then(|s| s.split("action=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no form {form_id} in the page"))
+        .replace("&amp;", "&");
+    if action.starts_with('/') {
+        format!("{origin}{action}")
+    } else {
+        action
+    }
+}
+
+/// What a user does on another device: opens Keycloak's device page, types the user code,
+/// logs in on Keycloak's login form, and grants the device access (`accept`) or refuses it.
+/// Returns the last page's HTML.
+fn approve_device(kc: &Kc, verification_uri: &str, user_code: &str, accept: bool) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut jar = Jar::default();
+    let mut resp = agent.get(verification_uri).call().unwrap();
+    assert_eq!(resp.status(), 200, "Keycloak's device page");
+    jar.take(&resp);
+    let html = resp.body_mut().read_to_string().unwrap();
+    let action = form_action(&html, "kc-user-verify-device-user-code-form", &kc.url);
+    let form = |pairs: &[(&str, &str)]| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        s.extend_pairs(pairs);
+        s.finish()
+    };
+    let post = |url: &str, jar: &Jar, body: String| {
+        agent
+            .post(url)
+            .header("Cookie", jar.header())
+            // Keycloak tells the device page's form from a device request by this.
+            .header("Accept", "text/html")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .send(body.as_bytes())
+            .unwrap()
+    };
+    let mut resp = post(&action, &jar, form(&[("device_user_code", user_code)]));
+    let password = kc.secret("TW_VION_USER_PASSWORD");
+    for _ in 0..8 {
+        jar.take(&resp);
+        if resp.status() == 302 || resp.status() == 303 {
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            let url = if location.starts_with('/') {
+                format!("{}{location}", kc.url)
+            } else {
+                location
+            };
+            resp = agent
+                .get(&url)
+                .header("Cookie", jar.header())
+                .call()
+                .unwrap();
+            continue;
+        }
+        let html = resp.body_mut().read_to_string().unwrap();
+        if html.contains("/login-actions/consent") {
+            // Keycloak asks the user to grant every device access.
+            let action = html
+                .split("action=\"")
+                .find(|s| s.contains("/login-actions/consent"))
+                .and_then(|s| s.split('"').next())
+                .unwrap()
+                .replace("&amp;", "&");
+            let code = html
+                .split("name=\"code\" value=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .expect("the consent form's code");
+            let button = if accept { "accept" } else { "cancel" };
+            resp = post(
+                &format!("{}{action}", kc.url),
+                &jar,
+                form(&[("code", code), (button, "")]),
+            );
+            continue;
+        }
+        if html.contains("id=\"kc-form-login\"") {
+            let action = form_action(&html, "kc-form-login", &kc.url);
+            let body = form(&[
+                ("username", "vion-user"),
+                ("password", &password),
+                ("credentialId", ""),
+            ]);
+            resp = post(&action, &jar, body);
+            continue;
+        }
+        return html;
+    }
+    panic!("the device approval did not settle");
+}
+
+fn device_client(kc: &Kc, scope: &str) -> Client {
+    Client::new(
+        kc.realm("vion"),
+        ClientConfig::new("vion-device").scope(scope),
+    )
+    .unwrap()
+}
+
+/// A device login on `c`, approved through Keycloak's pages by another thread.
+fn device_login(kc: &Kc, c: &Client, pkce: bool) -> Arc<tokenward::Token> {
+    let options = tokenward::DeviceOptions {
+        pkce,
+        ..Default::default()
+    };
+    let started = c.device_authorization(&options).unwrap();
+    assert!(started.verification_uri.ends_with("/realms/vion/device"));
+    assert!(started.interval >= Duration::from_secs(1));
+    let (uri, code) = (started.verification_uri.clone(), started.user_code.clone());
+    let kc2 = Kc::get();
+    // A failed approval cancels the wait instead of leaving it to poll for ten minutes.
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let cancel2 = cancel.clone();
+    let approver = thread::spawn(move || {
+        let page = std::panic::catch_unwind(|| approve_device(&kc2, &uri, &code, true));
+        if page.is_err() {
+            cancel2.store(true, std::sync::atomic::Ordering::Release);
+        }
+        page
+    });
+    let begun = Instant::now();
+    let waited = c.device_wait(&started, &cancel);
+    let page = approver
+        .join()
+        .unwrap()
+        .expect("the approval on Keycloak's pages");
+    let token = waited.unwrap();
+    assert!(
+        begun.elapsed() >= started.interval,
+        "the first poll waits for the interval"
+    );
+    assert!(
+        !page.contains("kc-form-login"),
+        "the approval ended on the login form"
+    );
+    let _ = kc;
+    token
+}
+
+#[test]
+fn device_login_through_keycloaks_device_page_is_cached_and_refreshed() {
+    let kc = Kc::get();
+    let c = device_client(&kc, "openid");
+    assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+    let token = device_login(&kc, &c, true);
+    assert!(
+        token.refresh_token().is_some(),
+        "a user session renews by refresh token"
+    );
+    assert!(
+        token.id_token_claims().is_some(),
+        "the ID token was verified like a login's"
+    );
+    assert!(
+        Arc::ptr_eq(&c.token().unwrap(), &token),
+        "the login is cached"
+    );
+    let renewed = c.refresh().unwrap();
+    assert_ne!(renewed.access_token(), token.access_token());
+    assert!(Arc::ptr_eq(&c.token().unwrap(), &renewed));
+
+    // The device code is spent: a second wait on it is refused, not approved again.
+    let started = c
+        .device_authorization(&tokenward::DeviceOptions::default())
+        .unwrap();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut waits = Vec::new();
+    let e = c
+        .device_wait_with(&started, |d| {
+            waits.push(d);
+            waits.len() < 2
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::LoginRequired(_)), "cancelled: {e:?}");
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    assert!(waits.iter().all(|w| *w >= started.interval), "{waits:?}");
+    cancel.store(true, std::sync::atomic::Ordering::Release);
+    let e = c.device_wait(&started, &cancel).unwrap_err();
+    assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
+}
+
+#[test]
+fn a_client_without_the_device_grant_is_refused_with_keycloaks_error() {
+    let kc = Kc::get();
+    let c = Client::new(kc.realm("vion"), ClientConfig::new("vion-spa")).unwrap();
+    let e = c
+        .device_authorization(&tokenward::DeviceOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), tokenward::ErrorCode::OAuth, "{e:?}");
+    assert_eq!(e.oauth_error(), Some("unauthorized_client"), "{e:?}");
+}
+
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keycloak/keys/");
+
+fn jwt_client(kc: &Kc, file: &str, kid: &str) -> Client {
+    let key = tokenward::PrivateKey::from_pem_file(format!("{KEYS}{file}"), Some(kid)).unwrap();
+    let config = ClientConfig::new("vion-jwt").signer(key.into_signer());
+    assert_eq!(config.effective_auth_method(), AuthMethod::PrivateKeyJwt);
+    Client::new(kc.realm("vion"), config).unwrap()
+}
+
+#[test]
+fn private_key_jwt_with_rsa_and_ec_keys_and_client_secret_jwt() {
+    let kc = Kc::get();
+    for (file, kid) in [
+        ("vion-jwt-rsa.pem", "vion-jwt-rsa"),
+        ("vion-jwt-ec.pem", "vion-jwt-ec"),
+    ] {
+        let c = jwt_client(&kc, file, kid);
+        let t = c.token().unwrap();
+        let claims = t.claims().unwrap();
+        assert_eq!(claims.str("azp"), Some("vion-jwt"), "{kid}");
+        // Every request that authenticates the client signs a fresh assertion (unique jti).
+        let again = c.client_credentials().unwrap();
+        // Introspection authenticates the client the same way (Keycloak 26.7 then reports a
+        // token not addressed to the client as inactive; a failed authentication is a 401).
+        c.introspect(again.access_token(), TokenKind::AccessToken)
+            .unwrap_or_else(|e| panic!("{kid}: introspection authenticated by {file}: {e}"));
+        c.revoke(again.access_token(), TokenKind::AccessToken)
+            .unwrap();
+    }
+
+    // A key Keycloak does not know for this client: invalid_client, and no key in the message.
+    let stranger = jwt_client(&kc, "vion-jwt-ec.pem", "vion-jwt-rsa");
+    let e = stranger.client_credentials().unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_client"), "{e:?}");
+    assert!(!format!("{e} {e:?} {stranger:?}").contains("PRIVATE"));
+
+    let secret = kc.secret("TW_VION_SECRET_JWT_SECRET");
+    let config = ClientConfig::new("vion-secret-jwt")
+        .secret(secret.clone())
+        .auth_method(AuthMethod::ClientSecretJwt);
+    let c = Client::new(kc.realm("vion"), config).unwrap();
+    let t = c.token().unwrap();
+    assert_eq!(t.claims().unwrap().str("azp"), Some("vion-secret-jwt"));
+    assert!(!format!("{c:?}").contains(&secret));
+    let wrong = ClientConfig::new("vion-secret-jwt")
+        .secret("not-the-secret")
+        .auth_method(AuthMethod::ClientSecretJwt);
+    let e = Client::new(kc.realm("vion"), wrong)
+        .unwrap()
+        .client_credentials()
+        .unwrap_err();
+    // Keycloak 26.7 answers a bad HMAC with 400 unauthorized_client.
+    assert!(
+        matches!(
+            e.oauth_error(),
+            Some("invalid_client" | "unauthorized_client")
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn token_exchange_for_another_audience_is_cached_per_subject_audience_and_scope() {
+    let kc = Kc::get();
+    let user = device_client(&kc, "openid");
+    let subject = device_login(&kc, &user, false);
+    let aud = subject.claims().unwrap().get("aud").cloned().unwrap();
+    assert!(aud.to_string().contains("vion-exchange"), "{aud}");
+
+    let service = Client::new(
+        kc.realm("vion"),
+        ClientConfig::new("vion-exchange").secret(kc.secret("TW_VION_EXCHANGE_SECRET")),
+    )
+    .unwrap();
+    let exchanged = service
+        .exchange_token(
+            subject.access_token(),
+            Some("vion-service"),
+            None,
+            tokenward::TokenType::AccessToken,
+        )
+        .unwrap();
+    let claims = exchanged.claims().unwrap();
+    assert!(
+        claims
+            .get("aud")
+            .unwrap()
+            .to_string()
+            .contains("vion-service"),
+        "{:?}",
+        claims.get("aud")
+    );
+    assert_eq!(claims.str("azp"), Some("vion-exchange"));
+    assert_eq!(
+        claims.str("sub"),
+        subject.claims().unwrap().str("sub"),
+        "the same user"
+    );
+    let cached = service
+        .exchange_token(
+            subject.access_token(),
+            Some("vion-service"),
+            None,
+            tokenward::TokenType::AccessToken,
+        )
+        .unwrap();
+    assert!(
+        Arc::ptr_eq(&exchanged, &cached),
+        "cached per (subject, audience, scope)"
+    );
+
+    // An audience the requester may not reach: Keycloak's refusal, typed.
+    let e = service
+        .exchange_token(
+            subject.access_token(),
+            Some("vion-web"),
+            None,
+            tokenward::TokenType::AccessToken,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), tokenward::ErrorCode::OAuth, "{e:?}");
+}
+
+#[test]
+fn an_offline_session_survives_the_users_sso_session_ending() {
+    let kc = Kc::get();
+    // vion-web, which no other test uses: Keycloak's revocation of a refresh token revokes
+    // all of the user's offline tokens for that client, so a parallel test that revokes on
+    // vion-spa would end this session too.
+    let config = ClientConfig::new("vion-web")
+        .secret(kc.secret("TW_VION_WEB_SECRET"))
+        .scope("openid offline_access")
+        .redirect_uri("http://127.0.0.1:8765/callback");
+    let c = Client::new(kc.realm("vion"), config).unwrap();
+    let login = c.authorization_request(&LoginOptions::default()).unwrap();
+    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    // The code is exchanged by the bare grant, then handed to the cache as a stored refresh
+    // token would be (`resume`): what this test is about is the offline session.
+    let code = callback
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("code="))
+        .unwrap();
+    let req = grant::authorization_code(
+        c.provider(),
+        c.config(),
+        code,
+        "http://127.0.0.1:8765/callback",
+        login.pending.pkce.verifier(),
+    )
+    .unwrap();
+    let transport = UreqTransport::new(Default::default()).unwrap();
+    let sent = tokenward::SentAt {
+        monotonic: tokenward::SystemClock.now(),
+        unix: unix_now(),
+    };
+    let t = tokenward::token::parse_token_response(&transport.send(&req).unwrap(), sent).unwrap();
+    assert!(t.scope().unwrap().contains("offline_access"));
+    assert_eq!(
+        t.refresh_expires_in(),
+        Some(0),
+        "an offline token has no refresh deadline"
+    );
+    assert_eq!(t.refresh_expires_at(), None);
+    let offline = t.refresh_token().unwrap().clone();
+    let t = c.resume(&offline).unwrap();
+
+    // The admin ends all of the user's sessions (what "sign out everywhere" does).
+    let admin = Admin::new(&kc);
+    let (status, users) = admin.call("GET", "/vion/users?username=vion-user&exact=true", None);
+    assert_eq!(status, 200, "{users}");
+    let users: serde_json::Value = serde_json::from_str(&users).unwrap();
+    let id = users[0]["id"].as_str().unwrap().to_string();
+    let (status, body) = admin.call("POST", &format!("/vion/users/{id}/logout"), None);
+    assert_eq!(status, 204, "{body}");
+
+    let renewed = c.refresh().unwrap();
+    assert_ne!(renewed.access_token(), t.access_token());
+    let resumed = c.refresh_token_grant(&offline).unwrap();
+    assert!(resumed.refresh_token().is_some());
+
+    // Revoking the offline token ends the offline session for good.
+    c.revoke(renewed.refresh_token().unwrap(), TokenKind::RefreshToken)
+        .unwrap();
+    let e = c.refresh_token_grant(&offline).unwrap_err();
+    assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
+}
+
+#[test]
+fn a_device_login_the_user_refuses_is_access_denied() {
+    let kc = Kc::get();
+    let c = device_client(&kc, "openid");
+    let started = c
+        .device_authorization(&tokenward::DeviceOptions::default())
+        .unwrap();
+    let (uri, code) = (started.verification_uri.clone(), started.user_code.clone());
+    let approver = thread::spawn(move || approve_device(&Kc::get(), &uri, &code, false));
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut waited = None;
+    let e = c
+        .device_wait_with(&started, |d| {
+            // Poll only once the user has answered (and never sooner than asked).
+            if waited.is_none() {
+                waited = Some(approver_done(&approver));
+            }
+            std::thread::sleep(d);
+            !cancel.load(std::sync::atomic::Ordering::Acquire)
+        })
+        .unwrap_err();
+    assert_eq!(e.oauth_error(), Some("access_denied"), "{e:?}");
+    assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+}
+
+/// Waits for the approving thread to finish its pages.
+fn approver_done(approver: &thread::JoinHandle<String>) -> bool {
+    while !approver.is_finished() {
+        thread::sleep(Duration::from_millis(50));
+    }
+    true
+}

@@ -58,6 +58,28 @@ unless the client asked to close):
     /jwks/<set>/stats                (keep-alive) {"gets": N}: the GETs of /jwks/<set>/keys so far
                                      (its discovery document is <base>/.well-known/... above, with
                                      <base> = /jwks/<set>: issuer URL/jwks/<set>)
+    /device/<script>/<session>/auth/device  (POST) a device authorization answer: device_code
+                                     "tw-dc-<session>", user_code "WDJB-MJHT", verification_uri
+                                     URL/device/verify, expires_in 30 (4 when the script starts
+                                     with `short`), interval 1
+    /device/<script>/<session>/token  (POST) the session's Nth poll gets step N of <script> (a
+                                     comma list; the last repeats; `short` steps are skipped):
+                                     `pending` (authorization_pending), `slow_down`,
+                                     `access_denied`, `expired_token` (400 each), `token` (a valid
+                                     token "tw-device-<session>" with refresh token
+                                     "tw-device-rt-<session>"). A poll sooner than the interval
+                                     the server last asked for (1 s, +5 s per slow_down sent) is
+                                     answered 400 invalid_request "polled too fast" instead,
+                                     unless the script holds `lax` (for clients that record the
+                                     waits instead of sleeping them).
+                                     A device_code other than the session's: 400 invalid_grant.
+    /device/html/<session>/auth/device  200 text/html: a login page where JSON belongs
+    /exchange/refused/token          400 {"error": "invalid_request", "error_description":
+                                     "Requested audience not available: other-client"}
+    /assertion/rejected/token        401 invalid_client "Client authentication with signed JWT
+                                     failed: Signature on JWT token failed validation" when the
+                                     form carries a JWT client_assertion of the jwt-bearer type;
+                                     400 invalid_request "Missing client assertion" otherwise
     anything else                    404 {"error": "not_found"}
 
 <fault> is an id of tests/faults/faults.tsv (which also says what error each must give):
@@ -501,6 +523,8 @@ class Handler(socketserver.BaseRequestHandler):
             body = self.server.stats(parts[1], reset=parts[0] == "reset")
             sock.sendall(response("200 OK", body, "application/json", close=not keep))
             return keep
+        elif parts[0] in ("device", "exchange", "assertion") and req.method == "POST":
+            sock.sendall(grants_route(self.server, parts, req))
         else:
             sock.sendall(response("404 Not Found", b'{"error":"not_found"}', "application/json"))
         return False
@@ -608,6 +632,69 @@ class Handler(socketserver.BaseRequestHandler):
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
         }).encode()
+
+
+DEVICE_STEPS = ("pending", "slow_down", "access_denied", "expired_token", "token", "short", "lax")
+_device_lock = threading.Lock()
+_device_polls: Dict[str, Tuple[float, float]] = {}  # session -> (last poll time, interval asked)
+
+
+def oauth_error(status: str, error: str, description: str) -> bytes:
+    body = json.dumps({"error": error, "error_description": description}).encode()
+    return response(status, body, "application/json")
+
+
+def grants_route(server: "Server", parts: List[str], req: Request) -> bytes:
+    """The device, token exchange and client assertion routes (see the module's docstring)."""
+    if parts[:2] == ["exchange", "refused"] and parts[2:] == ["token"]:
+        return oauth_error("400 Bad Request", "invalid_request", "Requested audience not available: other-client")
+    if parts[:2] == ["assertion", "rejected"] and parts[2:] == ["token"]:
+        form = req.form()
+        jwt = form.get("client_assertion", "")
+        if (form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                and jwt.count(".") == 2):
+            return oauth_error("401 Unauthorized", "invalid_client",
+                               "Client authentication with signed JWT failed: Signature on JWT token failed validation")
+        return oauth_error("400 Bad Request", "invalid_request", "Missing client assertion")
+    if len(parts) < 4 or parts[0] != "device" or not SESSION.match(parts[2]):
+        return response("404 Not Found", b'{"error":"not_found"}', "application/json")
+    script, session, rest = parts[1], parts[2], parts[3:]
+    if script == "html" and rest == ["auth", "device"]:
+        return response("200 OK", b"<html><head><title>Sign in</title></head><body><form></form></body></html>",
+                        "text/html")
+    steps = script.split(",")
+    if not all(step in DEVICE_STEPS for step in steps):
+        return response("404 Not Found", b'{"error":"not_found"}', "application/json")
+    if rest == ["auth", "device"]:
+        with _device_lock:
+            _device_polls[session] = (time.monotonic(), 1.0)
+        return response("200 OK", json.dumps({
+            "device_code": f"tw-dc-{session}", "user_code": "WDJB-MJHT",
+            "verification_uri": server.url + "/device/verify",
+            "verification_uri_complete": server.url + "/device/verify?user_code=WDJB-MJHT",
+            "expires_in": 4 if steps[0] == "short" else 30, "interval": 1,
+        }).encode(), "application/json")
+    if rest != ["token"]:
+        return response("404 Not Found", b'{"error":"not_found"}', "application/json")
+    form = req.form()
+    if form.get("device_code") != f"tw-dc-{session}":
+        return oauth_error("400 Bad Request", "invalid_grant", "Device code not valid")
+    n = server.count(session, "requests")
+    lax = "lax" in steps
+    steps = [step for step in steps if step not in ("short", "lax")] or ["pending"]
+    step = steps[min(n, len(steps)) - 1]
+    now = time.monotonic()
+    with _device_lock:
+        last, interval = _device_polls.get(session, (0.0, 1.0))
+        too_fast = not lax and now - last < interval - 0.05
+        _device_polls[session] = (now, interval + 5 if step == "slow_down" and not too_fast else interval)
+    if too_fast:
+        return oauth_error("400 Bad Request", "invalid_request", "polled too fast")
+    if step == "token":
+        body = token_body(f"tw-device-{session}", server.lifetime, f"tw-device-rt-{session}")
+        return response("200 OK", body, "application/json")
+    error = "authorization_pending" if step == "pending" else step
+    return oauth_error("400 Bad Request", error, f"scripted {error}")
 
 
 def stop_at_eof(stop: Callable[[], None]) -> None:

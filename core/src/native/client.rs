@@ -69,6 +69,8 @@ pub struct Client {
     flows: Arc<Flows>,
     default_source: TokenSource,
     sources: Mutex<HashMap<CacheKey, TokenSource>>,
+    /// Exchanged tokens (native/exchange.rs).
+    exchanges: super::exchange::ExchangeCache,
 }
 
 impl std::fmt::Debug for Client {
@@ -191,7 +193,9 @@ impl ClientBuilder {
         self
     }
 
-    pub fn build(self) -> Result<Client> {
+    pub fn build(mut self) -> Result<Client> {
+        // client_secret_jwt's HS256 signer (native/assertion.rs).
+        super::assertion::complete_config(&mut self.config);
         self.config.validate()?;
         let transport: Arc<dyn Transport> = match self.transport {
             Some(t) => t,
@@ -231,6 +235,7 @@ impl ClientBuilder {
             flows,
             default_source,
             sources: Mutex::new(sources),
+            exchanges: Default::default(),
         })
     }
 }
@@ -273,6 +278,15 @@ impl Client {
 
     pub fn provider(&self) -> &Provider {
         &self.flows.provider
+    }
+
+    /// For the grants that live in their own files (native/device.rs, native/exchange.rs).
+    pub(crate) fn flows(&self) -> &Arc<Flows> {
+        &self.flows
+    }
+
+    pub(crate) fn exchanges(&self) -> &super::exchange::ExchangeCache {
+        &self.exchanges
     }
 
     pub fn config(&self) -> &ClientConfig {

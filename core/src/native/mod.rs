@@ -3,15 +3,18 @@
 //! ([`settings`]), the threaded [`TokenSource`](source::TokenSource) that drives the cache
 //! policy, and the [`Client`](client::Client) that ties them together.
 
+pub mod assertion;
 pub mod client;
 pub mod clock;
+pub mod device;
+pub mod exchange;
 pub mod flows;
 pub mod keys;
 mod monotonic;
 pub mod random;
 pub mod settings;
+pub mod shared;
 pub mod signature;
 pub mod source;
-pub mod transport;
-pub mod shared;
 pub mod store;
+pub mod transport;

@@ -2,6 +2,7 @@
 
 use crate::prelude::*;
 
+use crate::client_assertion::ClientSigner;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::text::text;
@@ -15,28 +16,47 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// A public client (SPA, native app): `client_id` only, PKCE protects the code.
     None,
+    /// A JWT signed with the client's private key (RFC 7523; Keycloak's `client-jwt`).
+    PrivateKeyJwt,
+    /// A JWT signed with HS256 and the client secret (Keycloak's `client-secret-jwt`).
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
-    /// The RFC 7591 name: `client_secret_post`, `client_secret_basic` or `none`.
+    /// Every method, for bindings that list the names.
+    pub const ALL: [AuthMethod; 5] = [
+        AuthMethod::ClientSecretPost,
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::None,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::ClientSecretJwt,
+    ];
+
+    /// The RFC 7591 name: `client_secret_post`, `client_secret_basic`, `none`,
+    /// `private_key_jwt` or `client_secret_jwt`.
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::None => "none",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
         }
     }
 
-    /// Parses `post`, `basic`, `none` and the RFC names (`client_secret_post`, ...).
+    /// Parses `post`, `basic`, `none` and the RFC names (`client_secret_post`,
+    /// `private_key_jwt`, `client_secret_jwt`, ...).
     pub fn parse(s: &str) -> Result<AuthMethod> {
         match s {
             "post" | "client_secret_post" => Ok(AuthMethod::ClientSecretPost),
             "basic" | "client_secret_basic" => Ok(AuthMethod::ClientSecretBasic),
             "none" => Ok(AuthMethod::None),
+            "private_key_jwt" => Ok(AuthMethod::PrivateKeyJwt),
+            "client_secret_jwt" => Ok(AuthMethod::ClientSecretJwt),
             _ => Err(Error::config(text!(
                 "unknown client auth method `",
                 s,
-                "`; use post, basic or none"
+                "`; use post, basic, none, private_key_jwt or client_secret_jwt"
             ))),
         }
     }
@@ -48,6 +68,9 @@ impl AuthMethod {
 pub struct ClientConfig {
     pub client_id: String,
     pub client_secret: Option<Secret>,
+    /// Signs client assertions (`private_key_jwt`, `client_secret_jwt`). The native runtime
+    /// fills it from the key file or, for `client_secret_jwt`, from the secret.
+    pub signer: Option<ClientSigner>,
     /// `None` picks `ClientSecretPost` when a secret is set, else `AuthMethod::None`.
     pub auth_method: Option<AuthMethod>,
     /// Scopes asked for by default (client credentials, login, refresh).
@@ -65,6 +88,7 @@ impl ClientConfig {
         ClientConfig {
             client_id: client_id.into(),
             client_secret: None,
+            signer: None,
             auth_method: None,
             scopes: Vec::new(),
             audience: None,
@@ -75,6 +99,16 @@ impl ClientConfig {
 
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// Authenticates with JWTs `signer` signs: `private_key_jwt` unless the method is set to
+    /// `client_secret_jwt`.
+    pub fn signer(mut self, signer: ClientSigner) -> Self {
+        if self.auth_method != Some(AuthMethod::ClientSecretJwt) {
+            self.auth_method = Some(AuthMethod::PrivateKeyJwt);
+        }
+        self.signer = Some(signer);
         self
     }
 
@@ -106,10 +140,12 @@ impl ClientConfig {
 
     /// The method actually used, after applying the default.
     pub fn effective_auth_method(&self) -> AuthMethod {
-        self.auth_method.unwrap_or(match self.client_secret {
-            Some(_) => AuthMethod::ClientSecretPost,
-            None => AuthMethod::None,
-        })
+        self.auth_method
+            .unwrap_or(match (&self.client_secret, &self.signer) {
+                (_, Some(_)) => AuthMethod::PrivateKeyJwt,
+                (Some(_), None) => AuthMethod::ClientSecretPost,
+                (None, None) => AuthMethod::None,
+            })
     }
 
     /// Checks what can be checked without a network: a client id, a secret when the method
@@ -120,10 +156,18 @@ impl ClientConfig {
                 "the client id is empty; pass the client id the provider gave you",
             ));
         }
+        let method = self.effective_auth_method();
         let needs_secret = matches!(
-            self.effective_auth_method(),
-            AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic
+            method,
+            AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretJwt
         );
+        if method == AuthMethod::PrivateKeyJwt && self.signer.is_none() {
+            return Err(Error::config(
+                "private_key_jwt needs the client's private key; pass a PEM key file (RSA or EC, PKCS#8) or its bytes",
+            ));
+        }
         match &self.client_secret {
             None if needs_secret => {
                 return Err(Error::config(
@@ -146,7 +190,7 @@ impl ClientConfig {
 
     /// True when client credentials can be used to get a new token without a user.
     pub fn can_use_client_credentials(&self) -> bool {
-        self.client_secret.is_some()
+        self.client_secret.is_some() || self.signer.is_some()
     }
 }
 

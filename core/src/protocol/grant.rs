@@ -1,10 +1,10 @@
 //! The token endpoint's grants: pure functions from provider + config to [`HttpRequest`].
-//! Nothing here does I/O. Client authentication is added by [`form_post`] (its own module);
+//! Nothing here does I/O. Client authentication is added by [`form_post_for`] (its own module);
 //! requests that are not grants (revocation, introspection, logout) are in [`crate::session`].
 
 use crate::prelude::*;
 
-use crate::client_auth::form_post;
+use crate::client_auth::form_post_for;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
@@ -30,7 +30,7 @@ pub fn client_credentials(
     if let Some(aud) = &config.audience {
         params.push(("audience", aud));
     }
-    form_post(&provider.token_endpoint, config, &params)
+    form_post_for(provider, &provider.token_endpoint, config, &params)
 }
 
 /// `grant_type=authorization_code` with the PKCE verifier and the exact redirect URI used.
@@ -41,7 +41,8 @@ pub fn authorization_code(
     redirect_uri: &str,
     code_verifier: &Secret,
 ) -> Result<HttpRequest> {
-    form_post(
+    form_post_for(
+        provider,
         &provider.token_endpoint,
         config,
         &[
@@ -69,7 +70,7 @@ pub fn refresh_token(
     if !scope.is_empty() {
         params.push(("scope", &scope));
     }
-    form_post(&provider.token_endpoint, config, &params)
+    form_post_for(provider, &provider.token_endpoint, config, &params)
 }
 
 #[cfg(test)]

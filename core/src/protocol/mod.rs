@@ -10,9 +10,12 @@
 
 pub mod api;
 pub mod authorize;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod config;
+pub mod device;
 pub mod error;
+pub mod exchange;
 pub mod fields;
 pub mod grant;
 pub mod http;

@@ -4,7 +4,7 @@
 
 use crate::prelude::*;
 
-use crate::client_auth::form_post;
+use crate::client_auth::form_post_for;
 use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::http::HttpRequest;
@@ -35,7 +35,8 @@ pub fn revocation(
     kind: TokenKind,
 ) -> Result<HttpRequest> {
     let url = provider.endpoint(&provider.revocation_endpoint, "revocation endpoint")?;
-    form_post(
+    form_post_for(
+        provider,
         url,
         config,
         &[("token", token.expose()), ("token_type_hint", kind.hint())],
@@ -50,7 +51,8 @@ pub fn introspection(
     kind: TokenKind,
 ) -> Result<HttpRequest> {
     let url = provider.endpoint(&provider.introspection_endpoint, "introspection endpoint")?;
-    form_post(
+    form_post_for(
+        provider,
         url,
         config,
         &[("token", token.expose()), ("token_type_hint", kind.hint())],
