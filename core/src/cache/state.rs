@@ -27,6 +27,7 @@
 use core::time::Duration;
 
 use super::policy::{refresh_token_alive, retry_delay, RefreshPolicy};
+use crate::error::Error;
 
 /// How a cached session began, which decides how it may be renewed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +303,17 @@ impl Renewals {
         self.failures = 0;
         self.retry_not_before = Duration::ZERO;
     }
+}
+
+/// The error a caller gets when nothing can renew the session: after
+/// [`Action::LoginRequired`] (`refused: false`), or after a renewal whose refresh token the
+/// server refused ([`AfterFailure::Failed`] with `login_required`, `refused: true`).
+pub fn login_required(refused: bool) -> Error {
+    Error::LoginRequired(if refused {
+        "the server refused the refresh token (it expired, was revoked or was already used); start a new login".into()
+    } else {
+        "no valid token, and nothing that may renew this session (no usable refresh token; a user's session never falls back to client credentials); start a new login".into()
+    })
 }
 
 #[cfg(test)]

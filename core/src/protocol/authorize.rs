@@ -142,21 +142,39 @@ pub fn spent_login() -> Error {
 /// `state` first (constant time), then `iss` (RFC 9207), then an `error=` answer, then the code.
 pub fn parse_callback(pending: &PendingLogin, callback: &str) -> Result<AuthorizationCode> {
     let query = match callback.split_once('?') {
-        Some((_, q)) => q,
-        None if callback.contains('=') => callback,
-        None => return Err(Error::config(
-            "the callback URL has no query string; pass the full URL the browser was redirected to",
-        )),
+        Some((_, q)) => Some(q),
+        None if callback.contains('=') => Some(callback),
+        None => None,
     };
-    let query = query.split('#').next().unwrap_or("");
+    let query = query.map(|q| q.split('#').next().unwrap_or(""));
+    check_callback(pending, query.map(|q| form_urlencoded::parse(q.as_bytes())))
+}
+
+/// [`parse_callback`] on a query string the platform already decoded (the browser's
+/// `URLSearchParams`): every parameter in order, repeats included; `None` when the URL has no
+/// query string at all.
+pub fn check_callback<K, V>(
+    pending: &PendingLogin,
+    params: Option<impl IntoIterator<Item = (K, V)>>,
+) -> Result<AuthorizationCode>
+where
+    K: AsRef<str>,
+    V: Into<String>,
+{
+    let Some(params) = params else {
+        return Err(Error::config(
+            "the callback URL has no query string; pass the full URL the browser was redirected to",
+        ));
+    };
     let mut state = None;
     let mut iss = None;
     let mut code = None;
     let mut error = None;
     let mut description = None;
     let mut uri = None;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        let slot = match k.as_ref() {
+    for (k, v) in params {
+        let k = k.as_ref();
+        let slot = match k {
             "state" => &mut state,
             "iss" => &mut iss,
             "code" => &mut code,
@@ -172,7 +190,7 @@ pub fn parse_callback(pending: &PendingLogin, callback: &str) -> Result<Authoriz
                 "` parameter; it may be forged"
             )));
         }
-        *slot = Some(v.into_owned());
+        *slot = Some(v.into());
     }
     let state = Secret::new(state.unwrap_or_default());
     let expected = pending.state.expose().as_bytes();
@@ -349,6 +367,30 @@ mod tests {
         assert_eq!(
             parse_callback(&r.pending, &cb).unwrap().code.expose(),
             "abc"
+        );
+    }
+
+    #[test]
+    fn decoded_callback_parameters_get_the_same_checks() {
+        let r = login();
+        let state = r.pending.state.expose().to_string();
+        let good = [("state", state.as_str()), ("code", "abc")];
+        assert_eq!(
+            check_callback(&r.pending, Some(good))
+                .unwrap()
+                .code
+                .expose(),
+            "abc"
+        );
+        let repeated = [("state", state.as_str()), ("code", "a"), ("code", "b")];
+        assert!(check_callback(&r.pending, Some(repeated))
+            .unwrap_err()
+            .to_string()
+            .contains("repeats the `code`"));
+        let none: Option<[(&str, &str); 0]> = None;
+        assert_eq!(
+            check_callback(&r.pending, none).unwrap_err().code(),
+            crate::ErrorCode::Config
         );
     }
 

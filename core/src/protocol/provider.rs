@@ -10,9 +10,8 @@
 
 use crate::prelude::*;
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
+use crate::fields::{Field, Fields};
 use crate::http::check_url;
 use crate::text::text;
 
@@ -92,7 +91,7 @@ impl Provider {
     /// realm's other endpoints and issuer are derived from it.
     pub fn from_token_url(token_url: &str) -> Result<Provider> {
         check_url(token_url, "token URL")?;
-        let suffix = format!("{KEYCLOAK_OIDC}/token");
+        let suffix = text!(KEYCLOAK_OIDC, "/token");
         if let Some(issuer) = token_url.strip_suffix(&suffix) {
             if has_realm_suffix(issuer) {
                 return Provider::keycloak_issuer(issuer);
@@ -114,56 +113,56 @@ impl Provider {
     /// Parses a discovery document. Its `issuer` must equal the one asked for (a mix-up
     /// defence), and every endpoint must pass the https rule.
     pub fn from_discovery(expected_issuer: &str, body: &[u8]) -> Result<Provider> {
-        #[derive(Deserialize)]
-        struct Doc {
-            issuer: String,
-            token_endpoint: Option<String>,
-            authorization_endpoint: Option<String>,
-            revocation_endpoint: Option<String>,
-            introspection_endpoint: Option<String>,
-            end_session_endpoint: Option<String>,
-            userinfo_endpoint: Option<String>,
-            jwks_uri: Option<String>,
-            device_authorization_endpoint: Option<String>,
-            #[serde(default)]
-            authorization_response_iss_parameter_supported: bool,
-        }
-        let doc: Doc = serde_json::from_slice(body).map_err(|e| {
-            Error::invalid(format!(
-                "the discovery document is not valid OpenID configuration JSON ({e})"
-            ))
-        })?;
+        let mut doc: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+            .map_err(|e| {
+                Error::invalid(format!(
+                    "the discovery document is not valid OpenID configuration JSON ({e})"
+                ))
+            })?;
+        Provider::from_discovery_fields(expected_issuer, &mut doc)
+    }
+
+    /// [`Provider::from_discovery`] for a document some other JSON parser read (the browser's
+    /// `JSON.parse`): the same checks on the same fields.
+    pub fn from_discovery_fields(expected_issuer: &str, doc: &mut dyn Fields) -> Result<Provider> {
+        let Field::Str(issuer) = doc.take("issuer") else {
+            return Err(Error::invalid(
+                "the discovery document has no `issuer` string; is this an OpenID provider's discovery URL?",
+            ));
+        };
         let expected = expected_issuer.trim_end_matches('/');
-        if doc.issuer != expected {
+        if issuer != expected {
             return Err(Error::IssuerMismatch {
                 expected: expected.to_string(),
-                found: doc.issuer,
+                found: issuer,
             });
         }
-        let token_endpoint = doc
-            .token_endpoint
-            .ok_or_else(|| Error::invalid("the discovery document has no `token_endpoint`"))?;
-        let checked = |u: Option<String>, what: &str| -> Result<Option<String>> {
-            match u {
-                Some(u) => check_url(&u, what).map(|_| Some(u)),
-                None => Ok(None),
+        // An endpoint: absent, or a URL that passes the https rule.
+        let mut endpoint = |name: &str| -> Result<Option<String>> {
+            match doc.take(name) {
+                Field::Missing => Ok(None),
+                Field::Str(u) => check_url(&u, name).map(|_| Some(u)),
+                _ => Err(Error::invalid(text!(
+                    "the discovery document's `",
+                    name,
+                    "` is not a string"
+                ))),
             }
         };
-        check_url(&token_endpoint, "token_endpoint")?;
+        let token_endpoint = endpoint("token_endpoint")?
+            .ok_or_else(|| Error::invalid("the discovery document has no `token_endpoint`"))?;
         Ok(Provider {
-            issuer: Some(doc.issuer),
+            issuer: Some(issuer),
             token_endpoint,
-            authorization_endpoint: checked(doc.authorization_endpoint, "authorization_endpoint")?,
-            revocation_endpoint: checked(doc.revocation_endpoint, "revocation_endpoint")?,
-            introspection_endpoint: checked(doc.introspection_endpoint, "introspection_endpoint")?,
-            end_session_endpoint: checked(doc.end_session_endpoint, "end_session_endpoint")?,
-            userinfo_endpoint: checked(doc.userinfo_endpoint, "userinfo_endpoint")?,
-            jwks_uri: checked(doc.jwks_uri, "jwks_uri")?,
-            device_authorization_endpoint: checked(
-                doc.device_authorization_endpoint,
-                "device_authorization_endpoint",
-            )?,
-            callback_iss_required: doc.authorization_response_iss_parameter_supported,
+            authorization_endpoint: endpoint("authorization_endpoint")?,
+            revocation_endpoint: endpoint("revocation_endpoint")?,
+            introspection_endpoint: endpoint("introspection_endpoint")?,
+            end_session_endpoint: endpoint("end_session_endpoint")?,
+            userinfo_endpoint: endpoint("userinfo_endpoint")?,
+            jwks_uri: endpoint("jwks_uri")?,
+            device_authorization_endpoint: endpoint("device_authorization_endpoint")?,
+            callback_iss_required: doc.take("authorization_response_iss_parameter_supported")
+                == Field::Bool(true),
         })
     }
 
@@ -179,10 +178,10 @@ fn has_realm_suffix(url: &str) -> bool {
     url.rsplit_once('/')
         .is_some_and(|(rest, realm)| !realm.is_empty() && rest.ends_with("/realms"))
 }
+
 /// A realm name as one path segment: RFC 3986's unreserved characters stay as they are
 /// (Keycloak refuses a path with `%2D` for `-` as "not normalized"), everything else is
 /// percent-encoded.
-
 fn encode_segment(s: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
@@ -200,15 +199,15 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         if rest[..open].contains('}') {
-            return Err(Error::config(format!(
-                "template `{template}` has a `}}` without an opening `{{`"
-            )));
+            return Err(unopened(template));
         }
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let close = after.find('}').ok_or_else(|| {
-            Error::config(format!(
-                "template `{template}` has a `{{` without a closing `}}`"
+            Error::config(text!(
+                "template `",
+                template,
+                "` has a `{` without a closing `}`"
             ))
         })?;
         let name = &after[..close];
@@ -217,8 +216,10 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Err(Error::config(format!(
-                "template placeholder `{{{name}}}` is not a name; use letters, digits, `_` or `-`"
+            return Err(Error::config(text!(
+                "template placeholder `{",
+                name,
+                "}` is not a name; use letters, digits, `_` or `-`"
             )));
         }
         names.push(name);
@@ -227,8 +228,12 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
             .find(|(k, _)| *k == name)
             .map(|(_, v)| *v)
             .ok_or_else(|| {
-                Error::config(format!(
-                    "template placeholder `{{{name}}}` has no value; pass {name}=..."
+                Error::config(text!(
+                    "template placeholder `{",
+                    name,
+                    "}` has no value; pass ",
+                    name,
+                    "=..."
                 ))
             })?;
         if value.is_empty()
@@ -236,35 +241,50 @@ pub fn fill_template(template: &str, values: &[(&str, &str)]) -> Result<String> 
                 matches!(c, '/' | '?' | '#' | '@' | ':' | '{' | '}' | '%') || c.is_whitespace()
             })
         {
-            return Err(Error::config(format!(
-                "value `{value}` for `{{{name}}}` must be a plain name (no `/ ? # @ : %` or spaces)"
+            return Err(Error::config(text!(
+                "value `",
+                value,
+                "` for `{",
+                name,
+                "}` must be a plain name (no `/ ? # @ : %` or spaces)"
             )));
         }
         out.push_str(value);
         rest = &after[close + 1..];
     }
     if rest.contains('}') {
-        return Err(Error::config(format!(
-            "template `{template}` has a `}}` without an opening `{{`"
-        )));
+        return Err(unopened(template));
     }
     out.push_str(rest);
     if let Some((unknown, _)) = values.iter().find(|(k, _)| !names.contains(k)) {
-        return Err(Error::config(format!(
-            "value `{unknown}` matches no placeholder in the template (placeholders: {})",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
+        let names = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        return Err(Error::config(text!(
+            "value `",
+            unknown,
+            "` matches no placeholder in the template (placeholders: ",
+            names,
+            ")"
         )));
     }
     Ok(out)
 }
 
+fn unopened(template: &str) -> Error {
+    Error::config(text!(
+        "template `",
+        template,
+        "` has a `}` without an opening `{`"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
     #[test]
     fn realm_names_keep_their_unreserved_characters() {
         let p = Provider::keycloak("https://kc.example", "tw-rotation_1.a~b").unwrap();
@@ -274,7 +294,6 @@ mod tests {
         );
         assert!(Provider::keycloak("https://kc.example", "a b/c").is_err());
     }
-
 
     #[test]
     fn keycloak_base_and_realm_give_every_endpoint() {
@@ -292,6 +311,32 @@ mod tests {
             Some("https://auth.test.ecocoa.ch/realms/vion/protocol/openid-connect/auth")
         );
         assert!(Provider::keycloak("https://x", "a/b").is_err());
+    }
+
+    #[test]
+    fn discovery_fields_from_any_parser_get_the_same_checks() {
+        let serde_json::Value::Object(mut doc) = serde_json::json!({
+            "issuer": "https://a.example/realms/r",
+            "token_endpoint": "https://a.example/realms/r/t",
+            "end_session_endpoint": "https://a.example/realms/r/logout",
+            "authorization_response_iss_parameter_supported": true,
+        }) else {
+            unreachable!()
+        };
+        let p = Provider::from_discovery_fields("https://a.example/realms/r/", &mut doc).unwrap();
+        assert!(p.callback_iss_required);
+        assert_eq!(p.authorization_endpoint, None);
+        let serde_json::Value::Object(mut bad) = serde_json::json!({
+            "issuer": "https://a.example/realms/r",
+            "token_endpoint": ["https://a.example/realms/r/t"],
+        }) else {
+            unreachable!()
+        };
+        let e = Provider::from_discovery_fields("https://a.example/realms/r", &mut bad);
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("`token_endpoint` is not a string"));
     }
 
     #[test]
