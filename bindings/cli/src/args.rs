@@ -39,6 +39,19 @@ Examples, one per system tokenward was built for:
     tokenward verify --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-api \\
         --audience my-api --require-claim tenant < access-token.txt
 
+  A headless or SSH session: sign in on another device (RFC 8628); code and URL on stderr
+    tokenward device --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-cli \\
+        --scope 'openid offline_access' --json > vion-login.json
+
+  A service calling another on the user's behalf (token exchange, RFC 8693)
+    tokenward exchange --keycloak https://auth.test.ecocoa.ch --realm vion \\
+        --client-id my-service --client-secret-env VION_CLIENT_SECRET \\
+        --subject-token-env USER_TOKEN --audience other-client
+
+  No shared secret: the client signs a JWT with its key (private_key_jwt)
+    tokenward token --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-service \\
+        --private-key-file ~/.config/tokenward/my-service.pem --key-id my-key
+
 Configuration (flags win over the environment, the environment over the profile):
   TOKENWARD_ISSUER  TOKENWARD_KEYCLOAK  TOKENWARD_REALM  TOKENWARD_TEMPLATE  TOKENWARD_SET ('k=v k=v')
   TOKENWARD_SET_<NAME> (one template value)  TOKENWARD_TOKEN_URL  TOKENWARD_CLIENT_ID
@@ -46,6 +59,7 @@ Configuration (flags win over the environment, the environment over the profile)
   TOKENWARD_REQUIRE_CLAIM  TOKENWARD_TIMEOUT  TOKENWARD_CA_FILE
   TOKENWARD_EXPECTED_ISSUER (the issuer tokens carry)  TOKENWARD_LEEWAY (clock skew, seconds)
   TOKENWARD_REDIRECT_URI (for libraries; `login` uses its own 127.0.0.1 redirect)
+  TOKENWARD_PRIVATE_KEY_FILE  TOKENWARD_KEY_ID (private_key_jwt)  TOKENWARD_AUDIENCE
   TOKENWARD_PROFILE (a profile name)  TOKENWARD_CONFIG (the profiles file)
 The library reads the same settings (Client.from_env() in Python, tw_client_from_env in C).
 
@@ -67,7 +81,7 @@ Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, a TOML fi
     scope = \"openid\"
     require_claim = \"tenant\"
   Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path,
-  redirect_uri, expected_issuer, leeway. A profile holds the secret itself (client_secret = \"...\") only if the file
+  redirect_uri, expected_issuer, leeway, private_key_file, key_id, audience. A profile holds the secret itself (client_secret = \"...\") only if the file
   is mode 0600; an unknown key or a wrong type is an error naming the file and line.
 
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
@@ -105,7 +119,10 @@ impl Command {
             Command::Decode(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Userinfo(a) => a.json,
-            Command::Revoke(_) | Command::Completions { .. } => false,
+            Command::Device(a) => a.output.json,
+            Command::Exchange(a) => a.output.json,
+            Command::Introspect(a) => a.json,
+            Command::Revoke(_) | Command::Logout(_) | Command::Completions { .. } => false,
         }
     }
 }
@@ -157,6 +174,33 @@ Example:\n  tokenward login --keycloak https://auth.test.ecocoa.ch --realm vion 
         after_help = "Example:\n  jq -r .access_token login.json | tokenward userinfo \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app"
     )]
     Userinfo(UserinfoArgs),
+    /// Sign in on another device (RFC 8628): the code and URL go to stderr, the token to stdout.
+    #[command(
+        after_help = "Keycloak: enable \"OAuth 2.0 Device Authorization Grant\" on the client.\n\n\
+Example:\n  tokenward device --keycloak https://auth.test.ecocoa.ch --realm vion \\\n      \
+--client-id my-cli --scope 'openid offline_access' --json > login.json"
+    )]
+    Device(crate::grants::DeviceArgs),
+    /// Exchange a user's token for one for another audience or scope (RFC 8693).
+    #[command(
+        after_help = "Keycloak 26.2+: enable \"Standard token exchange\" on the requesting client; the \
+subject token must name it in its audience.\n\nExample:\n  tokenward exchange --keycloak \
+https://auth.test.ecocoa.ch --realm vion \\\n      --client-id my-service --client-secret-env \
+VION_CLIENT_SECRET \\\n      --subject-token-env USER_TOKEN --audience other-client"
+    )]
+    Exchange(crate::grants::ExchangeArgs),
+    /// Ask the provider whether a token is active, and what it says about it (RFC 7662).
+    #[command(
+        after_help = "Exit 0 and the answer as JSON when the token is active, 3 when it is not.\n\n\
+Example:\n  tokenward token --profile vion-test | tokenward introspect --profile vion-test --kind access"
+    )]
+    Introspect(crate::grants::IntrospectArgs),
+    /// Log out without a browser: end the session with its refresh token, then revoke it.
+    #[command(
+        after_help = "Example:\n  jq -r .refresh_token login.json | tokenward logout \\\n      \
+--keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-cli"
+    )]
+    Logout(crate::grants::LogoutArgs),
     /// Print shell completions: `tokenward completions bash > /etc/bash_completion.d/tokenward`.
     Completions {
         #[arg(value_enum)]
@@ -195,10 +239,19 @@ pub struct ClientArgs {
     /// Scopes to ask for, space-separated (repeatable).
     #[arg(long, value_name = "SCOPES", action = ArgAction::Append, help_heading = "Client")]
     pub scope: Vec<String>,
-    /// How the client authenticates: post, basic or none [default: post with a secret, none
-    /// without].
+    /// How the client authenticates: post, basic, none, client_secret_jwt (HS256 with the
+    /// secret) or private_key_jwt [default: private_key_jwt with --private-key-file, post with
+    /// a secret, none without].
     #[arg(long, value_name = "METHOD", help_heading = "Client")]
     pub auth_method: Option<String>,
+    /// private_key_jwt: the client's private key, a PEM file (PKCS#8 RSA or EC, or PKCS#1 RSA)
+    /// [env: TOKENWARD_PRIVATE_KEY_FILE].
+    #[arg(long, value_name = "PEM", help_heading = "Client")]
+    pub private_key_file: Option<PathBuf>,
+    /// The `kid` of that key in the client's registered key set [default: its RFC 7638
+    /// thumbprint] [env: TOKENWARD_KEY_ID].
+    #[arg(long, value_name = "KID", help_heading = "Client")]
+    pub key_id: Option<String>,
     /// Refuse a token without this claim, e.g. tenant (repeatable).
     #[arg(long, value_name = "NAME", action = ArgAction::Append, help_heading = "Client")]
     pub require_claim: Vec<String>,
@@ -288,6 +341,9 @@ pub struct TokenArgs {
     pub secret: SecretArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Ask for a token for this audience (the `audience` parameter) [env: TOKENWARD_AUDIENCE].
+    #[arg(long, value_name = "AUDIENCE", help_heading = "Client")]
+    pub audience: Option<String>,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
@@ -486,7 +542,7 @@ pub struct UserinfoArgs {
     pub timeout: Option<u64>,
 }
 
-fn parse_secs(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<u64, String> {
     tokenward::settings::parse_seconds(s)
 }
 

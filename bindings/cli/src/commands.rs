@@ -23,18 +23,22 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn warn(&self, msg: &str) {
+    pub(crate) fn warn(&self, msg: &str) {
         eprintln!("tokenward: warning: {msg}");
     }
 
-    fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         if self.verbose {
             eprintln!("tokenward: {msg}");
         }
     }
 
     /// Flags, then `TOKENWARD_*`, then the profile, merged by core.
-    fn settings(&self, cmdline: Layer, profile_flag: Option<&str>) -> CliResult<Settings> {
+    pub(crate) fn settings(
+        &self,
+        cmdline: Layer,
+        profile_flag: Option<&str>,
+    ) -> CliResult<Settings> {
         let (settings, warnings) = config::settings(cmdline, profile_flag, self.env)?;
         if let Some((name, path)) = &settings.profile {
             self.note(&format!("profile `{name}` from {}", path.display()));
@@ -47,7 +51,7 @@ impl Ctx<'_> {
 }
 
 /// Translates the settings into a core client (discovery happens here for `--issuer`).
-fn build_client(
+pub(crate) fn build_client(
     ctx: &Ctx,
     settings: &Settings,
     secret: Option<Secret>,
@@ -96,7 +100,10 @@ fn build_client(
     Ok(client)
 }
 
-fn client_secret(reader: &mut SecretReader, settings: &Settings) -> CliResult<Option<Secret>> {
+pub(crate) fn client_secret(
+    reader: &mut SecretReader,
+    settings: &Settings,
+) -> CliResult<Option<Secret>> {
     settings
         .secret
         .as_ref()
@@ -105,14 +112,14 @@ fn client_secret(reader: &mut SecretReader, settings: &Settings) -> CliResult<Op
 }
 
 pub fn token(ctx: &Ctx, args: &TokenArgs) -> CliResult<()> {
-    let settings = ctx.settings(
-        cmdline_layer(&args.client, &args.secret, args.timeout),
-        args.client.profile.as_deref(),
-    )?;
-    if settings.secret.is_none() {
+    let mut layer = cmdline_layer(&args.client, &args.secret, args.timeout);
+    layer.audience = args.audience.clone();
+    let settings = ctx.settings(layer, args.client.profile.as_deref())?;
+    if settings.secret.is_none() && settings.private_key_file.is_none() {
         return Err(CliError::usage(
-            "client credentials need a client secret; pass --client-secret-env VAR, \
-             --client-secret-file PATH or --client-secret-stdin (or set TOKENWARD_CLIENT_SECRET)",
+            "client credentials need a client secret or a private key; pass --client-secret-env VAR, \
+             --client-secret-file PATH, --client-secret-stdin or --private-key-file PEM (or set \
+             TOKENWARD_CLIENT_SECRET / TOKENWARD_PRIVATE_KEY_FILE)",
         ));
     }
     let mut reader = SecretReader::new(ctx.env);
@@ -310,7 +317,7 @@ pub fn decode(ctx: &Ctx, args: &DecodeArgs) -> CliResult<()> {
 }
 
 /// The JWT in what the user pasted: strips white space, `Authorization:` and `Bearer `.
-fn bare_jwt(input: &str) -> &str {
+pub(crate) fn bare_jwt(input: &str) -> &str {
     let t = input.trim();
     let t = t
         .strip_prefix("Authorization:")

@@ -26,6 +26,8 @@ pub fn cmdline_layer(c: &ClientArgs, s: &SecretArgs, timeout: Option<u64>) -> La
         ca_file: c.ca_file.clone(),
         expected_issuer: c.expected_issuer.clone(),
         leeway: c.leeway.map(std::time::Duration::from_secs),
+        private_key_file: c.private_key_file.clone(),
+        key_id: c.key_id.clone(),
         ..Layer::new(Origin::Flags)
     }
 }
@@ -134,6 +136,10 @@ mod tests {
         c.auth_method = Some("digest".into());
         let e = settings(cmdline_layer(&c, &s, None), None, &Env::default()).unwrap_err();
         assert_eq!(e.code, crate::exit::USAGE);
-        assert!(e.message.contains("post, basic or none"), "{e}");
+        assert!(
+            e.message
+                .contains("post, basic, none, private_key_jwt or client_secret_jwt"),
+            "{e}"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod config;
 mod exit;
+mod grants;
 mod login;
 mod output;
 mod secrets;
@@ -46,6 +47,10 @@ fn main() -> ExitCode {
         Command::Decode(a) => commands::decode(&ctx, a),
         Command::Verify(a) => commands::verify(&ctx, a),
         Command::Userinfo(a) => commands::userinfo(&ctx, a),
+        Command::Device(a) => grants::device(&ctx, a),
+        Command::Exchange(a) => grants::exchange(&ctx, a),
+        Command::Introspect(a) => grants::introspect(&ctx, a),
+        Command::Logout(a) => grants::logout(&ctx, a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

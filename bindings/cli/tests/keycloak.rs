@@ -757,3 +757,316 @@ fn verify_and_userinfo() {
     d.ok();
     assert!(d.stdout.starts_with("NOT VERIFIED"), "{d:#?}");
 }
+
+// ---- Issue 17: device, exchange, introspect, logout, signed-JWT client authentication ----
+
+/// Plays the user on another device: Keycloak's device page (the code typed into its form),
+/// its login form, its consent page. Keycloak's cookies are `Secure` even on http: sent by hand.
+fn approve_device(user_code: &str) {
+    let kc = kc();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut jar: Vec<(String, String)> = Vec::new();
+    let keep = |resp: &ureq::http::Response<ureq::Body>, jar: &mut Vec<(String, String)>| {
+        for v in resp.headers().get_all("set-cookie") {
+            if let Some((n, val)) = v
+                .to_str()
+                .ok()
+                .and_then(|v| v.split(';').next())
+                .and_then(|c| c.split_once('='))
+            {
+                jar.retain(|(k, _)| k != n);
+                jar.push((n.to_string(), val.to_string()));
+            }
+        }
+    };
+    let cookie = |jar: &Vec<(String, String)>| {
+        jar.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let absolute = |u: &str| {
+        let u = u.replace("&amp;", "&");
+        if u.starts_with('/') {
+            format!("{}{u}", kc.url)
+        } else {
+            u
+        }
+    };
+    let mut resp = agent
+        .post(&format!("{}/realms/vion/device", kc.url))
+        // Keycloak tells its device page's form from a device request by this.
+        .header("Accept", "text/html")
+        .send_form([("device_user_code", user_code)])
+        .unwrap();
+    let password = kc.var("TW_VION_USER_PASSWORD").to_string();
+    for _ in 0..8 {
+        keep(&resp, &mut jar);
+        if resp.status().is_redirection() {
+            let to = absolute(resp.headers()["location"].to_str().unwrap());
+            resp = agent
+                .get(&to)
+                .header("Cookie", &cookie(&jar))
+                .header("Accept", "text/html")
+                .call()
+                .unwrap();
+            continue;
+        }
+        let html = resp.body_mut().read_to_string().unwrap();
+        let action_of = |marker: &str| {
+            html.split("action=\"")
+                .skip(1)
+                .find(|s| s.contains(marker))
+                .and_then(|s| s.split('"').next())
+                .map(absolute)
+        };
+        if let Some(action) = action_of("/login-actions/consent") {
+            let code = html
+                .split("name=\"code\" value=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap()
+                .to_string();
+            resp = agent
+                .post(&action)
+                .header("Cookie", &cookie(&jar))
+                .header("Accept", "text/html")
+                .send_form([("code", code.as_str()), ("accept", "")])
+                .unwrap();
+        } else if html.contains("kc-form-login") {
+            let action = action_of("/login-actions/authenticate").unwrap();
+            resp = agent
+                .post(&action)
+                .header("Cookie", &cookie(&jar))
+                .header("Accept", "text/html")
+                .send_form([
+                    ("username", "vion-user"),
+                    ("password", password.as_str()),
+                    ("credentialId", ""),
+                ])
+                .unwrap();
+        } else {
+            assert!(!html.contains("kc-feedback-text") || html.contains("Success"));
+            return;
+        }
+    }
+    panic!("the device approval did not settle");
+}
+
+#[test]
+fn device_then_exchange_introspect_and_logout() {
+    let kc = kc();
+    let tw = tw("device");
+    let mut child = tw
+        .command(&[
+            "device",
+            "--keycloak",
+            &kc.url,
+            "--realm",
+            "vion",
+            "--client-id",
+            "vion-device",
+            "--scope",
+            "openid offline_access",
+            "--pkce",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut shown = String::new();
+    let code = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no code shown: {shown}"
+        );
+        shown.push_str(&line);
+        let t = line.trim();
+        if t.len() == 9 && t.as_bytes()[4] == b'-' {
+            break t.to_string();
+        }
+    };
+    assert!(shown.contains("/realms/vion/device"), "{shown}");
+    approve_device(&code);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "{shown}{rest}");
+    assert!(
+        !has_jwt_text(&shown) && !has_jwt_text(&rest),
+        "stderr shows no token"
+    );
+    let login: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        login["refresh_expires_in"], 0,
+        "offline_access: no refresh deadline"
+    );
+    let access = login["access_token"].as_str().unwrap().to_string();
+    let refresh = login["refresh_token"].as_str().unwrap().to_string();
+    common::register_secret(&access);
+    common::register_secret(&refresh);
+
+    let tw = tw.env("USER_TOKEN", &access).env("RT", &refresh);
+    let vion = ["--keycloak", &kc.url, "--realm", "vion"];
+    let exchange = [
+        &["exchange"][..],
+        &vion,
+        &[
+            "--client-id",
+            "vion-exchange",
+            "--client-secret-env",
+            "S_VION_EXCHANGE_SECRET",
+            "--subject-token-env",
+            "USER_TOKEN",
+            "--audience",
+            "vion-service",
+        ],
+    ]
+    .concat();
+    let exchanged = printed_token(&tw.run(&exchange));
+    let c = claims(&exchanged);
+    assert_eq!(c["aud"], "vion-service");
+    assert_eq!(c["azp"], "vion-exchange");
+    let file = tw.file("exchanged.txt", &exchanged);
+    let introspect = [
+        &["introspect"][..],
+        &vion,
+        &[
+            "--client-id",
+            "vion-service",
+            "--client-secret-env",
+            "S_VION_SERVICE_SECRET",
+            "--token-file",
+            file.to_str().unwrap(),
+        ],
+    ]
+    .concat();
+    let r = tw.run(&introspect);
+    r.ok();
+    assert_eq!(r.json()["active"], true);
+
+    // An audience the requester may not reach: the server's refusal, exit 3.
+    let mut refused = exchange.clone();
+    *refused.last_mut().unwrap() = "vion-web";
+    tw.run(&refused).fails(3, &["invalid_"]);
+
+    let logout = [
+        &["logout"][..],
+        &vion,
+        &["--client-id", "vion-device", "--refresh-token-env", "RT"],
+    ]
+    .concat();
+    tw.run(&logout).ok();
+    let refresh_args = [
+        &["refresh"][..],
+        &vion,
+        &["--client-id", "vion-device", "--refresh-token-env", "RT"],
+    ]
+    .concat();
+    tw.run(&refresh_args).fails(3, &["invalid_grant"]);
+}
+
+fn has_jwt_text(s: &str) -> bool {
+    common::has_jwt(s)
+}
+
+#[test]
+fn private_key_jwt_and_client_secret_jwt() {
+    let kc = kc();
+    let tw = tw("signed-jwt");
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/keycloak/keys/");
+    for (file, kid) in [
+        ("vion-jwt-rsa.pem", "vion-jwt-rsa"),
+        ("vion-jwt-ec.pem", "vion-jwt-ec"),
+    ] {
+        let path = format!("{keys}{file}");
+        let r = tw.run(&[
+            "token",
+            "--keycloak",
+            &kc.url,
+            "--realm",
+            "vion",
+            "--client-id",
+            "vion-jwt",
+            "--private-key-file",
+            &path,
+            "--key-id",
+            kid,
+        ]);
+        let t = printed_token(&r);
+        assert_eq!(claims(&t)["azp"], "vion-jwt");
+    }
+    // The key file from the environment, like every setting.
+    let tw2 = self::tw("signed-jwt-env")
+        .env(
+            "TOKENWARD_PRIVATE_KEY_FILE",
+            &format!("{keys}vion-jwt-rsa.pem"),
+        )
+        .env("TOKENWARD_KEY_ID", "vion-jwt-rsa");
+    printed_token(&tw2.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-jwt",
+    ]));
+    // A key the client does not have: refused, and no key material in the message.
+    let r = tw.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-jwt",
+        "--private-key-file",
+        &format!("{keys}vion-jwt-ec.pem"),
+        "--key-id",
+        "vion-jwt-rsa",
+    ]);
+    r.fails(3, &["invalid_client"]);
+    assert!(!r.stderr.contains("PRIVATE KEY"));
+    let r = tw.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-jwt",
+        "--private-key-file",
+        "/nonexistent/key.pem",
+    ]);
+    r.fails(2, &["cannot read the private key file"]);
+    let t = printed_token(&tw.run(&[
+        "token",
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-secret-jwt",
+        "--client-secret-env",
+        "S_VION_SECRET_JWT_SECRET",
+        "--auth-method",
+        "client_secret_jwt",
+    ]));
+    assert_eq!(claims(&t)["azp"], "vion-secret-jwt");
+}

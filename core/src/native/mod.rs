@@ -10,6 +10,7 @@ pub mod device;
 pub mod exchange;
 pub mod flows;
 pub mod keys;
+pub mod logout;
 mod monotonic;
 pub mod random;
 pub mod settings;

@@ -51,7 +51,7 @@ use crate::{
 };
 
 /// Every `TOKENWARD_*` variable read (the CLI's help names each one).
-pub const ENV_VARS: [&str; 21] = [
+pub const ENV_VARS: [&str; 24] = [
     "TOKENWARD_PROFILE",
     "TOKENWARD_CONFIG",
     "TOKENWARD_ISSUER",
@@ -73,16 +73,27 @@ pub const ENV_VARS: [&str; 21] = [
     "TOKENWARD_EXPECTED_ISSUER",
     "TOKENWARD_LEEWAY",
     "TOKENWARD_STORE",
+    "TOKENWARD_PRIVATE_KEY_FILE",
+    "TOKENWARD_KEY_ID",
+    "TOKENWARD_AUDIENCE",
 ];
 
 /// The keys a profile may hold.
 pub const PROFILE_KEYS: &str = "issuer, keycloak, realm, template, set.NAME, token_url, \
      client_id, client_secret_env, client_secret_file, client_secret (file mode 0600 only), \
      scope, auth_method, require_claim, timeout, ca_file, port, redirect_path, redirect_uri, \
-     expected_issuer, leeway, store";
+     expected_issuer, leeway, store, private_key_file, key_id, audience";
 
 fn config(msg: impl Into<String>) -> Error {
     Error::Config(msg.into())
+}
+
+/// A private key file named beside another auth method.
+fn config_error_key(method: Option<AuthMethod>) -> Error {
+    config(format!(
+        "a private key file is set, and the auth method is {}; drop one (a key file means private_key_jwt)",
+        method.map_or("unset", AuthMethod::as_str)
+    ))
 }
 
 // --- where settings come from ----------------------------------------------------------------
@@ -278,6 +289,11 @@ pub struct Layer {
     pub leeway: Option<Duration>,
     /// The shared token store's URL (`memory`, `file:///dir`, `redis://...`).
     pub store: Option<String>,
+    /// `private_key_jwt`: the client's private key (PEM, RSA or EC) and its `kid`.
+    pub private_key_file: Option<PathBuf>,
+    pub key_id: Option<String>,
+    /// The audience a client-credentials token is asked for.
+    pub audience: Option<String>,
 }
 
 impl Layer {
@@ -385,6 +401,9 @@ impl Layer {
             expected_issuer: get("TOKENWARD_EXPECTED_ISSUER"),
             leeway,
             store: get("TOKENWARD_STORE"),
+            private_key_file: get("TOKENWARD_PRIVATE_KEY_FILE").map(PathBuf::from),
+            key_id: get("TOKENWARD_KEY_ID"),
+            audience: get("TOKENWARD_AUDIENCE"),
         })
     }
 }
@@ -477,6 +496,9 @@ struct ProfileToml {
     /// Seconds: `30` or `"30"`; 0 allowed.
     leeway: Option<toml::Spanned<toml::Value>>,
     store: Str,
+    private_key_file: Str,
+    key_id: Str,
+    audience: Str,
 }
 
 /// A parsed profiles file.
@@ -566,6 +588,9 @@ impl ProfileFile {
         layer.redirect_uri = s(&p.redirect_uri);
         layer.expected_issuer = s(&p.expected_issuer);
         layer.store = s(&p.store);
+        layer.private_key_file = s(&p.private_key_file).map(|v| expand_home(&v, home));
+        layer.key_id = s(&p.key_id);
+        layer.audience = s(&p.audience);
 
         // The secret: at most one source.
         let sources = [
@@ -787,6 +812,11 @@ pub struct Settings {
     pub leeway: Option<Duration>,
     /// The shared token store ([`ClientBuilder::store`]; `None`: this process only).
     pub store: Option<String>,
+    /// `private_key_jwt`'s key file and key id ([`crate::native::assertion::PrivateKey`]).
+    pub private_key_file: Option<PathBuf>,
+    pub key_id: Option<String>,
+    /// [`ClientConfig::audience`].
+    pub audience: Option<String>,
     /// The profile read, and its file.
     pub profile: Option<(String, PathBuf)>,
 }
@@ -948,6 +978,9 @@ impl Settings {
             expected_issuer: first(layers, |l| l.expected_issuer.as_ref()),
             leeway: first(layers, |l| l.leeway.as_ref()),
             store: first(layers, |l| l.store.as_ref()),
+            private_key_file: first(layers, |l| l.private_key_file.as_ref()),
+            key_id: first(layers, |l| l.key_id.as_ref()),
+            audience: first(layers, |l| l.audience.as_ref()),
             profile: None,
         })
     }
@@ -962,7 +995,23 @@ impl Settings {
         }
         config.required_claims = self.require_claims.clone();
         config.redirect_uri = self.redirect_uri.clone();
+        config.audience = self.audience.clone();
         config
+    }
+
+    /// `config` with the signer of `private_key_jwt` when a key file is set (read here, so a
+    /// missing or unusable key is a configuration error naming the file).
+    pub fn with_private_key(&self, mut config: ClientConfig) -> Result<ClientConfig> {
+        if let Some(path) = &self.private_key_file {
+            let key =
+                crate::native::assertion::PrivateKey::from_pem_file(path, self.key_id.as_deref())?;
+            let method = config.auth_method;
+            config = config.signer(key.into_signer());
+            if method.is_some() && method != Some(AuthMethod::PrivateKeyJwt) {
+                return Err(config_error_key(method));
+            }
+        }
+        Ok(config)
     }
 
     /// The HTTP options: the timeout and the CA file, else the defaults.
@@ -980,6 +1029,7 @@ impl Settings {
     /// A client builder for `config` with the provider and the verification settings (the
     /// expected issuer, the leeway); discovery happens at `build()` for an issuer.
     pub fn builder(&self, config: ClientConfig) -> Result<ClientBuilder> {
+        let config = self.with_private_key(config)?;
         let mut builder = self.provider.builder(config)?;
         if let Some(issuer) = &self.expected_issuer {
             builder = builder.expected_issuer(issuer.as_str());

@@ -94,6 +94,26 @@ pub fn userinfo_claims(body: &[u8], id_token_sub: Option<&str>) -> Result<crate:
     }
 }
 
+/// Keycloak's back-channel logout: a POST of the session's refresh token, with the client's
+/// authentication, to the end-session endpoint ends the user's session (answered 204). What a
+/// command line or a service does instead of sending a browser to [`end_session_url`].
+pub fn end_session_request(
+    provider: &Provider,
+    config: &ClientConfig,
+    refresh_token: &Secret,
+) -> Result<HttpRequest> {
+    let url = provider.endpoint(
+        &provider.end_session_endpoint,
+        "end-session (logout) endpoint",
+    )?;
+    form_post_for(
+        provider,
+        url,
+        config,
+        &[("refresh_token", refresh_token.expose())],
+    )
+}
+
 /// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only
 /// with `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
 pub fn end_session_url(

@@ -1,0 +1,258 @@
+//! The commands of issue 17: `device` (RFC 8628), `exchange` (RFC 8693), `introspect`
+//! (RFC 7662) and `logout`. As everywhere in the CLI, the protocol is core's: these gather the
+//! settings, call the `Client`, and print.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use clap::{ArgAction, Args, ValueEnum};
+use tokenward::{DeviceOptions, Secret, TokenKind, TokenType};
+
+use crate::args::{parse_secs, ClientArgs, KindArg, OutputArgs, SecretArgs, TokenInput};
+use crate::commands::{bare_jwt, build_client, client_secret, Ctx};
+use crate::config::cmdline_layer;
+use crate::exit::{CliError, CliResult, REFUSED};
+use crate::output::{print, render_token};
+use crate::secrets::SecretReader;
+
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Send a PKCE S256 challenge (for clients that require PKCE).
+    #[arg(long, help_heading = "Device")]
+    pub pkce: bool,
+    /// An extra device request parameter, e.g. --param acr_values=gold (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = tokenward::settings::parse_set, action = ArgAction::Append, help_heading = "Device")]
+    pub param: Vec<(String, String)>,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RequestedType {
+    AccessToken,
+    RefreshToken,
+}
+
+#[derive(Debug, Args)]
+pub struct ExchangeArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The client the new token is for (Keycloak: a client id), repeatable.
+    #[arg(long, value_name = "CLIENT", action = ArgAction::Append, help_heading = "Exchange")]
+    pub audience: Vec<String>,
+    /// Read the subject token (the user's access token) from this environment variable.
+    #[arg(long, value_name = "VAR", group = "subject", help_heading = "Exchange")]
+    pub subject_token_env: Option<String>,
+    /// Read the subject token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "subject",
+        help_heading = "Exchange"
+    )]
+    pub subject_token_file: Option<PathBuf>,
+    /// Read the subject token from standard input (the default).
+    #[arg(long, group = "subject", help_heading = "Exchange")]
+    pub subject_token_stdin: bool,
+    /// What to ask for.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "access-token",
+        help_heading = "Exchange"
+    )]
+    pub requested_token_type: RequestedType,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct IntrospectArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Which kind of token it is.
+    #[arg(long, value_enum, default_value = "access")]
+    pub kind: KindArg,
+    /// Read the token from this environment variable.
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "token",
+        help_heading = "Token to introspect"
+    )]
+    pub token_env: Option<String>,
+    /// Read the token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "token",
+        help_heading = "Token to introspect"
+    )]
+    pub token_file: Option<PathBuf>,
+    /// Read the token from standard input (the default).
+    #[arg(long, group = "token", help_heading = "Token to introspect")]
+    pub token_stdin: bool,
+    /// An error comes as one JSON object on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Read the session's refresh token from this environment variable.
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "refresh-token",
+        help_heading = "Refresh token"
+    )]
+    pub refresh_token_env: Option<String>,
+    /// Read the refresh token from this file (`-` is standard input).
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "refresh-token",
+        help_heading = "Refresh token"
+    )]
+    pub refresh_token_file: Option<PathBuf>,
+    /// Read the refresh token from standard input (the default).
+    #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
+    pub refresh_token_stdin: bool,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+pub fn device(ctx: &Ctx, args: &DeviceArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let client = build_client(ctx, &settings, secret, None)?;
+    let options = DeviceOptions {
+        pkce: args.pkce,
+        extra: args.param.clone(),
+        ..DeviceOptions::default()
+    };
+    let started = client.device_authorization(&options)?;
+    let mut shown = format!(
+        "tokenward: to sign in, open\n\n    {}\n\nand enter the code\n\n    {}\n",
+        started.verification_uri, started.user_code
+    );
+    if let Some(complete) = &started.verification_uri_complete {
+        shown.push_str(&format!("\n(or open {complete})\n"));
+    }
+    eprintln!("{shown}");
+    eprintln!(
+        "tokenward: waiting up to {} s for the approval (polling every {} s; Ctrl-C cancels)",
+        started.expires_in.as_secs(),
+        started.interval.as_secs()
+    );
+    // Ctrl-C ends the process, and with it the polling; nothing else cancels here.
+    let token = client.device_wait(&started, &AtomicBool::new(false))?;
+    ctx.note("signed in");
+    print(render_token(&token, args.output.format()).expose())
+}
+
+pub fn exchange(ctx: &Ctx, args: &ExchangeArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.subject_token_env.clone(),
+        file: args.subject_token_file.clone(),
+        flag: "subject-token",
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let subject = reader.read(&input.spec(), "subject token")?;
+    let subject = Secret::new(bare_jwt(subject.expose()));
+    let client = build_client(ctx, &settings, secret, None)?;
+    let options = tokenward::ExchangeOptions {
+        audience: args.audience.clone(),
+        scopes: client.config().scopes.clone(),
+        requested_token_type: match args.requested_token_type {
+            RequestedType::AccessToken => TokenType::AccessToken,
+            RequestedType::RefreshToken => TokenType::RefreshToken,
+        },
+    };
+    let token = client.exchange_uncached(&subject, &options)?;
+    print(render_token(&token, args.output.format()).expose())
+}
+
+pub fn introspect(ctx: &Ctx, args: &IntrospectArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.token_env.clone(),
+        file: args.token_file.clone(),
+        flag: "token",
+    };
+    let (kind, what) = match args.kind {
+        KindArg::Access => (TokenKind::AccessToken, "access token"),
+        KindArg::Refresh => (TokenKind::RefreshToken, "refresh token"),
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let token = reader.read(&input.spec(), what)?;
+    let token = Secret::new(bare_jwt(token.expose()));
+    let client = build_client(ctx, &settings, secret, None)?;
+    let answer = client.introspect(&token, kind)?;
+    let json = serde_json::to_string_pretty(&serde_json::Value::Object(answer.claims.0.clone()))
+        .expect("a JSON map always serializes");
+    print(&(json + "\n"))?;
+    if answer.active {
+        Ok(())
+    } else {
+        Err(CliError::plain(
+            REFUSED,
+            "inactive",
+            format!("the {what} is not active (expired, revoked, or not for this client)"),
+        ))
+    }
+}
+
+pub fn logout(ctx: &Ctx, args: &LogoutArgs) -> CliResult<()> {
+    let settings = ctx.settings(
+        cmdline_layer(&args.client, &args.secret, args.timeout),
+        args.client.profile.as_deref(),
+    )?;
+    let input = TokenInput {
+        env: args.refresh_token_env.clone(),
+        file: args.refresh_token_file.clone(),
+        flag: "refresh-token",
+    };
+    let mut reader = SecretReader::new(ctx.env);
+    let secret = client_secret(&mut reader, &settings)?;
+    let refresh_token = reader.read(&input.spec(), "refresh token")?;
+    let client = build_client(ctx, &settings, secret, None)?;
+    client.logout(&refresh_token)?;
+    ctx.note("session ended and refresh token revoked");
+    Ok(())
+}
