@@ -248,10 +248,11 @@ test('logout URL with id_token_hint ends the Keycloak session without a prompt',
   eq(u.searchParams.get('client_id'), 'vion-spa');
   await page.goto(r.url);
   await page.waitForURL(`${ORIGIN}/callback**`);
-  // The session is over: the refresh token no longer works.
-  const e = await inPage(page, (tw, c) => c.refresh().then(() => null, (e) => ({ code: e.code, error: e.error })));
-  eq(e?.code, 'oauth');
-  eq(e?.error, 'invalid_grant');
+  // The session is over: Keycloak refuses the refresh token (invalid_grant), and the core's
+  // renewal policy answers a user's session with login_required (never client credentials).
+  const e = await inPage(page, (tw, c) => c.refresh().then(() => null, (e) => ({ code: e.code, message: e.message })));
+  eq(e?.code, 'login_required');
+  ok(/refused the refresh token/.test(e?.message), e?.message);
 });
 
 // ---- negative callbacks: each a clear error with its code, and nothing stored ----

@@ -1,13 +1,13 @@
 // Unit tests of the built package (wasm/pkg or $TW_WASM_PKG) in node: PKCE helpers and the
 // Client against a scripted fetch, with a memory storage. Usage: node unit.mjs [PKG_DIR]
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { test, ok, eq, rejects, done } from './harness.mjs';
 
 const pkg = process.argv[2] ?? new URL('../../wasm/pkg', import.meta.url).pathname;
 // node's fetch cannot read file: URLs, so hand the glue the module's bytes before index.js loads.
-const glue = await import(pathToFileURL(`${pkg}/tokenward_wasm.js`));
-const wasm = glue.initSync({ module: readFileSync(`${pkg}/tokenward_wasm_bg.wasm`) });
+const bindings = await import(pathToFileURL(`${pkg}/tokenward_wasm.js`));
+const wasm = bindings.initSync({ module: readFileSync(`${pkg}/tokenward_wasm_bg.wasm`) });
 const tw = await import(pathToFileURL(`${pkg}/index.js`));
 const { Client, TokenwardError, codeChallenge, createVerifier, createState, createNonce, pkcePair } = tw;
 
@@ -141,8 +141,7 @@ test('authorization URL carries PKCE S256, state, nonce, scope; pending login st
 test('reserved extra parameters and plain-http Keycloak are refused', async () => {
   const c = client(scriptedFetch([]));
   await rejects(() => c.authorizationUrl({ params: { state: 'mine' } }), 'config');
-  const bad = new Client({ url: 'http://sso.example.com', realm: 'vion', clientId: 'x', redirectUri: REDIRECT, storage: new MemoryStorage() });
-  await rejects(() => bad.authorizationUrl(), 'insecure_url');
+  await rejects(() => new Client({ url: 'http://sso.example.com', realm: 'vion', clientId: 'x', redirectUri: REDIRECT, storage: new MemoryStorage() }), 'insecure_url');
 });
 
 test('callback: code exchange posts the verifier, stores the token, one-shot pending', async () => {
@@ -278,7 +277,7 @@ test('network failure, timeout, a wrong nonce and an oversized body are typed', 
   for (const [answer, code] of [
     [new TypeError('Failed to fetch'), 'transport'],
     [['timeout'], 'timeout'],
-    [[200, tokenBody({ nonce: 'not-the-nonce' })], 'invalid_response'],
+    [[200, tokenBody({ nonce: 'not-the-nonce' })], 'invalid_token'],
     [[200, `{"access_token":"${'a'.repeat(1100000)}"}`], 'invalid_response'],
   ]) {
     const storage = new MemoryStorage();
@@ -287,20 +286,6 @@ test('network failure, timeout, a wrong nonce and an oversized body are typed', 
     await rejects(() => client(scriptedFetch([answer]), storage).handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), code);
     eq(storage.m.size, 0);
   }
-});
-
-test('early refresh: token kept, renewal in the background, refresh token sent', async () => {
-  const { c, f, storage, tokenKey } = await loggedIn([[200, tokenBody({ rt: 'rt-2', access: 'b' })]]);
-  const before = await c.accessToken();
-  shift(storage, tokenKey, (t) => ({ ra: Date.now() - 1 }));
-  eq(await c.accessToken(), before, 'still-valid token returned at once');
-  await new Promise((r) => setTimeout(r, 50));
-  eq(f.calls.length, 1);
-  eq(f.calls[0].form.grant_type, 'refresh_token');
-  eq(f.calls[0].form.refresh_token, 'rt-1');
-  const after = await c.accessToken();
-  ok(after !== before, 'renewed');
-  eq(c.claims().tag, 'b');
 });
 
 test('expired: concurrent callers share one refresh', async () => {
@@ -327,46 +312,10 @@ test('a 401 seen by several requests at once: one renewal, a late one none', asy
   eq(c.claims().tag, 's');
 });
 
-test('refresh response without refresh_token keeps the old one', async () => {
-  const { c, f } = await loggedIn([[200, tokenBody({ rt: null, access: 'd' })], [200, tokenBody({ access: 'e' })]]);
-  await c.refresh();
-  await c.refresh();
-  eq(f.calls[1].form.refresh_token, 'rt-1');
-});
-
-test('invalid_grant on refresh: token kept while valid, then login_required', async () => {
-  const { c, f, storage, tokenKey } = await loggedIn([[400, '{"error":"invalid_grant","error_description":"Session not active"}']]);
-  const e = await rejects(() => c.refresh(), 'oauth');
-  eq(e.error, 'invalid_grant');
-  ok(await c.accessToken(), 'still valid');
-  shift(storage, tokenKey, () => ({ ra: 0, ea: 0 }));
-  await rejects(() => c.accessToken(), 'login_required');
-  eq(f.calls.length, 1, 'the refused refresh token is not sent again');
-});
-
-test('failed renewals back off: the valid token is served, no request storm, the error at once past expiry', async () => {
-  const down = Array.from({ length: 10 }, () => [503, 'down']);
-  const { c, f, storage, tokenKey } = await loggedIn(down);
-  const first = await c.accessToken();
-  shift(storage, tokenKey, () => ({ ra: Date.now() - 1 }));
-  for (let i = 0; i < 40; i++) {
-    eq(await c.accessToken(), first, 'the still-valid token');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  // 400 ms of calls: the first renewal failed, the second waited 250 ms, the third 500 ms.
-  ok(f.calls.length >= 1 && f.calls.length <= 2, `renewal attempts: ${f.calls.length}`);
-  shift(storage, tokenKey, () => ({ ra: 0, ea: 0 }));
-  const before = f.calls.length;
-  const e = await rejects(() => c.accessToken(), 'http');
-  eq(e.status, 503);
-  eq(f.calls.length, before, 'within the backoff: the last error, no request');
-});
-
 test('plain http off loopback is insecure_url before any request; https is fine', async () => {
   for (const url of ['http://keycloak.example.com', 'http://10.0.0.1:8080', 'http://127.0.0.1.nip.io']) {
     const f = scriptedFetch([]);
-    const c = new Client({ url, realm: 'vion', clientId: 'vion-spa', redirectUri: REDIRECT, storage: new MemoryStorage(), fetch: f });
-    const e = await rejects(() => c.authorizationUrl(), 'insecure_url', url);
+    const e = await rejects(() => new Client({ url, realm: 'vion', clientId: 'vion-spa', redirectUri: REDIRECT, storage: new MemoryStorage(), fetch: f }), 'insecure_url', url);
     ok(e.message.includes('https'), e.message);
     eq(f.calls.length, 0);
   }
@@ -382,27 +331,6 @@ test('a stored token this client did not write reads as logged out, not a crash'
     ok(!c.loggedIn && c.claims() === null, junk);
     await rejects(() => c.accessToken(), 'login_required', junk);
   }
-});
-
-test('a login after failed attempts is not held back by their backoff', async () => {
-  const storage = new MemoryStorage();
-  const answers = [];
-  const g = scriptedFetch(answers);
-  const c2 = client(g, storage);
-  // Asked before anyone logged in: login_required, and the renewal backoff starts.
-  await rejects(() => c2.accessToken(), 'login_required');
-  const s = started(c2, storage);
-  answers.push([200, tokenBody({ nonce: s.pending.nonce })], [200, tokenBody({ access: 'fresh' })]);
-  await c2.handleCallback(`${REDIRECT}?state=${s.state}&iss=${encodeURIComponent(ISS)}&code=the-code`);
-  const tokenKey = [...storage.m.keys()].find((k) => k.endsWith(':token'));
-  shift(storage, tokenKey, () => ({ ra: Date.now() - 2, ea: Date.now() - 1 }));
-  await c2.accessToken();
-  eq(g.calls.length, 2, 'the expired token was renewed, not answered with the old error');
-  eq(c2.claims().tag, 'fresh');
-});
-
-test('no token: login_required', async () => {
-  await rejects(() => client(scriptedFetch([])).accessToken(), 'login_required');
 });
 
 test('refresh policy option moves the renewal point', async () => {
@@ -443,5 +371,162 @@ test("the module's memory does not grow across calls (its arena starts over afte
   eq(grown(), before, 'memory size');
   eq(f.calls.length, 220);
 });
+
+// ---- the .d.ts files against the exports ----
+
+test('index.d.ts declares exactly what index.js exports, and every Client member', () => {
+  const dts = readFileSync(`${pkg}/index.d.ts`, 'utf8');
+  const declared = [...dts.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]).sort();
+  eq(JSON.stringify(declared), JSON.stringify(Object.keys(tw).sort()), 'exports');
+  const body = dts.slice(dts.indexOf('export class Client {'));
+  const members = [...body.slice(0, body.indexOf('\n}')).matchAll(/^ {2}(static )?(?:readonly )?(\w+)[(?:<]/gm)]
+    .map((m) => `${m[1] ? 'static ' : ''}${m[2]}`).filter((n) => n !== 'constructor').sort();
+  const runtime = [
+    ...Object.getOwnPropertyNames(Client.prototype).filter((n) => n !== 'constructor'),
+    ...Object.getOwnPropertyNames(Client).filter((n) => !['length', 'name', 'prototype'].includes(n)).map((n) => `static ${n}`),
+  ].sort();
+  eq(JSON.stringify(members), JSON.stringify(runtime), 'Client members');
+  const codes = [...dts.slice(dts.indexOf('export type ErrorCode'), dts.indexOf(';', dts.indexOf('export type ErrorCode'))).matchAll(/'(\w+)'/g)].map((m) => m[1]);
+  for (const c of ['state_mismatch', 'login_required', 'invalid_response', 'insecure_url']) ok(codes.includes(c), c);
+});
+
+test("the generated tokenward_wasm.d.ts lists the module's exports; the glue uses each and no other", () => {
+  const generated = readFileSync(`${pkg}/tokenward_wasm.d.ts`, 'utf8');
+  const exported = [...generated.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]).filter((n) => n !== 'initSync').sort();
+  const glue = readFileSync(`${pkg}/index.js`, 'utf8');
+  const used = [...new Set([...glue.matchAll(/\bw\.(\w+)/g)].map((m) => m[1]))].sort();
+  eq(JSON.stringify(used), JSON.stringify(exported));
+  eq(JSON.stringify(Object.keys(bindings).filter((k) => typeof bindings[k] === 'function' && !['default', 'initSync'].includes(k)).sort()), JSON.stringify(exported), 'runtime');
+  ok(!exported.includes('tw'), 'no dispatcher');
+});
+
+// ---- the provider: Keycloak base + realm, a URL template, or discovery ----
+
+const TEMPLATES = vectors('templates.json');
+const DISCOVERY = vectors('discovery.json');
+
+for (const v of TEMPLATES.cases) {
+  test(`vectors/templates.json ${v.name}: new Client({ template, values })`, async () => {
+    const make = () => new Client({ template: v.template, values: v.values, clientId: 'c', redirectUri: REDIRECT, storage: new MemoryStorage() });
+    if (v.expect.error) {
+      sameError(await rejects(make, v.expect.error.code), v.expect.error);
+    } else {
+      const p = make().provider;
+      eq(p.issuer, v.expect.issuer);
+      eq(p.token_endpoint, v.expect.token_endpoint);
+    }
+  });
+}
+
+for (const v of DISCOVERY.cases) {
+  test(`vectors/discovery.json ${v.name}: Client.discover`, async () => {
+    const body = v.body ?? JSON.stringify(v.document);
+    const calls = [];
+    const fetch = async (url) => {
+      calls.push(url);
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+    };
+    const make = () => Client.discover({ issuer: v.issuer, clientId: 'c', redirectUri: REDIRECT, storage: new MemoryStorage(), fetch });
+    if (v.expect.error) {
+      sameError(await rejects(make, v.expect.error.code), v.expect.error);
+    } else {
+      const p = (await make()).provider;
+      for (const k of ['issuer', 'token_endpoint', 'authorization_endpoint', 'end_session_endpoint']) {
+        eq(p[k] ?? null, v.expect.provider[k] ?? null, k);
+      }
+    }
+    eq(calls[0], `${v.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+  });
+}
+
+test('a discovered client logs in against the discovered endpoints', async () => {
+  const loopback = DISCOVERY.cases.find((v) => v.name === 'loopback-http-dev').document;
+  const doc = { ...loopback, authorization_response_iss_parameter_supported: true };
+  const storage = new MemoryStorage();
+  const answers = [[200, JSON.stringify(doc)]];
+  const f = scriptedFetch(answers);
+  const c = await Client.discover({ issuer: doc.issuer, clientId: 'vion-spa', redirectUri: REDIRECT, storage, fetch: f });
+  const s = started(c, storage);
+  eq(s.url.origin + s.url.pathname, doc.authorization_endpoint);
+  // The document promises iss on the callback (RFC 9207): a callback without it is refused.
+  await rejects(() => c.handleCallback(`${REDIRECT}?state=${s.state}&code=x`), 'issuer_mismatch');
+  const s2 = started(c, storage);
+  answers.push([200, tokenBody({ nonce: s2.pending.nonce })]);
+  await c.handleCallback(`${REDIRECT}?state=${s2.state}&iss=${encodeURIComponent(doc.issuer)}&code=x`);
+  eq(f.calls.at(-1).url, doc.token_endpoint);
+  ok(c.loggedIn);
+});
+
+// ---- tests/vectors/cache/*.json: the cache timelines, through the Client ----
+//
+// The browser client is public (no client secret in a page), so it skips the timelines that
+// run client credentials; *-user.json are their user-session counterparts.
+
+const TIMELINE_DIR = new URL('../vectors/cache/', import.meta.url);
+const timelines = readdirSync(TIMELINE_DIR).filter((n) => n.endsWith('.json')).sort()
+  .map((n) => [n, JSON.parse(readFileSync(new URL(n, TIMELINE_DIR), 'utf8'))]);
+
+// The scripted token endpoint of a timeline: answers in order, the requests they answered.
+function timelineFetch() {
+  const f = async (url, init) => {
+    const form = Object.fromEntries(new URLSearchParams(init.body));
+    f.requests.push(form.grant_type === 'refresh_token' ? `refresh_token ${form.refresh_token}` : form.grant_type);
+    const a = f.answers.shift();
+    if (!a) throw new Error(`a request the timeline did not expect: ${init.body}`);
+    if (a.token) {
+      const body = { access_token: a.token, token_type: 'Bearer', expires_in: a.expires_in };
+      if (a.refresh_token) Object.assign(body, { refresh_token: a.refresh_token, refresh_expires_in: a.refresh_expires_in });
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    const headers = a.retry_after ? { 'retry-after': `${a.retry_after}` } : {};
+    return new Response(a.error ? JSON.stringify({ error: a.error }) : 'unavailable', { status: a.status, headers });
+  };
+  f.answers = [];
+  f.requests = [];
+  return f;
+}
+
+for (const [name, t] of timelines) {
+  if (t.steps.some((s) => s.expect.requests.includes('client_credentials'))) continue;
+  test(`vectors/cache/${name}`, async () => {
+    let clock = 1_700_000_000_000;
+    const origin = clock;
+    const f = timelineFetch();
+    const storage = new MemoryStorage();
+    const c = new Client({ url: KC, realm: 'vion', clientId: 'vion-spa', redirectUri: REDIRECT, storage, fetch: f, now: () => clock });
+    for (const [i, step] of t.steps.entries()) {
+      clock = origin + step.at * 1000;
+      const what = `step ${i} (${step.call} at ${step.at} s)`;
+      let result;
+      try {
+        if (step.call === 'login') {
+          // A user's login: the real callback and code exchange, whose answer is the step's token.
+          const url = new URL(c.authorizationUrl());
+          f.answers = [step.token];
+          await c.handleCallback(`${REDIRECT}?state=${url.searchParams.get('state')}&code=c`);
+          f.requests = [];
+          result = await c.accessToken();
+        } else {
+          f.answers = [...(step.answers ?? [])];
+          f.requests = [];
+          if (step.call === 'token') result = await c.accessToken();
+          else if (step.call === 'rejected') result = await c.accessTokenAfterRejection(step.token);
+          else if (step.call === 'refresh') result = await c.refresh();
+          else if (step.call === 'clear') result = c.forget() ?? null;
+          else throw new Error(`unknown call ${step.call}`);
+        }
+      } catch (e) {
+        if (!(e instanceof TokenwardError)) throw e;
+        result = { error: e.code };
+      }
+      // A renewal started in the background lands before the next step.
+      for (let k = 0; k < 50 && f.requests.length < step.expect.requests.length; k++) await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 5));
+      eq(JSON.stringify(f.requests), JSON.stringify(step.expect.requests), `${what}: requests`);
+      eq(f.answers.length, 0, `${what}: answers left unused`);
+      eq(JSON.stringify(result), JSON.stringify(step.expect.result), `${what}: result`);
+    }
+  });
+}
 
 process.exitCode = (await done('unit: ')) ? 1 : 0;

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'state_mismatch'
   | 'issuer_mismatch'
   | 'missing_claim'
-  | 'login_required';
+  | 'login_required'
+  | 'invalid_token';
 
 /** Every failure is a TokenwardError with a stable `code`. */
 export class TokenwardError extends Error {
@@ -45,11 +46,8 @@ export interface TokenStorage {
   removeItem(key: string): void;
 }
 
-export interface ClientOptions {
-  /** Keycloak's base URL (`https://sso.example.com`), or the realm URL when `realm` is omitted. */
-  url: string;
-  /** The realm name (`vion`). */
-  realm?: string;
+/** Options every client takes, however its provider is given. */
+export interface ClientSettings {
   /** A public client with PKCE S256. */
   clientId: string;
   /** Registered redirect URI; its page calls `handleCallback()`. */
@@ -60,12 +58,46 @@ export interface ClientOptions {
   storage?: TokenStorage;
   /** Default: `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
+  now?: () => number;
   /** Renew when less than min(fraction × lifetime, maxMarginSeconds) is left (default 0.1, 60). */
   refreshPolicy?: { fraction?: number; maxMarginSeconds?: number };
-  /** Per token request; default 30000. */
+  /** Per request; default 30000. */
   timeoutMs?: number;
-  /** Token responses larger than this are refused (`invalid_response`); default 1 MiB. */
+  /** Answers larger than this are refused (`invalid_response`); default 1 MiB. */
   maxResponseBytes?: number;
+}
+
+/** A Keycloak realm: base URL + realm, or the realm's URL alone. */
+export interface KeycloakOptions extends ClientSettings {
+  /** Keycloak's base URL (`https://sso.example.com`), or the realm URL when `realm` is omitted. */
+  url: string;
+  /** The realm name (`vion`). */
+  realm?: string;
+}
+
+/** A URL template such as `https://keycloak.{account}.{environment}.example.com/realms/{tenant}`. */
+export interface TemplateOptions extends ClientSettings {
+  template: string;
+  /** A value for every placeholder (plain names: no `/ ? # @ : %` or spaces). */
+  values: Record<string, string>;
+}
+
+/** Any OpenID provider, by discovery of `issuer`'s `/.well-known/openid-configuration`. */
+export interface DiscoveryOptions extends ClientSettings {
+  issuer: string;
+}
+
+export type ClientOptions = KeycloakOptions | TemplateOptions;
+
+/** The provider's issuer and the endpoints a browser client uses, as the core checked them. */
+export interface ProviderInfo {
+  issuer?: string;
+  token_endpoint: string;
+  authorization_endpoint?: string;
+  end_session_endpoint?: string;
+  /** The provider promised `iss` on every callback (RFC 9207). */
+  callback_iss_required: boolean;
 }
 
 export interface LoginOptions {
@@ -80,7 +112,12 @@ export interface LoginOptions {
 export type Claims = Record<string, unknown>;
 
 export class Client {
+  /** A client for a Keycloak realm or a URL template; throws `config` / `insecure_url` at once. */
   constructor(options: ClientOptions);
+  /** A client for any OpenID provider: fetches and checks `issuer`'s discovery document. */
+  static discover(options: DiscoveryOptions): Promise<Client>;
+  /** The provider's issuer and endpoints. */
+  readonly provider: ProviderInfo;
   /** Stores the pending login (verifier, state, nonce) and returns the authorization URL. */
   authorizationUrl(options?: LoginOptions): string;
   /** Stores the pending login and redirects to the login page (never resolves). */

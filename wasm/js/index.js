@@ -1,45 +1,41 @@
-// tokenward for the browser. The Rust core (compiled to tokenward_bg.wasm) makes every OAuth
-// decision: PKCE, the authorization URL, the state / iss / error= checks of the callback, the
-// token request bodies, checking token responses and error answers, the nonce check, the
-// early-refresh deadlines. This file is the browser's I/O around it: fetch, JSON.parse,
-// storage, the redirect, the address bar and Web Locks.
+// tokenward for the browser. The Rust core (compiled to tokenward_wasm_bg.wasm) makes every
+// decision: the provider's endpoints, PKCE, the authorization URL, the state / iss / error=
+// checks of the callback, the token requests, checking token answers and error answers, the
+// nonce check, the token's deadlines, and when to serve, renew, wait or ask for a login
+// (tokenward::cache::state). This file is the browser's I/O around it: fetch, JSON.parse, URL,
+// storage, the redirect, the address bar and Web Locks. It carries out what the core says.
 import init, * as w from './tokenward_wasm.js';
 
 await init({ module_or_path: new URL('./tokenward_wasm_bg.wasm', import.meta.url) });
 
 /** An error from tokenward. `code` is the core's stable code name (`state_mismatch`, ...). */
 export class TokenwardError extends Error {
-  constructor(code, message, error, description, status) {
-    super(message);
+  constructor(e) {
+    super(e.message);
     this.name = 'TokenwardError';
-    this.code = code;
-    if (error) this.error = error;
-    if (description) this.description = description;
-    if (status > 0) this.status = status;
+    this.code = e.code;
+    if (e.error) this.error = e.error;
+    if (e.description) this.description = e.description;
+    if (e.status) this.status = e.status;
+    // What the core needs back when a renewal failed (`failed`): not part of the API.
+    core.set(this, e);
   }
 }
 
-// The module's operations (`op` in wasm/src/lib.rs).
-const RANDOM = 0, PKCE = 1, CHALLENGE = 2, LOGIN = 3, EXCHANGE = 4, REFRESH = 5,
-  TOKEN_AFTER_LOGIN = 6, TOKEN_AFTER_REFRESH = 7, LOGOUT = 8, BACKOFF = 9, FAILURE = 10;
-// How a request failed, for FAILURE.
-const NO_ANSWER = 0, TIMED_OUT = 1, TOO_LARGE = 2;
+// The core's own error object behind each TokenwardError.
+const core = new WeakMap();
+const typed = (e) => (e instanceof TokenwardError ? e : new TokenwardError(e));
 
-// Runs one of the module's operations (`op` in wasm/src/lib.rs) on string arguments (joined by
-// U+0002, which becomes U+FFFD inside them) and numbers, and unpacks its answer: U+0001-separated
-// fields, the first empty on success or the error code on failure (then: message, OAuth error,
-// description, HTTP status, and "1" when the error means the refresh token is dead).
-// Errors the core says mean "this refresh token is dead" (internal: the client then drops it).
-const deadRefreshToken = new WeakSet();
-const call = (op, args = [], ...n) => {
-  const r = w.tw(op, args.map((a) => `${a ?? ''}`.replaceAll('\x02', '\ufffd')).join('\x02'), ...n);
-  const [code, ...f] = r.split('\x01');
-  if (code) {
-    const e = new TokenwardError(code, f[0], f[1], f[2], +f[3]);
-    if (f[4]) deadRefreshToken.add(e);
-    throw e;
+// Runs an export. Results cross as JSON text (one string, JSON.parse here); what an export
+// throws is the core's error as JSON text, which becomes a TokenwardError.
+const call = (f, ...args) => {
+  let r;
+  try {
+    r = f(...args);
+  } catch (e) {
+    throw typeof e === 'string' ? typed(JSON.parse(e)) : e;
   }
-  return f;
+  return r[0] === '{' ? JSON.parse(r) : r;
 };
 
 // JSON.parse that answers undefined for anything that is not JSON.
@@ -50,17 +46,6 @@ const parse = (text) => {
     return undefined;
   }
 };
-
-// An object JSON.parse made, flattened for the module's Flat (wasm/src/lib.rs): 'o', then per
-// key \x01 key \x01 tagged value (s string, n integer, b1/b0, x array/object, '' null); ''
-// for anything that is not an object. \x01 inside a string becomes U+FFFD.
-const clean = (s) => s.replaceAll('\x01', '\ufffd');
-const flat = (o) => (o && typeof o === 'object' && !Array.isArray(o)
-  ? Object.entries(o).reduce((out, [k, v]) => `${out}\x01${clean(k)}\x01${v == null ? ''
-    : typeof v === 'string' ? 's' + clean(v)
-      : typeof v === 'number' ? 'n' + Math.min(Math.max(Math.trunc(v), -1), 2 ** 53)
-        : typeof v === 'boolean' ? 'b' + +v : 'x'}`, 'o')
-  : '');
 
 /**
  * The claims of a JWT, decoded but not verified (the resource server verifies), or null for
@@ -79,40 +64,74 @@ export const decodeJwt = (jwt) => {
 };
 
 /** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
-export const createVerifier = () => call(RANDOM)[0];
+export const createVerifier = () => call(w.randomString);
 /** A `state` value for an authorization request (256 random bits). */
 export const createState = createVerifier;
 /** A `nonce` value for an authorization request (256 random bits). */
 export const createNonce = createVerifier;
 /** The S256 code challenge of a verifier (RFC 7636); throws `config` for an invalid verifier. */
-export const codeChallenge = (verifier) => call(CHALLENGE, [verifier])[0];
+export const codeChallenge = (verifier) => call(w.codeChallenge, verifier);
 /** A fresh verifier and its S256 challenge. */
-export const pkcePair = () => {
-  const [verifier, challenge] = call(PKCE);
-  return { verifier, challenge };
-};
+export const pkcePair = () => call(w.pkcePair);
 
 // Parameters of the callback that must not stay in the address bar or the history.
 const CALLBACK_PARAMS = ['code', 'state', 'session_state', 'iss', 'error', 'error_description', 'error_uri'];
+// How a request failed without an answer (`requestFailed` in wasm/src/lib.rs).
+const NO_ANSWER = 0, TIMED_OUT = 1, TOO_LARGE = 2;
+// The provider a discovery found, handed to the constructor.
+const DISCOVERED = Symbol('provider');
 
-/** A browser OAuth client for one Keycloak realm and one public client (PKCE S256). */
+// Sends a request; resolves to [status, text, Retry-After] with at most `max` bytes read, or
+// throws the core's Transport / Timeout / too-large error.
+async function send(fetchFn, url, init, timeout, max) {
+  let res;
+  let chunks;
+  try {
+    res = await fetchFn(url, { ...init, credentials: 'omit', redirect: 'error', signal: AbortSignal.timeout(timeout) });
+    // Read at most `max` bytes, so a broken or hostile server cannot exhaust memory.
+    chunks = [];
+    let size = 0;
+    for (const reader = res.body.getReader(); ;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if ((size += value.length) > max) {
+        reader.cancel().catch(() => {});
+        chunks = null;
+        break;
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    // The core's Timeout or Transport error; a fetch refused by CORS looks like the second.
+    const why = `${new URL(url).origin}: ${e?.message ?? e}; if the server is up, check that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`;
+    throw typed(JSON.parse(w.requestFailed(e?.name === 'TimeoutError' ? TIMED_OUT : NO_ANSWER, timeout, why)));
+  }
+  if (!chunks) throw typed(JSON.parse(w.requestFailed(TOO_LARGE, max, '')));
+  return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? ''];
+}
+
+/**
+ * A browser OAuth client for one provider and one public client (PKCE S256). The provider is
+ * a Keycloak base URL + realm (`url`, `realm`), a realm URL (`url`), a URL template
+ * (`template`, `values`), or an issuer found by discovery (`await Client.discover(...)`).
+ */
 export class Client {
   #o;
+  #p;
   #s;
   #key;
   #fetch;
+  #now;
   #flight = null;
-  // The core's backoff after failed renewals (per page): how many in a row, the last error,
-  // no new attempt before #notBefore, and the last answer's Retry-After.
-  #failures = 0;
+  // The core's renewal state for this page (failures, backoff, session), and the last
+  // renewal's error (what `failWithLast` throws).
+  #r = undefined;
   #last = null;
-  #notBefore = 0;
-  #retry = '';
 
   constructor(options) {
+    const { url, realm, template, values = {} } = options;
+    this.#p = options[DISCOVERED] ?? call(w.provider, { url, realm, template, values: Object.entries(values) });
     this.#o = {
-      url: options.url,
-      realm: options.realm || '',
       clientId: options.clientId,
       redirectUri: options.redirectUri,
       scope: options.scope ?? 'openid',
@@ -123,23 +142,30 @@ export class Client {
       maxBytes: options.maxResponseBytes ?? 1024 * 1024,
     };
     this.#s = options.storage ?? globalThis.sessionStorage;
-    this.#key = `tokenward:${this.#o.url}:${this.#o.realm}:${this.#o.clientId}:`;
+    this.#key = `tokenward:${this.#p.issuer ?? this.#p.token_endpoint}:${options.clientId}:`;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    // Wall-clock milliseconds: stored tokens outlive the page, performance.now() does not.
+    this.#now = options.now ?? Date.now;
   }
 
-  #p() {
-    const o = this.#o;
-    return [o.url, o.realm, o.clientId];
+  /**
+   * A client for any OpenID provider: fetches `issuer`'s discovery document (the core checks
+   * that it names this issuer and that every endpoint is https, loopback excepted).
+   */
+  static async discover(options) {
+    const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const url = call(w.discoveryUrl, options.issuer);
+    const [, text] = await send(fetchFn, url, { headers: { Accept: 'application/json' } },
+      options.timeoutMs ?? 30000, options.maxResponseBytes ?? 1024 * 1024);
+    const provider = call(w.provider, { issuer: options.issuer, document: parse(text) });
+    return new Client({ ...options, [DISCOVERED]: provider });
   }
 
   /** Builds the authorization URL and stores the pending login (verifier, state, nonce). */
   authorizationUrl(options = {}) {
     const o = this.#o;
-    const extra = new URLSearchParams(options.params ?? {}).toString();
-    const [url, state, nonce, code_verifier, redirect_uri, issuer, iss] = call(LOGIN,
-      [...this.#p(), options.redirectUri ?? o.redirectUri, options.scope ?? o.scope, extra]);
-    // The core's PendingLogin, under its own field names.
-    const pending = { state, nonce, code_verifier, redirect_uri, issuer, iss_required: !!iss };
+    const { url, pending } = call(w.authorize, this.#p, o.clientId, options.redirectUri ?? o.redirectUri,
+      options.scope ?? o.scope, [...new URLSearchParams(options.params ?? {})]);
     this.#s.setItem(this.#key + 'pending', JSON.stringify(pending));
     return url;
   }
@@ -158,16 +184,17 @@ export class Client {
    */
   async handleCallback(url = location.href) {
     const key = this.#key + 'pending';
-    const pending = flat(parse(this.#s.getItem(key)));
+    const pending = parse(this.#s.getItem(key));
     // A pending login is good for one callback, whatever its outcome.
     this.#s.removeItem(key);
     try {
-      const req = call(EXCHANGE, [...this.#p(), pending, url]);
-      const sent = Date.now();
-      const res = await this.#post(req);
-      this.#store(this.#token(res, sent, false, pending, '', 0));
-      // A new session: failed renewals before the login no longer hold anything back.
-      this.#backoffOver();
+      const u = new URL(url, globalThis.location?.href ?? 'http://localhost/');
+      const query = u.search ? [...u.searchParams] : null;
+      const req = call(w.exchange, this.#p, this.#o.clientId, pending, query);
+      const answer = await this.#post(req);
+      this.#store(call(w.tokenAnswer, answer, { pending }, this.#o.fraction, this.#o.margin));
+      this.#r = call(w.began, this.#r);
+      this.#last = null;
       return this.claims();
     } finally {
       cleanAddressBar(url);
@@ -175,27 +202,13 @@ export class Client {
   }
 
   /** A valid access token: renewed with the refresh token shortly before it expires. */
-  async accessToken() {
-    const t = this.#load();
-    if (t) {
-      const now = Date.now();
-      if (now < t.ra) return t.a;
-      if (now < t.ea) {
-        // Early renewal: the caller keeps the still-valid token and does not wait (and after a
-        // failed renewal, no new attempt until the backoff is over).
-        if (now >= this.#notBefore) this.#renew(false).catch(() => {});
-        return t.a;
-      }
-    }
-    // Past expiry while a renewal just failed: its error at once, not another request (without
-    // a refresh token there is nothing to retry: the core answers login_required).
-    if (this.#last && t?.r && Date.now() < this.#notBefore) throw this.#last;
-    return this.#renew(false);
+  accessToken() {
+    return this.#token(false);
   }
 
   /** Renews now with the refresh token (joins a renewal already in flight). */
   refresh() {
-    return this.#renew(true);
+    return this.#token(true);
   }
 
   /**
@@ -203,42 +216,56 @@ export class Client {
    * another one (a request refused at the same time renewed it), that one, without a request:
    * however many requests were refused with one token, one renewal. Retry once.
    */
-  async accessTokenAfterRejection(rejected) {
-    const t = this.#load();
-    if (t && t.a !== rejected && Date.now() < t.ea) return t.a;
-    return this.#renew(true);
+  accessTokenAfterRejection(rejected) {
+    return this.#token(this.#load()?.a === rejected);
+  }
+
+  // Asks the core what to do with the stored token now, and does it. `expired`: treat the
+  // stored token as expired (an explicit refresh, or an API refused it).
+  async #token(expired) {
+    for (;;) {
+      const t = this.#load();
+      const d = call(w.decide, t, this.#r, this.#now(), expired);
+      this.#r = d.renewals;
+      switch (d.action) {
+        case 'serve':
+          return t.a;
+        case 'serveAndRenew':
+          // The caller keeps the still-valid token and does not wait.
+          this.#renew(d.grant, t).catch(() => {});
+          return t.a;
+        case 'renew':
+          return this.#renew(d.grant, t);
+        case 'wait': {
+          const a = await this.#flight;
+          if (a) return a;
+          // The renewal found another tab's token: decide again on it.
+          expired = false;
+          continue;
+        }
+        case 'failWithLast':
+          throw this.#last;
+        default:
+          throw typed(d.error);
+      }
+    }
   }
 
   // One renewal in flight per page; across tabs (shared storage) one at a time with Web Locks.
-  #renew(force) {
-    if (!this.#flight) {
-      const seen = this.#load();
-      const locks = globalThis.navigator?.locks;
-      const name = this.#key + 'refresh';
-      this.#flight = (locks
-        ? locks.request(name, { ifAvailable: true }, (lock) =>
-          lock ? this.#refresh(force, seen, false) : locks.request(name, () => this.#refresh(force, seen, true)))
-        : this.#refresh(force, seen, false)
-      ).then((token) => {
-        this.#backoffOver();
-        return token;
-      }, (e) => {
-        this.#last = e;
-        this.#notBefore = Date.now() + +call(BACKOFF, [this.#retry], ++this.#failures)[0];
-        throw e;
-      }).finally(() => {
-        this.#flight = null;
-        this.#retry = '';
-      });
-    }
-    return this.#flight;
-  }
-
-  // Forgets failed renewals: after a successful one, or a login.
-  #backoffOver() {
-    this.#failures = 0;
-    this.#last = null;
-    this.#notBefore = 0;
+  // Resolves to the new access token.
+  #renew(grant, seen) {
+    const locks = globalThis.navigator?.locks;
+    const name = this.#key + 'refresh';
+    const run = (waited) => this.#renewLocked(grant, seen, waited);
+    const flight = (locks
+      ? locks.request(name, { ifAvailable: true }, (lock) => (lock ? run(false) : locks.request(name, () => run(true))))
+      : run(false)
+    ).finally(() => {
+      if (this.#flight === flight) this.#flight = null;
+    });
+    this.#flight = flight;
+    // null: another tab renewed first; the core decides again on its token.
+    return flight.then((a) => a ?? this.#token(false));
   }
 
   // The token another tab stored, once it arrives (localStorage reaches other tabs
@@ -252,92 +279,66 @@ export class Client {
         resolve(this.#load());
       };
       const on = (e) => {
-        if (e.key === this.#key + 'token' && this.#load()?.t !== seen.t) done();
+        if (e.key === this.#key + 'token' && this.#load()?.a !== seen?.a) done();
       };
       const timer = setTimeout(done, ms);
       addEventListener('storage', on);
     });
   }
 
-  async #refresh(force, seen, waited) {
+  async #renewLocked(grant, seen, waited) {
     let t = this.#load();
     // This tab waited for another's renewal: give its token time to arrive through storage.
-    if (waited && seen && t?.t === seen.t) t = (await this.#arrival(seen, 250)) ?? t;
-    // Someone (another tab, with shared storage) renewed while this one waited for the lock.
-    if (t && (force ? seen && t.t !== seen.t : Date.now() < t.ra)) return t.a;
-    const now = Date.now();
-    const req = call(REFRESH, [...this.#p(), t?.r ?? ''], t?.rx ?? 0, now);
-    const res = await this.#post(req);
-    this.#retry = res[2];
-    try {
-      this.#store(this.#token(res, now, true, '', t.r, t.rx));
-    } catch (e) {
-      if (deadRefreshToken.has(e)) {
-        const cur = this.#load();
-        // Another tab renewed meanwhile (with refresh token rotation, ours is now spent): use its token.
-        if (cur && cur.t !== t.t && Date.now() < cur.ea) return cur.a;
-        // The server refused the refresh token for good: forget it (the access token stays
-        // while it is valid), so later calls ask for a login instead of retrying it.
-        t.r = '';
-        this.#s.setItem(this.#key + 'token', JSON.stringify(t));
-      }
-      throw e;
+    if (waited && t?.a === seen?.a) t = (await this.#arrival(seen, 250)) ?? t;
+    if (t?.a !== seen?.a) {
+      // Another tab renewed (or logged out) while this one waited for the lock.
+      this.#r = call(w.renewed, this.#r, grant);
+      return null;
     }
-    return this.#load().a;
-  }
-
-  async #post([url, body, ...h]) {
-    const headers = {};
-    for (let i = 0; i < h.length; i += 2) headers[h[i]] = h[i + 1];
-    const max = this.#o.maxBytes;
-    let res;
-    let chunks;
-    try {
-      res = await this.#fetch(url, {
-        method: 'POST', headers, body, credentials: 'omit', redirect: 'error',
-        signal: AbortSignal.timeout(this.#o.timeout),
-      });
-      // Read at most `max` bytes, so a broken or hostile server cannot exhaust memory.
-      chunks = [];
-      let size = 0;
-      for (const reader = res.body.getReader(); ;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if ((size += value.length) > max) {
-          reader.cancel().catch(() => {});
-          chunks = null;
-          break;
+    for (;;) {
+      try {
+        const req = call(w.refreshRequest, this.#p, this.#o.clientId, t);
+        const answer = await this.#post(req);
+        this.#store(call(w.tokenAnswer, answer, { stored: t }, this.#o.fraction, this.#o.margin));
+        this.#r = call(w.renewed, this.#r, grant);
+        this.#last = null;
+        return this.#load().a;
+      } catch (e) {
+        const after = call(w.failed, this.#r, this.#now(), grant, core.get(e) ?? {});
+        this.#r = after.renewals;
+        if (after.dropRefreshToken && t) {
+          // The server refused the refresh token for good: the access token stays while valid.
+          t = { ...t, r: '', rx: 0 };
+          this.#store(t);
         }
-        chunks.push(value);
+        if (after.fallThrough) {
+          grant = after.fallThrough;
+          continue;
+        }
+        throw (this.#last = after.loginRequired ? typed(after.loginRequired) : e);
       }
-    } catch (e) {
-      // The core's Timeout or Transport error; a fetch refused by CORS looks like the second.
-      const why = `${new URL(url).origin}: ${e?.message ?? e}; if the server is up, check that its web origins allow ${globalThis.location?.origin ?? 'this page'} (CORS)`;
-      call(FAILURE, [why], e?.name === 'TimeoutError' ? TIMED_OUT : NO_ANSWER, this.#o.timeout);
     }
-    if (!chunks) call(FAILURE, [], TOO_LARGE, max);
-    return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? ''];
   }
 
-  // The core checks a token endpoint answer (parsed here by JSON.parse) and computes its
-  // deadlines: the stored token is { a: access, r: refresh, i: ID token, t: sent, ra: renew at,
-  // ea: expires at, rx: refresh token deadline } (times in ms since the epoch).
-  #token([status, text, retry], sent, refreshed, pending, prevRt, prevRx) {
-    const json = parse(text);
-    const o = this.#o;
-    const [a, r, i, ra, ea, rx] = call(refreshed ? TOKEN_AFTER_REFRESH : TOKEN_AFTER_LOGIN,
-      [flat(json), text, retry, flat(decodeJwt(json?.access_token)), flat(decodeJwt(json?.id_token)),
-        refreshed ? prevRt : pending],
-      status, sent, prevRx, o.fraction, o.margin);
-    return { a, r, i, t: sent, ra: +ra, ea: +ea, rx: +rx };
+  // Sends a request the core built; resolves to the answer as the core reads it.
+  async #post(req) {
+    const sent = this.#now();
+    const [status, body, retryAfter] = await send(this.#fetch, req.url,
+      { method: 'POST', headers: req.headers, body: req.body }, this.#o.timeout, this.#o.maxBytes);
+    const json = parse(body);
+    return {
+      status, json, body, retryAfter, sent,
+      accessClaims: decodeJwt(json?.access_token), idClaims: decodeJwt(json?.id_token),
+    };
   }
 
   #store(t) {
     this.#s.setItem(this.#key + 'token', JSON.stringify(t));
   }
 
-  // The stored token, or null when there is none or the stored value is not one this client
-  // wrote (another script, an older version): then the user simply logs in again.
+  // The stored token (as the core returned it), or null when there is none or the stored
+  // value is not one this client wrote (another script, an older version): then the user
+  // simply logs in again.
   #load() {
     const t = parse(this.#s.getItem(this.#key + 'token'));
     return t && typeof t.a === 'string' && typeof t.r === 'string' && Number.isFinite(t.ea) ? t : null;
@@ -353,6 +354,11 @@ export class Client {
     return decodeJwt(this.#load()?.i);
   }
 
+  /** The provider's issuer and the endpoints this client uses (as the core checked them). */
+  get provider() {
+    return { ...this.#p };
+  }
+
   /** True when a token is stored (it may need a refresh). */
   get loggedIn() {
     return this.#load() != null;
@@ -360,8 +366,8 @@ export class Client {
 
   /** The end-session URL, with id_token_hint (Keycloak 18+ logs out without a prompt then). */
   logoutUrl(options = {}) {
-    const id = this.#load()?.i ?? '';
-    return call(LOGOUT, [...this.#p(), id, options.postLogoutRedirectUri ?? '', options.state ?? ''])[0];
+    return call(w.logoutUrl, this.#p, this.#o.clientId, this.#load()?.i ?? '',
+      options.postLogoutRedirectUri ?? '', options.state ?? '');
   }
 
   /** Forgets the tokens and any pending login held in storage (no request to the server). */

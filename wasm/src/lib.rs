@@ -1,24 +1,27 @@
-//! tokenward for the browser: a thin translation layer between the sans-IO core and the JS
-//! glue in `js/index.js`, which owns the browser's I/O (`fetch`, storage, redirects, locks) and
-//! its JSON parser.
+//! tokenward for the browser: typed exports over the sans-IO core, one per step a browser
+//! client takes, for the JS glue in `js/index.js`, which owns the browser's I/O (`fetch`,
+//! storage, redirects, Web Locks) and its parsers (`JSON.parse`, `URL`, `URLSearchParams`).
 //!
-//! Every OAuth decision is the core's: PKCE, the authorization URL, the `state`/`iss`/`error=`
-//! checks of the callback, the token request bodies, checking token responses and turning
-//! error answers into typed errors, the nonce check, the early-refresh deadlines. This crate
-//! only converts arguments and results. JSON is parsed by `JSON.parse` and handed to the core
-//! flattened ([`Flat`]), so no JSON parser ships in the module (see wasm/SIZE.md for what each
-//! choice costs).
+//! Every decision is the core's: the provider's endpoints (Keycloak realm, URL template or a
+//! checked discovery document), PKCE, the authorization URL, the `state`/`iss`/`error=` checks
+//! of the callback, the token requests, checking token answers and typing error answers, the
+//! nonce check, the token's deadlines, and the renewal policy (`tokenward::cache::state`):
+//! serve, renew in the background, wait, renew, fail with the last error, or ask for a login.
+//! This crate only converts between JS values and the core's types.
 //!
-//! # The boundary (internal, not the package's public API)
+//! # The boundary
 //!
-//! The module has one export, [`tw`]: an operation number ([`op`]), its string arguments joined
-//! by U+0002 and up to five numbers, so the generated glue is one small function. It returns
-//! one string of fields separated by U+0001: the first field is empty on
-//! success, followed by the results; on failure it is the core's stable error code name
-//! (`ErrorCode::as_str`), followed by the message, the OAuth `error`, its description, the
-//! HTTP status and `1` when the error means the refresh token is dead
-//! (`Error::refuses_refresh_token`). One string each way keeps the generated glue and the module
-//! small (wasm/SIZE.md).
+//! - In: strings and numbers, and the objects `JSON.parse` and the platform made, read field
+//!   by field through `Reflect.get` ([`Obj`], the core's [`Fields`]): no JSON parser in the
+//!   module. Lists of pairs (`[...searchParams]`, `Object.entries`) come as arrays of `[k, v]`.
+//! - Out: plain objects ([`out`]). A failure throws a plain object `{code, message, error,
+//!   description, status, retryAfterMs, refusesRefreshToken}` ([`error`]), which the glue
+//!   turns into a `TokenwardError`.
+//! - State: the module keeps none between calls (its allocator relies on that, see [`arena`]).
+//!   The provider, the pending login, the stored token and the renewal state live in the glue
+//!   (memory or storage) as the objects these exports returned, and come back as arguments.
+//! - Time: milliseconds on the wall clock (`Date.now()`), handed to the core as `Duration`s.
+//!   Tokens in storage outlive the page, and `performance.now()` starts over with each page.
 
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 // `unsafe` lives in one module, `arena` (the allocator), which says why.
@@ -27,18 +30,20 @@
 extern crate alloc;
 
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use tokenward::authorize::{authorization_request, check_nonce, parse_callback};
+use tokenward::authorize::{authorization_request, check_callback, check_nonce};
+use tokenward::cache::state::{
+    decide as decide_action, login_required, Action, AfterFailure, Entry, Grant, Renewals, Session,
+    Timing,
+};
 use tokenward::fields::{Field, Fields};
 use tokenward::grant;
 use tokenward::http::parse_retry_after;
 use tokenward::jwt::JwtTimes;
 use tokenward::lifetime::{refresh_token_deadline, usable_lifetime};
 use tokenward::pkce::random_string;
-use tokenward::policy::{refresh_token_alive, retry_delay};
 use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
 use tokenward::{
@@ -64,15 +69,16 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Field separator of the boundary encoding.
-pub const SEP: char = '\u{1}';
-
 #[wasm_bindgen]
 extern "C" {
     /// `crypto.getRandomValues`: the browser's CSPRNG (also in node 20+).
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
 
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn reflect_index(target: &JsValue, index: u32) -> JsValue;
 }
 
 /// The browser's CSPRNG as the core's randomness seam.
@@ -85,166 +91,322 @@ impl RandomSource for WebCrypto {
     }
 }
 
-/// An object `JSON.parse` made, as the glue flattens it for the core's checks (`flat` in
-/// js/index.js): `o`, then for each key `SEP key SEP value`, the value tagged `s` (string),
-/// `n` (number, truncated to an integer and clamped to [-1, 2^53]), `b1`/`b0` (boolean), `x`
-/// (array or object) or empty (`null`). Anything that is not an object is the empty string.
-///
-/// Plain strings rather than JS objects across the boundary: no externref table, no
-/// `Reflect.get` import, no float parsing in the module.
-pub struct Flat<'a>(Vec<(&'a str, &'a str)>);
+// ---- JS values in ----
 
-impl<'a> Flat<'a> {
-    /// `None` when the glue said "not an object".
-    pub fn parse(flat: &'a str) -> Option<Flat<'a>> {
-        let rest = flat.strip_prefix('o')?;
-        let mut parts = rest.split(SEP).skip(1);
-        let mut fields = Vec::new();
-        while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
-            fields.push((k, v));
+/// A JS object (anything else reads as an object without fields), read by the core's checks
+/// one field at a time.
+pub struct Obj(JsValue);
+
+impl Obj {
+    /// `None` when `v` is not an object (`JSON.parse` gave a string, a number, `null`...).
+    pub fn new(v: JsValue) -> Option<Obj> {
+        v.is_object().then_some(Obj(v))
+    }
+
+    fn get(&self, name: &str) -> JsValue {
+        if self.0.is_object() {
+            reflect_get(&self.0, name)
+        } else {
+            JsValue::UNDEFINED
         }
-        Some(Flat(fields))
+    }
+
+    fn str(&self, name: &str) -> String {
+        self.get(name).as_string().unwrap_or_default()
+    }
+
+    fn num(&self, name: &str) -> f64 {
+        self.get(name).as_f64().unwrap_or(0.0)
     }
 }
 
-impl Fields for Flat<'_> {
+impl Fields for Obj {
     fn take(&mut self, name: &str) -> Field {
-        let Some(i) = self.0.iter().position(|(k, _)| *k == name) else {
-            return Field::Missing;
-        };
-        let (_, v) = self.0.swap_remove(i);
-        match v.as_bytes().first() {
-            None => Field::Missing,
-            Some(b's') => Field::Str(v[1..].to_string()),
-            Some(b'n') => v[1..]
-                .parse::<i64>()
-                .map_or(Field::Other, |n| Field::Num(n as f64)),
-            Some(b'b') => Field::Bool(v == "b1"),
-            Some(_) => Field::Other,
+        let v = self.get(name);
+        if let Some(s) = v.as_string() {
+            Field::Str(s)
+        } else if let Some(n) = v.as_f64() {
+            Field::Num(n)
+        } else if let Some(b) = v.as_bool() {
+            Field::Bool(b)
+        } else if v.is_null() || v.is_undefined() {
+            Field::Missing
+        } else {
+            Field::Other
         }
     }
 }
 
-/// Encodes a result for the boundary (see the crate docs).
-pub fn encode(result: Result<Vec<String>>) -> String {
-    let mut out = String::new();
-    match result {
-        Ok(fields) => {
-            for f in fields {
-                out.push(SEP);
-                out.push_str(&f);
-            }
-        }
-        Err(e) => {
-            let status = e.http_status().unwrap_or(0);
-            out.push_str(e.code().as_str());
-            for f in [
-                e.message().as_str(),
-                e.oauth_error().unwrap_or(""),
-                e.oauth_description().unwrap_or(""),
-                decimal(status.into()).as_str(),
-                if e.refuses_refresh_token() { "1" } else { "" },
-            ] {
-                out.push(SEP);
-                out.push_str(f);
-            }
-        }
+/// An array of `[key, value]` arrays (`[...url.searchParams]`, `Object.entries(o)`); `None`
+/// when `v` is not an object. Non-string members read as empty strings.
+fn pairs(v: &JsValue) -> Option<Vec<(String, String)>> {
+    if !v.is_object() {
+        return None;
     }
-    out
+    let len = reflect_get(v, "length").as_f64().unwrap_or(0.0) as u32;
+    let s = |p: &JsValue, i| reflect_index(p, i).as_string().unwrap_or_default();
+    Some(
+        (0..len)
+            .map(|i| reflect_index(v, i))
+            .map(|p| (s(&p, 0), s(&p, 1)))
+            .collect(),
+    )
 }
 
-/// The provider: a Keycloak base URL and realm, or (realm empty) a realm issuer URL.
-pub fn provider(url: &str, realm: &str) -> Result<Provider> {
-    if realm.is_empty() {
-        Provider::keycloak_issuer(url)
-    } else {
-        Provider::keycloak(url, realm)
-    }
-}
-
-fn request_fields(req: HttpRequest) -> Vec<String> {
-    let mut out = vec![
-        req.url,
-        req.body.map(|b| b.expose().to_string()).unwrap_or_default(),
-    ];
-    for (k, v) in req.headers {
-        out.push(k);
-        out.push(v);
-    }
-    out
-}
-
-/// Milliseconds on the wall clock as the core's monotonic reading. The browser has no
-/// monotonic clock that survives a page load, and tokens are kept across reloads in storage.
+/// Milliseconds on the wall clock as the core's `Duration`.
 fn at(ms: f64) -> Duration {
     Duration::from_millis(ms.max(0.0) as u64)
-}
-
-fn ms(d: Duration) -> String {
-    decimal(d.as_millis() as u64)
 }
 
 fn opt(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-/// A random 43-character base64url string (256 bits): a PKCE verifier, a `state` or a `nonce`.
-pub fn random(rng: &dyn RandomSource) -> Result<Vec<String>> {
-    Ok(vec![random_string(rng)?.expose().to_string()])
+// ---- results out ----
+
+/// A result written as JSON text for the glue's `JSON.parse`: one string per call, instead of
+/// a JS object built field by field from the module (wasm/SIZE.md has what that saved).
+pub struct Json(String);
+
+impl Json {
+    pub fn new() -> Json {
+        Json(String::from("{"))
+    }
+
+    fn key(mut self, k: &str) -> Json {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        quote(&mut self.0, k);
+        self.0.push(':');
+        self
+    }
+
+    pub fn str(self, k: &str, v: &str) -> Json {
+        let mut j = self.key(k);
+        quote(&mut j.0, v);
+        j
+    }
+
+    /// The field only when there is a value.
+    pub fn opt(self, k: &str, v: Option<&str>) -> Json {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self,
+        }
+    }
+
+    /// A whole number (milliseconds, counts, statuses).
+    pub fn num(self, k: &str, v: u64) -> Json {
+        let mut j = self.key(k);
+        j.0.push_str(&decimal(v));
+        j
+    }
+
+    pub fn bool(self, k: &str, v: bool) -> Json {
+        let mut j = self.key(k);
+        j.0.push_str(if v { "true" } else { "false" });
+        j
+    }
+
+    /// A nested object another `Json` wrote.
+    pub fn obj(self, k: &str, v: String) -> Json {
+        let mut j = self.key(k);
+        j.0.push_str(&v);
+        j
+    }
+
+    pub fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
 }
 
-/// A fresh PKCE pair: `[verifier, challenge]` in one call.
-pub fn pkce(rng: &dyn RandomSource) -> Result<Vec<String>> {
-    let p = Pkce::generate(rng)?;
-    Ok(vec![
-        p.verifier().expose().to_string(),
-        p.challenge().to_string(),
-    ])
+impl Default for Json {
+    fn default() -> Self {
+        Json::new()
+    }
+}
+
+/// `s` as a JSON string: quotes, backslashes and control characters escaped.
+fn quote(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                for d in [c as u32 >> 4, c as u32 & 15] {
+                    out.push(char::from_digit(d, 16).unwrap_or('0'));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The error a failure throws (as JSON text): the core's stable code name, its message, the
+/// server's OAuth `error` and description, the HTTP status, the server's `Retry-After`, and
+/// whether the error means the refresh token is dead (for [`failed`]).
+pub fn error(e: Error) -> String {
+    Json::new()
+        .str("code", e.code().as_str())
+        .str("message", &e.message())
+        .opt("error", e.oauth_error())
+        .opt("description", e.oauth_description())
+        .num("status", e.http_status().unwrap_or(0).into())
+        .num(
+            "retryAfterMs",
+            e.retry_after().map_or(0, |d| d.as_millis() as u64),
+        )
+        .bool("refusesRefreshToken", e.refuses_refresh_token())
+        .end()
+}
+
+/// What an export returns: a JSON result, or (thrown) a JSON error.
+type Out = core::result::Result<String, String>;
+
+fn done<T>(r: Result<T>, f: impl FnOnce(T) -> String) -> Out {
+    r.map(f).map_err(error)
+}
+
+fn ms_u(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+// ---- PKCE ----
+
+/// A random 43-character base64url string (256 bits): a PKCE verifier, a `state` or a `nonce`.
+#[wasm_bindgen(js_name = randomString)]
+pub fn random() -> Out {
+    done(random_string(&WebCrypto), |r| r.expose().to_string())
+}
+
+/// A fresh PKCE pair: `{verifier, challenge}`.
+#[wasm_bindgen(js_name = pkcePair)]
+pub fn pkce_pair() -> Out {
+    done(Pkce::generate(&WebCrypto), |p| {
+        Json::new()
+            .str("verifier", p.verifier().expose())
+            .str("challenge", p.challenge())
+            .end()
+    })
 }
 
 /// The S256 challenge of a verifier (checked against RFC 7636's alphabet and length).
-pub fn challenge(verifier: &str) -> Result<Vec<String>> {
-    Ok(vec![Pkce::from_verifier(verifier)?.challenge().to_string()])
+#[wasm_bindgen(js_name = codeChallenge)]
+pub fn code_challenge(verifier: &str) -> Out {
+    done(Pkce::from_verifier(verifier), |p| p.challenge().to_string())
 }
 
-/// The authorization URL and the pending login's fields, in the order and under the names of
-/// `PendingLogin::to_json`: `[url, state, nonce, code_verifier, redirect_uri, issuer,
-/// iss_required ("1" or "")]`. The glue stores them as that JSON object.
-pub fn login(
-    rng: &dyn RandomSource,
-    url: &str,
-    realm: &str,
+// ---- the provider ----
+
+/// The provider as the glue keeps it: the issuer and the endpoints the browser uses.
+fn provider_out(p: Provider) -> String {
+    Json::new()
+        .opt("issuer", p.issuer.as_deref())
+        .str("token_endpoint", &p.token_endpoint)
+        .opt(
+            "authorization_endpoint",
+            p.authorization_endpoint.as_deref(),
+        )
+        .opt("end_session_endpoint", p.end_session_endpoint.as_deref())
+        .bool("callback_iss_required", p.callback_iss_required)
+        .end()
+}
+
+/// The provider back from the object [`provider_out`] made (the glue keeps it in memory).
+fn provider_in(v: &JsValue) -> Provider {
+    let o = Obj(v.clone());
+    let opt_s = |k| opt(&o.str(k)).map(str::to_string);
+    Provider {
+        issuer: opt_s("issuer"),
+        token_endpoint: o.str("token_endpoint"),
+        authorization_endpoint: opt_s("authorization_endpoint"),
+        end_session_endpoint: opt_s("end_session_endpoint"),
+        callback_iss_required: o.get("callback_iss_required").as_bool() == Some(true),
+        ..Provider::default()
+    }
+}
+
+/// The provider of a client's options: a Keycloak `url` and `realm` (or a realm's URL alone),
+/// a URL `template` and its `values` (`[[name, value], ...]`), or an `issuer` and its
+/// discovery `document` (the body as `JSON.parse` read it), checked: the issuer it names,
+/// the https rule for every endpoint.
+#[wasm_bindgen]
+pub fn provider(options: JsValue) -> Out {
+    let o = Obj(options);
+    let p = if !o.str("template").is_empty() {
+        let values = pairs(&o.get("values")).unwrap_or_default();
+        let values: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Provider::from_template(&o.str("template"), &values)
+    } else if !o.str("issuer").is_empty() {
+        match Obj::new(o.get("document")) {
+            Some(mut doc) => Provider::from_discovery_fields(&o.str("issuer"), &mut doc),
+            None => Err(Error::InvalidResponse(
+                "the discovery document is not a JSON object; is this an OpenID provider's issuer URL?"
+                    .into(),
+            )),
+        }
+    } else if o.str("realm").is_empty() {
+        Provider::keycloak_issuer(&o.str("url"))
+    } else {
+        Provider::keycloak(&o.str("url"), &o.str("realm"))
+    };
+    done(p, provider_out)
+}
+
+/// Where an issuer's discovery document is.
+#[wasm_bindgen(js_name = discoveryUrl)]
+pub fn discovery_url(issuer: &str) -> Out {
+    done(Provider::discovery_url(issuer), |u| u)
+}
+
+// ---- the login ----
+
+/// The authorization URL, and the pending login to keep until the callback (the fields and
+/// names of `PendingLogin::to_json`). `extra`: further parameters, `[[name, value], ...]`.
+#[wasm_bindgen]
+pub fn authorize(
+    provider: JsValue,
     client_id: &str,
     redirect_uri: &str,
     scope: &str,
-    extra_query: &str,
-) -> Result<Vec<String>> {
-    let provider = provider(url, realm)?;
+    extra: JsValue,
+) -> Out {
     let config = ClientConfig::new(client_id)
         .scope(scope)
         .redirect_uri(redirect_uri);
     let options = LoginOptions {
-        extra: form_urlencoded::parse(extra_query.as_bytes())
-            .into_owned()
-            .collect(),
+        extra: pairs(&extra).unwrap_or_default(),
         ..LoginOptions::default()
     };
-    let req = authorization_request(&provider, &config, &options, rng)?;
-    let p = req.pending;
-    Ok(vec![
-        req.url,
-        p.state.expose().to_string(),
-        p.nonce.expose().to_string(),
-        p.pkce.verifier().expose().to_string(),
-        p.redirect_uri,
-        p.issuer.unwrap_or_default(),
-        if p.iss_required { "1" } else { "" }.to_string(),
-    ])
+    let req = authorization_request(&provider_in(&provider), &config, &options, &WebCrypto);
+    done(req, |req| {
+        let p = req.pending;
+        let pending = Json::new()
+            .str("state", p.state.expose())
+            .str("nonce", p.nonce.expose())
+            .str("code_verifier", p.pkce.verifier().expose())
+            .str("redirect_uri", &p.redirect_uri)
+            .opt("issuer", p.issuer.as_deref())
+            .bool("iss_required", p.iss_required)
+            .end();
+        Json::new()
+            .str("url", &req.url)
+            .obj("pending", pending)
+            .end()
+    })
 }
 
-/// The pending login this tab stored (flattened), or `LoginRequired` when there is none.
-fn pending_login(stored: &str) -> Result<PendingLogin> {
-    let Some(mut stored) = Flat::parse(stored) else {
+/// The pending login this tab stored (`JSON.parse`d), or `LoginRequired` when there is none.
+fn pending_login(stored: JsValue) -> Result<PendingLogin> {
+    let Some(mut stored) = Obj::new(stored) else {
         // No login was started in this tab (or its callback was already handled): there is
         // no verifier to finish it with, whatever the callback says.
         return Err(Error::LoginRequired(
@@ -254,135 +416,166 @@ fn pending_login(stored: &str) -> Result<PendingLogin> {
     PendingLogin::from_fields(&mut stored)
 }
 
-/// Checks a callback URL against the pending login (state, iss, `error=`) and builds the code
-/// exchange request: `[url, body, header name, header value, ...]`.
-pub fn exchange(
-    url: &str,
-    realm: &str,
-    client_id: &str,
-    pending: &str,
-    callback: &str,
-) -> Result<Vec<String>> {
-    let pending = pending_login(pending)?;
-    let code = parse_callback(&pending, callback)?;
-    let provider = provider(url, realm)?;
-    let config = ClientConfig::new(client_id);
-    let req = grant::authorization_code(
-        &provider,
-        &config,
-        code.code.expose(),
-        &pending.redirect_uri,
-        pending.pkce.verifier(),
-    )?;
-    Ok(request_fields(req))
+/// A request for the glue to send: `{url, headers: {name: value}, body}` (the form body as
+/// the core encoded it).
+fn request_out(req: HttpRequest) -> String {
+    let headers = req
+        .headers
+        .iter()
+        .fold(Json::new(), |j, (k, v)| j.str(k, v))
+        .end();
+    Json::new()
+        .str("url", &req.url)
+        .obj("headers", headers)
+        .str("body", req.body.as_ref().map_or("", |b| b.expose()))
+        .end()
 }
 
-/// The refresh request, or `LoginRequired` when there is no refresh token or it is past its
-/// own deadline (`rt_deadline_ms`, 0: none).
-pub fn refresh(
-    url: &str,
-    realm: &str,
-    client_id: &str,
-    refresh_token: &str,
-    rt_deadline_ms: f64,
-    now_ms: f64,
-) -> Result<Vec<String>> {
-    let deadline = (rt_deadline_ms > 0.0).then(|| at(rt_deadline_ms));
-    if refresh_token.is_empty() || !refresh_token_alive(deadline, at(now_ms)) {
-        return Err(Error::LoginRequired(
-            "there is no usable refresh token (none was issued, it expired or the server refused it); call login()".into(),
-        ));
-    }
-    let provider = provider(url, realm)?;
-    let config = ClientConfig::new(client_id);
-    let rt = Secret::new(refresh_token);
-    Ok(request_fields(grant::refresh_token(
-        &provider, &config, &rt, None,
-    )?))
+/// Checks a callback against the pending login (`state`, `iss`, `error=`) and builds the code
+/// exchange. `params`: the callback's query as `[...url.searchParams]`, `null` when the URL
+/// has no query string.
+#[wasm_bindgen]
+pub fn exchange(provider: JsValue, client_id: &str, pending: JsValue, params: JsValue) -> Out {
+    let req = pending_login(pending).and_then(|pending| {
+        let code = check_callback(&pending, pairs(&params))?;
+        grant::authorization_code(
+            &provider_in(&provider),
+            &ClientConfig::new(client_id),
+            code.code.expose(),
+            &pending.redirect_uri,
+            pending.pkce.verifier(),
+        )
+    });
+    done(req, request_out)
 }
 
-/// What the token endpoint answered, with the glue's readings of it.
-pub struct Answer<'a> {
-    pub status: u16,
-    /// The body parsed by `JSON.parse`, flattened ([`Flat`]; empty when it is not an object).
-    pub json: &'a str,
-    /// The body as text (for the excerpt of an error page).
-    pub body: &'a str,
-    /// The `Retry-After` header, `""` when absent.
-    pub retry_after: &'a str,
-    /// When the request was sent (ms since the epoch).
-    pub sent_ms: f64,
-    /// The payloads of the access and ID tokens, decoded and flattened by the glue (empty:
-    /// not a JWT).
-    pub access_claims: &'a str,
-    pub id_claims: &'a str,
+// ---- tokens ----
+
+/// The cache entry of a stored token (its deadlines; the token itself stays in the glue):
+/// `{a: access token, r: refresh token ("" none), i: ID token ("" none), t: sent, ra: refresh
+/// at, ea: expires at, rx: refresh token deadline (0: none)}`, times in ms on the wall clock.
+fn entry_in(stored: &JsValue) -> Option<Entry<()>> {
+    let o = Obj::new(stored.clone())?;
+    let rx = o.num("rx");
+    Some(Entry {
+        token: (),
+        refresh_at: at(o.num("ra")),
+        expires_at: at(o.num("ea")),
+        refresh_token: (!o.str("r").is_empty()).then(|| (rx > 0.0).then(|| at(rx))),
+    })
 }
 
-/// What the new token continues: the pending login after a code exchange (its nonce is
-/// checked), or the previous refresh token after a refresh (kept when the server sends none).
-pub enum Previous<'a> {
-    Login(&'a str),
-    Refresh { token: &'a str, deadline_ms: f64 },
+/// The refresh request for a stored token.
+#[wasm_bindgen(js_name = refreshRequest)]
+pub fn refresh_request(provider: JsValue, client_id: &str, stored: JsValue) -> Out {
+    let rt = Secret::new(Obj(stored).str("r"));
+    let req = grant::refresh_token(
+        &provider_in(&provider),
+        &ClientConfig::new(client_id),
+        &rt,
+        None,
+    );
+    done(req, request_out)
 }
 
-/// Checks a token endpoint answer. Returns `[access token, refresh token, ID token, refresh at,
-/// expires at, refresh token deadline]`, the times in ms since the epoch (deadline `0`: none).
-pub fn token(a: Answer<'_>, previous: Previous<'_>, policy: RefreshPolicy) -> Result<Vec<String>> {
-    let retry = parse_retry_after(a.retry_after);
-    let mut json = Flat::parse(a.json);
-    let json = json.as_mut().map(|j| j as &mut dyn Fields);
-    let mut t = check_token_answer(a.status, json, a.body.as_bytes(), retry)?;
-    let sent = at(a.sent_ms);
-    match previous {
-        Previous::Login(pending) => {
-            let nonce = Flat::parse(a.id_claims).and_then(|mut c| c.take("nonce").into_str());
-            check_nonce(&pending_login(pending)?, &t, nonce.as_deref())?;
+/// Checks a token endpoint answer and returns the token to store (see [`entry_in`]), its
+/// deadlines by the core's cache entry.
+///
+/// `answer`, as the glue read it: `{status, json (JSON.parse of the body, undefined when not
+/// JSON), body (text), retryAfter (header or ""), sent (ms), accessClaims, idClaims (the
+/// tokens' payloads decoded, null when not JWTs)}`. `previous`: `{pending}` after a code
+/// exchange (the login's nonce is checked), `{stored}` after a refresh (its refresh token is
+/// kept when the server sends none). `fraction`, `max_margin_ms`: the refresh policy
+/// (negative: the core's default).
+#[wasm_bindgen(js_name = tokenAnswer)]
+pub fn token_answer(answer: JsValue, previous: JsValue, fraction: f64, max_margin_ms: f64) -> Out {
+    let a = Obj(answer);
+    let previous = Obj(previous);
+    let sent = at(a.num("sent"));
+    let checked = (|| {
+        let mut json = Obj::new(a.get("json"));
+        let json = json.as_mut().map(|j| j as &mut dyn Fields);
+        let retry = parse_retry_after(&a.str("retryAfter"));
+        let status = a.num("status") as u16;
+        let mut t = check_token_answer(status, json, a.str("body").as_bytes(), retry)?;
+        let stored = previous.get("stored");
+        match entry_in(&stored) {
+            // A refresh: RFC 6749 section 6, no refresh token in the answer keeps the old one.
+            Some(prev) if prev.refresh_token.is_some() => {
+                let rt = Secret::new(Obj(stored).str("r"));
+                t.inherit_refresh_token(&rt, prev.refresh_token.flatten(), sent);
+            }
+            Some(_) => {}
+            // A code exchange: the ID token's nonce must be this login's.
+            None => {
+                let nonce = Obj::new(a.get("idClaims")).map(|c| c.str("nonce"));
+                check_nonce(
+                    &pending_login(previous.get("pending"))?,
+                    &t,
+                    nonce.as_deref(),
+                )?;
+            }
         }
-        Previous::Refresh { token, deadline_ms } if !token.is_empty() => {
-            let deadline = (deadline_ms > 0.0).then(|| at(deadline_ms));
-            t.inherit_refresh_token(&Secret::new(token), deadline, sent);
+        Ok(t)
+    })();
+    done(checked, |t| {
+        let times = Obj::new(a.get("accessClaims"))
+            .map(|mut c| JwtTimes::from_fields(&mut c))
+            .unwrap_or_default();
+        let timing = Timing {
+            sent,
+            lifetime: usable_lifetime(t.expires_in, times, sent.as_secs()),
+            refresh_token: t
+                .refresh_token
+                .as_ref()
+                .map(|_| refresh_token_deadline(sent, t.refresh_expires_in)),
+        };
+        let e = Entry::new((), timing, &policy(fraction, max_margin_ms), Duration::ZERO);
+        fn expose(s: &Option<Secret>) -> &str {
+            s.as_ref().map_or("", |s| s.expose())
         }
-        Previous::Refresh { .. } => {}
+        Json::new()
+            .str("a", t.access_token.expose())
+            .str("r", expose(&t.refresh_token))
+            .str("i", expose(&t.id_token))
+            .num("t", ms_u(sent))
+            .num("ra", ms_u(e.refresh_at))
+            .num("ea", ms_u(e.expires_at))
+            .num("rx", e.refresh_token.flatten().map_or(0, ms_u))
+            .end()
+    })
+}
+
+/// The refresh policy from the client's options (negative: the core's default).
+fn policy(fraction: f64, max_margin_ms: f64) -> RefreshPolicy {
+    let mut p = RefreshPolicy::default();
+    if fraction >= 0.0 {
+        p.fraction = fraction;
     }
-    let rt_deadline = refresh_token_deadline(sent, t.refresh_expires_in);
-    let times = Flat::parse(a.access_claims)
-        .map(|mut c| JwtTimes::from_fields(&mut c))
-        .unwrap_or_default();
-    let lifetime = usable_lifetime(t.expires_in, times, sent.as_secs());
-    let d = policy.deadlines(sent, lifetime, Duration::ZERO);
-    Ok(vec![
-        t.access_token.expose().to_string(),
-        t.refresh_token
-            .map(|s| s.expose().to_string())
-            .unwrap_or_default(),
-        t.id_token
-            .map(|s| s.expose().to_string())
-            .unwrap_or_default(),
-        ms(d.refresh_at),
-        ms(d.expires_at),
-        rt_deadline.map_or_else(|| "0".to_string(), ms),
-    ])
+    if max_margin_ms >= 0.0 {
+        p.max_margin = at(max_margin_ms);
+    }
+    p
 }
 
 /// The logout (end-session) URL with `id_token_hint`.
-pub fn logout(
-    url: &str,
-    realm: &str,
+#[wasm_bindgen(js_name = logoutUrl)]
+pub fn logout_url(
+    provider: JsValue,
     client_id: &str,
     id_token: &str,
     post_logout_redirect_uri: &str,
     state: &str,
-) -> Result<Vec<String>> {
-    let provider = provider(url, realm)?;
-    let config = ClientConfig::new(client_id);
+) -> Out {
     let hint = opt(id_token).map(Secret::new);
-    Ok(vec![tokenward::session::end_session_url(
-        &provider,
-        &config,
+    let url = tokenward::session::end_session_url(
+        &provider_in(&provider),
+        &ClientConfig::new(client_id),
         hint.as_ref(),
         opt(post_logout_redirect_uri),
         opt(state),
-    )?])
+    );
+    done(url, |u| u)
 }
 
 /// How a request failed without an answer the core could read.
@@ -400,186 +593,133 @@ pub fn failure(kind: u8, limit: f64, reason: &str) -> Error {
     }
 }
 
-/// The refresh policy from the client's options (negative: the core's default).
-fn policy(fraction: f64, max_margin_ms: f64) -> RefreshPolicy {
-    let mut p = RefreshPolicy::default();
-    if fraction >= 0.0 {
-        p.fraction = fraction;
-    }
-    if max_margin_ms >= 0.0 {
-        p.max_margin = at(max_margin_ms);
-    }
-    p
+/// [`failure`] as the error (JSON text) the glue throws.
+#[wasm_bindgen(js_name = requestFailed)]
+pub fn request_failed(kind: u8, limit: f64, reason: &str) -> String {
+    error(failure(kind, limit, reason))
 }
 
-// ---- the one export ----
+// ---- the renewal policy: tokenward::cache::state, driven by the glue ----
 
-/// Separator of the string arguments of [`tw`] (the glue replaces it inside them with U+FFFD;
-/// flattened objects inside an argument use [`SEP`]).
-pub const ARG: char = '\u{2}';
-
-/// What [`tw`] runs. Numbers, not names: they are all the glue needs to say.
-pub mod op {
-    /// `[]` -> `[random string]`.
-    pub const RANDOM: u32 = 0;
-    /// `[]` -> `[verifier, challenge]`.
-    pub const PKCE: u32 = 1;
-    /// `[verifier]` -> `[challenge]`.
-    pub const CHALLENGE: u32 = 2;
-    /// `[url, realm, client id, redirect URI, scope, extra query]` -> see [`super::login`].
-    pub const LOGIN: u32 = 3;
-    /// `[url, realm, client id, pending login (flat), callback URL]` -> the request.
-    pub const EXCHANGE: u32 = 4;
-    /// `[url, realm, client id, refresh token]`, `n = [deadline, now]` -> the request.
-    pub const REFRESH: u32 = 5;
-    /// `[json (flat), body, Retry-After, access claims (flat), ID claims (flat), pending login
-    /// (flat)]`, `n = [status, sent, -, fraction, max margin]`: the answer to a code exchange.
-    pub const TOKEN_AFTER_LOGIN: u32 = 6;
-    /// As [`TOKEN_AFTER_LOGIN`] with the previous refresh token instead of the pending login
-    /// and `n[2]` its deadline: the answer to a refresh.
-    pub const TOKEN_AFTER_REFRESH: u32 = 7;
-    /// `[url, realm, client id, ID token, post-logout redirect URI, state]` -> `[url]`.
-    pub const LOGOUT: u32 = 8;
-    /// `[Retry-After]`, `n = [failures]` -> `[ms to wait]`.
-    pub const BACKOFF: u32 = 9;
-    /// `[reason]`, `n = [kind, limit]` -> always an error ([`super::failure`]).
-    pub const FAILURE: u32 = 10;
+/// The renewal state as the glue keeps it (per page): `{session: "user" | "client" | absent,
+/// inFlight, failures, retryNotBefore (ms)}`.
+fn renewals_in(v: JsValue) -> Renewals {
+    let o = Obj(v);
+    Renewals {
+        session: match o.str("session").as_str() {
+            "user" => Some(Session::User),
+            "client" => Some(Session::ClientCredentials),
+            _ => None,
+        },
+        in_flight: o.get("inFlight").as_bool() == Some(true),
+        failures: o.num("failures") as u32,
+        retry_not_before: at(o.num("retryNotBefore")),
+    }
 }
 
-/// The module's only export, so the generated glue passes one string per call: runs `op`
-/// on the [`ARG`]-separated `args` and the numbers `n0..n4` (missing arguments read as empty,
-/// missing numbers as NaN) and returns the encoded result (see the crate docs).
-#[wasm_bindgen]
-pub fn tw(op: u32, args: &str, n0: f64, n1: f64, n2: f64, n3: f64, n4: f64) -> String {
-    let args: Vec<&str> = args.split(ARG).collect();
-    let a = |i: usize| args.get(i).copied().unwrap_or("");
-    let result = match op {
-        op::RANDOM => random(&WebCrypto),
-        op::PKCE => pkce(&WebCrypto),
-        op::CHALLENGE => challenge(a(0)),
-        op::LOGIN => login(&WebCrypto, a(0), a(1), a(2), a(3), a(4), a(5)),
-        op::EXCHANGE => exchange(a(0), a(1), a(2), a(3), a(4)),
-        op::REFRESH => refresh(a(0), a(1), a(2), a(3), n0, n1),
-        op::TOKEN_AFTER_LOGIN | op::TOKEN_AFTER_REFRESH => {
-            let answer = Answer {
-                status: n0 as u16,
-                json: a(0),
-                body: a(1),
-                retry_after: a(2),
-                sent_ms: n1,
-                access_claims: a(3),
-                id_claims: a(4),
-            };
-            let previous = if op == op::TOKEN_AFTER_LOGIN {
-                Previous::Login(a(5))
-            } else {
-                Previous::Refresh {
-                    token: a(5),
-                    deadline_ms: n2,
-                }
-            };
-            token(answer, previous, policy(n3, n4))
-        }
-        op::LOGOUT => logout(a(0), a(1), a(2), a(3), a(4), a(5)),
-        op::BACKOFF => Ok(vec![ms(retry_delay(n0 as u32, parse_retry_after(a(0))))]),
-        op::FAILURE => Err(failure(n0 as u8, n1, a(0))),
-        _ => Err(Error::Config(
-            "unknown operation; the glue and the module are from different builds".into(),
-        )),
+fn renewals_out(r: &Renewals) -> String {
+    let session = match r.session {
+        Some(Session::User) => Some("user"),
+        Some(Session::ClientCredentials) => Some("client"),
+        None => None,
     };
-    encode(result)
+    Json::new()
+        .opt("session", session)
+        .bool("inFlight", r.in_flight)
+        .num("failures", r.failures.into())
+        .num("retryNotBefore", ms_u(r.retry_not_before))
+        .end()
+}
+
+fn grant_in(g: &str) -> Grant {
+    if g == Grant::ClientCredentials.as_str() {
+        Grant::ClientCredentials
+    } else {
+        Grant::RefreshToken
+    }
+}
+
+/// The browser client is public: it never runs client credentials.
+const CONFIDENTIAL: bool = false;
+
+/// What a caller asking for a token at `now` (ms) gets: `{action, grant?, renewals, error?}`.
+/// `action` is `serve`, `serveAndRenew`, `wait`, `renew`, `failWithLast` or `loginRequired`
+/// (with the `error` to throw). `expired`: treat the stored token as expired (an explicit
+/// refresh, or an API refused it).
+#[wasm_bindgen]
+pub fn decide(stored: JsValue, renewals: JsValue, now: f64, expired: bool) -> String {
+    let mut r = renewals_in(renewals);
+    let entry = entry_in(&stored).map(|e| if expired { e.expired() } else { e });
+    let action = decide_action(entry.as_ref(), &mut r, at(now), CONFIDENTIAL);
+    let (name, grant) = match action {
+        Action::Serve => ("serve", None),
+        Action::ServeAndRenew(g) => ("serveAndRenew", Some(g)),
+        Action::Wait => ("wait", None),
+        Action::Renew(g) => ("renew", Some(g)),
+        Action::FailWithLast => ("failWithLast", None),
+        Action::LoginRequired => ("loginRequired", None),
+    };
+    let j = Json::new()
+        .str("action", name)
+        .opt("grant", grant.map(Grant::as_str))
+        .obj("renewals", renewals_out(&r));
+    match action {
+        Action::LoginRequired => j.obj("error", error(login_required(false))),
+        _ => j,
+    }
+    .end()
+}
+
+/// A renewal by `grant` landed a token (here, or in another tab): the new renewal state.
+#[wasm_bindgen]
+pub fn renewed(renewals: JsValue, grant: &str) -> String {
+    let mut r = renewals_in(renewals);
+    r.renewed(grant_in(grant));
+    renewals_out(&r)
+}
+
+/// A renewal by `grant` failed at `now` (ms) with `err` (the error object the failure threw):
+/// `{renewals, dropRefreshToken, fallThrough?, loginRequired?}`: whether the glue removes the
+/// refused refresh token from the stored token, the grant to run next in the same flight, and
+/// the error callers get instead of the renewal's own.
+#[wasm_bindgen]
+pub fn failed(renewals: JsValue, now: f64, grant: &str, err: JsValue) -> String {
+    let mut r = renewals_in(renewals);
+    let e = Obj(err);
+    let refused = e.get("refusesRefreshToken").as_bool() == Some(true);
+    let retry_after = Some(e.num("retryAfterMs")).filter(|&ms| ms > 0.0).map(at);
+    let after = r.failed(at(now), grant_in(grant), refused, retry_after, CONFIDENTIAL);
+    let j = Json::new().obj("renewals", renewals_out(&r));
+    match after {
+        AfterFailure::FallThrough(next) => j
+            .bool("dropRefreshToken", true)
+            .str("fallThrough", next.as_str()),
+        AfterFailure::Failed {
+            drop_refresh_token,
+            login_required: refused,
+        } => {
+            let j = j.bool("dropRefreshToken", drop_refresh_token);
+            if refused {
+                j.obj("loginRequired", error(login_required(true)))
+            } else {
+                j
+            }
+        }
+    }
+    .end()
+}
+
+/// A user's login landed a token: a new session, not held back by earlier failures.
+#[wasm_bindgen]
+pub fn began(renewals: JsValue) -> String {
+    let mut r = renewals_in(renewals);
+    r.began(Session::User);
+    renewals_out(&r)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Counter(std::sync::atomic::AtomicU8);
-    impl RandomSource for Counter {
-        fn fill(&self, dest: &mut [u8]) -> Result<()> {
-            dest.fill(self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-            Ok(())
-        }
-    }
-
-    const KC: &str = "http://127.0.0.1:9";
-
-    fn fields(s: &str) -> Vec<&str> {
-        s.split(SEP).collect()
-    }
-
-    #[test]
-    fn results_and_errors_are_encoded_for_the_glue() {
-        assert_eq!(encode(Ok(vec!["a".into(), "b".into()])), "\u{1}a\u{1}b");
-        let e = encode(challenge("short"));
-        let f = fields(&e);
-        assert_eq!(f[0], "config");
-        assert!(f[1].contains("43 to 128"), "{e}");
-        assert_eq!(&f[2..], ["", "", "0", ""]);
-        let e = encode(Err(Error::OAuth {
-            error: "invalid_grant".into(),
-            error_description: Some("Code not valid".into()),
-            error_uri: None,
-            status: Some(400),
-        }));
-        assert_eq!(
-            &fields(&e)[2..],
-            ["invalid_grant", "Code not valid", "400", "1"]
-        );
-    }
-
-    #[test]
-    fn login_returns_the_url_and_the_pending_login_fields() {
-        let rng = Counter(Default::default());
-        let r = login(
-            &rng,
-            KC,
-            "vion",
-            "vion-spa",
-            "http://127.0.0.1:8765/callback",
-            "openid",
-            "prompt=login&ui_locales=de+fr",
-        )
-        .unwrap();
-        assert!(
-            r[0].contains("prompt=login") && r[0].contains("ui_locales=de+fr"),
-            "{}",
-            r[0]
-        );
-        assert!(r[0].contains(&format!("state={}", r[1])));
-        assert_eq!(r[4], "http://127.0.0.1:8765/callback");
-        assert_eq!(r[5], "http://127.0.0.1:9/realms/vion");
-        assert_eq!(r[6], "", "Keycloak without discovery does not promise iss");
-        let e = login(
-            &rng,
-            KC,
-            "vion",
-            "vion-spa",
-            "http://app.example/cb",
-            "openid",
-            "",
-        )
-        .unwrap_err();
-        assert_eq!(e.code(), tokenward::ErrorCode::InsecureUrl);
-    }
-
-    #[test]
-    fn refresh_needs_a_live_refresh_token() {
-        let req = refresh(KC, "vion", "vion-spa", "rt", 2_000.0, 1_000.0).unwrap();
-        assert_eq!(
-            req[0],
-            "http://127.0.0.1:9/realms/vion/protocol/openid-connect/token"
-        );
-        assert!(req[1].contains("grant_type=refresh_token&refresh_token=rt"));
-        for (rt, deadline, now) in [("", 0.0, 0.0), ("rt", 2_000.0, 2_000.0)] {
-            let e = refresh(KC, "vion", "vion-spa", rt, deadline, now).unwrap_err();
-            assert_eq!(e.code(), tokenward::ErrorCode::LoginRequired);
-        }
-        assert!(
-            refresh(KC, "vion", "vion-spa", "rt", 0.0, 9e12).is_ok(),
-            "no deadline"
-        );
-    }
 
     #[test]
     fn failures_in_the_glue_are_core_errors() {
@@ -593,68 +733,38 @@ mod tests {
     }
 
     #[test]
-    fn flattened_objects_read_as_fields() {
-        let mut f = Flat::parse(
-            "o\u{1}a\u{1}sx\u{1}n\u{1}n300\u{1}neg\u{1}n-1\u{1}b\u{1}b1\u{1}z\u{1}\u{1}o\u{1}x",
-        )
-        .unwrap();
-        assert_eq!(f.take("a"), Field::Str("x".into()));
-        assert_eq!(f.take("a"), Field::Missing, "taken once");
-        assert_eq!(f.take("n").seconds("n"), Ok(Some(300)));
-        assert!(f.take("neg").seconds("neg").is_err());
-        assert_eq!(f.take("b"), Field::Bool(true));
-        assert_eq!(f.take("z"), Field::Missing);
-        assert_eq!(f.take("o"), Field::Other);
-        assert_eq!(f.take("absent"), Field::Missing);
-        assert!(Flat::parse("").is_none());
-        assert!(Flat::parse("o").unwrap().take("x") == Field::Missing);
+    fn time_crosses_as_milliseconds() {
+        assert_eq!(at(1_500.0), Duration::from_millis(1_500));
+        assert_eq!(at(-5.0), Duration::ZERO);
+        assert_eq!(at(f64::NAN), Duration::ZERO);
+        assert_eq!(ms_u(Duration::from_secs(2)), 2_000);
+        let p = policy(-1.0, -1.0);
+        assert_eq!(p, RefreshPolicy::default());
+        assert_eq!(policy(0.5, 1_000.0).max_margin, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn results_are_json_text() {
+        let j = Json::new()
+            .str("s", "a\"b\\c\u{1}\n")
+            .opt("none", None)
+            .num("n", 9_007_199_254_740_991)
+            .bool("b", true)
+            .obj("o", Json::new().end())
+            .end();
         assert_eq!(
-            pending_login("").unwrap_err().code(),
-            tokenward::ErrorCode::LoginRequired
+            j,
+            r#"{"s":"a\"b\\c\u0001\u000a","n":9007199254740991,"b":true,"o":{}}"#
         );
-        let e = pending_login("o\u{1}state\u{1}ss").unwrap_err();
-        assert!(e.to_string().contains("has no `nonce`"), "{e}");
+        let e = error(failure(TIMED_OUT, 2_500.0, ""));
+        assert!(e.starts_with(r#"{"code":"timeout","message":"#), "{e}");
+        assert!(e.ends_with(r#""status":0,"retryAfterMs":0,"refusesRefreshToken":false}"#));
     }
 
     #[test]
-    fn backoff_is_the_cores() {
-        let wait =
-            |failures, retry_after| tw(op::BACKOFF, retry_after, failures, 0.0, 0.0, 0.0, 0.0);
-        assert_eq!(wait(1.0, ""), "\u{1}250");
-        assert_eq!(wait(3.0, " 7 "), "\u{1}7000");
-        assert_eq!(wait(9.0, "soon"), "\u{1}10000");
-    }
-
-    #[test]
-    fn one_export_runs_every_operation() {
-        // RFC 7636 appendix B (the random operations need the browser's crypto: tests/web.rs).
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let c = fields_owned(tw(op::CHALLENGE, verifier, 0.0, 0.0, 0.0, 0.0, 0.0));
-        assert_eq!(c, ["", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"]);
-        let args = ["http://127.0.0.1:9", "vion", "vion-spa", "rt"].join("\u{2}");
-        let req = fields_owned(tw(op::REFRESH, &args, 0.0, 1.0, 0.0, 0.0, 0.0));
-        assert!(
-            req[1].ends_with("/realms/vion/protocol/openid-connect/token"),
-            "{req:?}"
-        );
-        let fail = fields_owned(tw(op::FAILURE, "reset", 1.0, 2_500.0, 0.0, 0.0, 0.0));
-        assert_eq!(fail[0], "timeout");
-        let unknown = fields_owned(tw(99, "", 0.0, 0.0, 0.0, 0.0, 0.0));
-        assert_eq!(unknown[0], "config");
-        let short = fields_owned(tw(op::LOGOUT, "", f64::NAN, 0.0, 0.0, 0.0, 0.0));
-        assert_eq!(
-            short[0], "config",
-            "missing arguments are empty, not a trap"
-        );
-    }
-
-    fn fields_owned(s: String) -> Vec<String> {
-        s.split(SEP).map(str::to_string).collect()
-    }
-
-    #[test]
-    fn logout_url_has_the_hint() {
-        let u = logout(KC, "vion", "vion-spa", "idt", "http://127.0.0.1:8765/", "").unwrap();
-        assert_eq!(u[0], "http://127.0.0.1:9/realms/vion/protocol/openid-connect/logout?client_id=vion-spa&id_token_hint=idt&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2F");
+    fn grants_cross_by_their_grant_type() {
+        for g in [Grant::RefreshToken, Grant::ClientCredentials] {
+            assert_eq!(grant_in(g.as_str()), g);
+        }
     }
 }

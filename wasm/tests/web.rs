@@ -1,69 +1,42 @@
 //! The exports as the browser runs them: in headless Chromium (wasm-bindgen-test), with the
-//! page's real `crypto.getRandomValues`. Run by tests/browser/run; native builds skip this file.
+//! page's real `crypto.getRandomValues`, `JSON.parse` and `Reflect`. Run by tests/browser/run;
+//! native builds skip this file. (The shared vectors run through the built package in
+//! tests/browser/unit.mjs.)
 #![cfg(target_arch = "wasm32")]
 
-use tokenward_wasm::{op, tw, ARG, SEP};
+use tokenward_wasm::*;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-
-/// What the glue's `flat` makes of an object with these (already tagged) values.
-fn flat(fields: &[(&str, &str)]) -> String {
-    let mut out = String::from("o");
-    for (k, v) in fields {
-        out.push(SEP);
-        out.push_str(k);
-        out.push(SEP);
-        out.push_str(v);
-    }
-    out
-}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The module's export as the glue calls it.
-fn call(op: u32, args: &[&str], n: [f64; 5]) -> String {
-    tw(
-        op,
-        &args.join(&ARG.to_string()),
-        n[0],
-        n[1],
-        n[2],
-        n[3],
-        n[4],
-    )
+#[wasm_bindgen]
+extern "C" {
+    /// What the glue hands over: values `JSON.parse` made.
+    #[wasm_bindgen(js_namespace = JSON)]
+    fn parse(text: &str) -> JsValue;
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn get(target: &JsValue, key: &str) -> JsValue;
 }
 
-const NONE: [f64; 5] = [0.0; 5];
-
-fn rnd() -> String {
-    call(op::RANDOM, &[], NONE)
+fn field(v: &JsValue, key: &str) -> String {
+    get(v, key).as_string().unwrap_or_default()
 }
 
-fn pair() -> String {
-    call(op::PKCE, &[], NONE)
+/// A result, parsed as the glue does.
+fn ok(r: Result<String, String>) -> JsValue {
+    parse(&r.unwrap_or_else(|e| panic!("an error came back: {e}")))
 }
 
-fn s256(verifier: &str) -> String {
-    call(op::CHALLENGE, &[verifier], NONE)
-}
-
-fn code(url: &str, realm: &str, client_id: &str, pending: &str, callback: &str) -> String {
-    call(
-        op::EXCHANGE,
-        &[url, realm, client_id, pending, callback],
-        NONE,
-    )
-}
-
-fn ok(s: String) -> Vec<String> {
-    let mut f = s.split(SEP).map(str::to_string);
-    assert_eq!(f.next().as_deref(), Some(""), "an error came back: {s}");
-    f.collect()
+/// The code of a thrown error.
+fn code(r: Result<String, String>) -> String {
+    field(&parse(&r.expect_err("an error")), "code")
 }
 
 #[wasm_bindgen_test]
 fn random_values_come_from_web_crypto() {
-    let a = ok(rnd()).remove(0);
-    let b = ok(rnd()).remove(0);
+    let a = random().unwrap();
+    let b = random().unwrap();
     assert_eq!(a.len(), 43);
     assert_ne!(a, b);
 }
@@ -72,95 +45,154 @@ fn random_values_come_from_web_crypto() {
 // tests/browser/unit.mjs runs them through the built package, the same module.
 #[wasm_bindgen_test]
 fn pair_is_a_verifier_and_its_challenge() {
-    let p = ok(pair());
-    assert_eq!(ok(s256(&p[0])), [p[1].clone()]);
-    assert!(s256("short").starts_with("config\u{1}"));
+    let p = ok(pkce_pair());
+    let challenge = code_challenge(&field(&p, "verifier")).unwrap();
+    assert_eq!(challenge, field(&p, "challenge"));
+    assert_eq!(code(code_challenge("short")), "config");
+}
+
+fn vion() -> JsValue {
+    ok(provider(parse(
+        r#"{"url": "http://127.0.0.1:9", "realm": "vion"}"#,
+    )))
+}
+
+#[wasm_bindgen_test]
+fn providers_from_keycloak_a_template_or_discovery() {
+    assert_eq!(field(&vion(), "issuer"), "http://127.0.0.1:9/realms/vion");
+    let t = ok(provider(parse(
+        r#"{"template": "https://kc.{env}.example.com/realms/{tenant}", "values": [["env", "prod"], ["tenant", "t1"]]}"#,
+    )));
+    assert_eq!(field(&t, "issuer"), "https://kc.prod.example.com/realms/t1");
+    let doc = r#"{"issuer": "https://idp.example.com", "document": {"issuer": "https://idp.example.com",
+        "token_endpoint": "https://idp.example.com/token", "authorization_endpoint": "https://idp.example.com/auth",
+        "authorization_response_iss_parameter_supported": true}}"#;
+    let d = ok(provider(parse(doc)));
+    assert_eq!(field(&d, "token_endpoint"), "https://idp.example.com/token");
+    assert_eq!(get(&d, "callback_iss_required").as_bool(), Some(true));
+    let wrong = r#"{"issuer": "https://other.example.com", "document": {"issuer": "https://idp.example.com"}}"#;
+    assert_eq!(code(provider(parse(wrong))), "issuer_mismatch");
+    assert_eq!(
+        code(provider(parse(
+            r#"{"url": "http://kc.example.com", "realm": "r"}"#
+        ))),
+        "insecure_url"
+    );
 }
 
 #[wasm_bindgen_test]
 fn login_url_then_callback_checks() {
-    let kc = "http://127.0.0.1:9";
-    let r = ok(call(
-        op::LOGIN,
-        &[
-            kc,
-            "vion",
-            "vion-spa",
-            "http://127.0.0.1:8765/callback",
-            "openid",
-            "",
-        ],
-        NONE,
-    ));
-    assert!(r[0].starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
-    assert!(r[0].contains("code_challenge_method=S256"));
-    // The glue stores the pending login as a JSON object and hands it back flattened.
-    let pending = flat(&[
-        ("state", &format!("s{}", r[1])),
-        ("nonce", &format!("s{}", r[2])),
-        ("code_verifier", &format!("s{}", r[3])),
-        ("redirect_uri", &format!("s{}", r[4])),
-        ("issuer", &format!("s{}", r[5])),
-        ("iss_required", "b0"),
-    ]);
-    let cb = |q: &str| format!("http://127.0.0.1:8765/callback?{q}");
-    let bad = code(kc, "vion", "vion-spa", &pending, &cb("state=forged&code=x"));
-    assert!(bad.starts_with("state_mismatch\u{1}"), "{bad}");
-    let good = ok(code(
-        kc,
-        "vion",
+    let r = ok(authorize(
+        vion(),
         "vion-spa",
-        &pending,
-        &cb(&format!("state={}&code=c0de", r[1])),
+        "http://127.0.0.1:8765/callback",
+        "openid",
+        parse(r#"[["prompt", "login"]]"#),
     ));
-    assert!(
-        good[1].contains("code=c0de") && good[1].contains(&r[3]),
-        "{good:?}"
+    let url = field(&r, "url");
+    assert!(url.starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
+    assert!(url.contains("code_challenge_method=S256") && url.contains("prompt=login"));
+    let pending = get(&r, "pending");
+    let state = field(&pending, "state");
+    let params = |q: &str| parse(q);
+    let forged = exchange(
+        vion(),
+        "vion-spa",
+        pending.clone(),
+        params(r#"[["state", "forged"], ["code", "x"]]"#),
     );
-    let none = code(kc, "vion", "vion-spa", "", &cb("state=x&code=y"));
-    assert!(none.starts_with("login_required\u{1}"), "{none}");
+    assert_eq!(code(forged), "state_mismatch");
+    let good = ok(exchange(
+        vion(),
+        "vion-spa",
+        pending.clone(),
+        params(&format!(r#"[["state", "{state}"], ["code", "c0de"]]"#)),
+    ));
+    let body = field(&good, "body");
+    assert!(body.contains("code=c0de") && body.contains(&field(&pending, "code_verifier")));
+    let none = exchange(vion(), "vion-spa", JsValue::NULL, params("[]"));
+    assert_eq!(code(none), "login_required");
+    let no_query = exchange(vion(), "vion-spa", pending, JsValue::NULL);
+    assert_eq!(code(no_query), "config");
 }
 
 #[wasm_bindgen_test]
-fn token_answers_are_checked_from_flattened_json() {
-    let answer = flat(&[
-        ("access_token", "sopaque"),
-        ("expires_in", "n300"),
-        ("refresh_token", "srt"),
-        ("refresh_expires_in", "n1800"),
-        ("token_type", "sBearer"),
-    ]);
-    let refreshed = |status: f64, json: &str, body| {
-        call(
-            op::TOKEN_AFTER_REFRESH,
-            &[json, body, "", "", "", "old-rt"],
-            // Sent at 1,000 s; the old refresh token's deadline 1,000 s later; default policy.
-            [status, 1_000_000.0, 2_000_000.0, -1.0, -1.0],
-        )
+fn token_answers_become_stored_tokens_with_the_cores_deadlines() {
+    // Sent at 1,000 s; the old refresh token's deadline 1,000 s later; default policy.
+    let stored = parse(
+        r#"{"stored": {"a": "old", "r": "old-rt", "i": "", "t": 0, "ra": 0, "ea": 0, "rx": 2000000}}"#,
+    );
+    let answer = |status: u32, json: &str, body: &str| {
+        parse(&format!(
+            r#"{{"status": {status}, "json": {json}, "body": "{body}", "retryAfter": "", "sent": 1000000}}"#
+        ))
     };
-    let t = ok(refreshed(200.0, &answer, ""));
-    assert_eq!(t, ["opaque", "rt", "", "1270000", "1300000", "2799000"]);
-    let kept = ok(refreshed(200.0, &flat(&[("access_token", "sb")]), ""));
+    let body = r#"{"access_token": "opaque", "expires_in": 300, "refresh_token": "rt", "refresh_expires_in": 1800}"#;
+    let t = ok(token_answer(
+        answer(200, body, ""),
+        stored.clone(),
+        -1.0,
+        -1.0,
+    ));
+    assert_eq!(field(&t, "a"), "opaque");
+    assert_eq!(field(&t, "r"), "rt");
+    for (k, v) in [
+        ("ra", 1_270_000.0),
+        ("ea", 1_300_000.0),
+        ("rx", 2_799_000.0),
+    ] {
+        assert_eq!(get(&t, k).as_f64(), Some(v), "{k}");
+    }
+    let kept = ok(token_answer(
+        answer(200, r#"{"access_token": "b"}"#, ""),
+        stored.clone(),
+        -1.0,
+        -1.0,
+    ));
+    assert_eq!(field(&kept, "r"), "old-rt", "old refresh token kept");
     assert_eq!(
-        &kept[1..],
-        ["old-rt", "", "1054000", "1060000", "2000000"],
-        "old refresh token kept, with its deadline"
+        get(&kept, "rx").as_f64(),
+        Some(2_000_000.0),
+        "with its deadline"
     );
-    let refused = flat(&[
-        ("error", "sinvalid_grant"),
-        ("error_description", "sSession not active"),
-    ]);
-    let e = refreshed(400.0, &refused, "");
-    assert!(
-        e.starts_with("oauth\u{1}")
-            && e.ends_with("\u{1}invalid_grant\u{1}Session not active\u{1}400\u{1}1"),
-        "{e}"
-    );
-    let page = refreshed(502.0, "", "<h1>Bad Gateway</h1>");
-    assert!(
-        page.starts_with("http\u{1}") && page.contains("Bad Gateway"),
-        "{page}"
-    );
-    let e = refreshed(200.0, &flat(&[("access_token", "n7")]), "");
-    assert!(e.starts_with("invalid_response\u{1}"), "{e}");
+    let refused = r#"{"error": "invalid_grant", "error_description": "Session not active"}"#;
+    let e = parse(&token_answer(answer(400, refused, ""), stored.clone(), -1.0, -1.0).unwrap_err());
+    assert_eq!(field(&e, "code"), "oauth");
+    assert_eq!(field(&e, "error"), "invalid_grant");
+    assert_eq!(get(&e, "refusesRefreshToken").as_bool(), Some(true));
+    let page = answer(502, "null", "<h1>Bad Gateway</h1>");
+    assert_eq!(code(token_answer(page, stored, -1.0, -1.0)), "http");
+}
+
+#[wasm_bindgen_test]
+fn the_renewal_policy_is_the_state_machines() {
+    let stored = parse(r#"{"a": "A", "r": "R1", "ra": 270000, "ea": 300000, "rx": 1800000}"#);
+    let d = parse(&decide(
+        stored.clone(),
+        JsValue::UNDEFINED,
+        100_000.0,
+        false,
+    ));
+    assert_eq!(field(&d, "action"), "serve");
+    let d = parse(&decide(
+        stored.clone(),
+        JsValue::UNDEFINED,
+        280_000.0,
+        false,
+    ));
+    assert_eq!(field(&d, "action"), "serveAndRenew");
+    assert_eq!(field(&d, "grant"), "refresh_token");
+    let renewals = get(&d, "renewals");
+    assert_eq!(get(&renewals, "inFlight").as_bool(), Some(true));
+    let d = parse(&decide(stored.clone(), renewals.clone(), 300_000.0, false));
+    assert_eq!(field(&d, "action"), "wait");
+    let busy = parse(r#"{"code": "http", "retryAfterMs": 7000, "refusesRefreshToken": false}"#);
+    let after = parse(&failed(renewals, 300_000.0, "refresh_token", busy));
+    let renewals = get(&after, "renewals");
+    assert_eq!(get(&renewals, "retryNotBefore").as_f64(), Some(307_000.0));
+    let d = parse(&decide(stored.clone(), renewals.clone(), 301_000.0, false));
+    assert_eq!(field(&d, "action"), "failWithLast");
+    let d = parse(&decide(JsValue::NULL, parse(&began(renewals)), 0.0, false));
+    assert_eq!(field(&d, "action"), "loginRequired");
+    assert_eq!(field(&get(&d, "error"), "code"), "login_required");
 }
