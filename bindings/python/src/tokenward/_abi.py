@@ -120,6 +120,7 @@ FUNCTIONS: Dict[str, Decl] = {
     "tw_options_set_on_token": _d("tw_result", "tw_options *", "tw_token_callback", "void *"),
     "tw_options_set_expected_issuer": _d("tw_result", "tw_options *", "const char *"),
     "tw_options_set_leeway_ms": _d("tw_result", "tw_options *", "uint64_t"),
+    "tw_options_set_store": _d("tw_result", "tw_options *", "const char *"),
     # strings and tokens
     "tw_string_free": _d("void", "char *"),
     "tw_token_free": _d("void", "tw_token *"),

@@ -217,6 +217,9 @@ class _Options:
         leeway = kw.pop("leeway", None)
         if leeway is not None:
             self._set("tw_options_set_leeway_ms", millis_arg(leeway, "leeway", allow_zero=True))
+        store = kw.pop("store", None)
+        if store is not None:
+            self._set("tw_options_set_store", text_arg(store, "store"))
         on_token = kw.pop("on_token", None)
         if on_token is not None:
             if not callable(on_token):
@@ -275,6 +278,7 @@ _OPTION_NAMES = (
     "proxy_from_env",
     "expected_issuer",
     "leeway",
+    "store",
     "on_token",
 )
 
@@ -313,6 +317,11 @@ class Client:
             (Keycloak's public `hostname` behind an internal URL).
         leeway: seconds (or a timedelta) clocks may disagree when a token's `exp` / `iat`
             are checked (default 30; 0 allows no skew).
+        store: share the token cache with other processes (gunicorn workers, pods):
+            "file:///dir" (one machine) or "redis://[:password@]host[:port][/db]" /
+            "rediss://..." (many); "memory" (the default) keeps it in this process. Renewals
+            then happen once for the whole fleet; a fresh token never touches the store. The
+            store holds bearer and refresh tokens (files 0600 in a 0700 directory).
     """
 
     __slots__ = (
@@ -402,6 +411,7 @@ class Client:
         on_token: Optional[TokenHook] = None,
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
+        store: Optional[str] = None,
     ) -> "Client":
         """A client for a Keycloak realm: `base_url` is the server
         (`https://auth.test.ecocoa.ch`), `realm` the realm's name (`vion`). Every endpoint is
@@ -436,6 +446,7 @@ class Client:
         on_token: Optional[TokenHook] = None,
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
+        store: Optional[str] = None,
     ) -> "Client":
         """A client by OpenID Connect discovery: fetches `issuer/.well-known/openid-configuration`
         now (blocking, within `timeout`) and checks that its `issuer` is exactly `issuer`."""
@@ -468,6 +479,7 @@ class Client:
         on_token: Optional[TokenHook] = None,
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
+        store: Optional[str] = None,
     ) -> "Client":
         """A client for a bare token URL, as the ecoinvent and Iopole documentation give it. A
         Keycloak-shaped URL also yields the realm's other endpoints (revocation, logout,
@@ -502,6 +514,7 @@ class Client:
         on_token: Optional[TokenHook] = None,
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
+        store: Optional[str] = None,
         **more_values: str,
     ) -> "Client":
         """A client from a URL template and its values, e.g. Docbyte's
