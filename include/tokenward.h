@@ -42,6 +42,16 @@
 typedef struct tw_client tw_client;
 
 /**
+ * A device login in progress (RFC 8628): the code to show the user, the URL where they
+ * enter it, and the device code (a secret, never exposed) that `tw_client_device_wait`
+ * polls with.
+ *
+ * Thread-safety: the getters and `tw_device_cancel` may be called from any thread, also
+ * while another thread is in `tw_client_device_wait`; only `tw_device_free` must not race.
+ */
+typedef struct tw_device tw_device;
+
+/**
  * A login between the redirect to the provider and the callback: the URL to open, and the
  * PKCE verifier, `state` and `nonce` that the callback is checked against.
  *
@@ -236,6 +246,17 @@ typedef uint32_t tw_token_kind;
  * A public client (native app): `client_id` only, PKCE protects the code.
  */
 #define TW_AUTH_METHOD_NONE 3
+
+/**
+ * A JWT signed with the client's private key (`tw_options_set_private_key_file`; Keycloak's
+ * `client-jwt`).
+ */
+#define TW_AUTH_METHOD_PRIVATE_KEY_JWT 4
+
+/**
+ * A JWT signed with HS256 and the client secret (Keycloak's `client-secret-jwt`).
+ */
+#define TW_AUTH_METHOD_CLIENT_SECRET_JWT 5
 
 /**
  * Mozilla's roots, built into the library (the default).
@@ -1076,6 +1097,139 @@ tw_result tw_client_login_finish(const tw_client *client,
                                  const tw_login *login,
                                  const char *callback_url,
                                  tw_token **out);
+
+/**
+ * Starts a device login: asks the provider's device authorization endpoint for a user code.
+ * Show the user `tw_device_user_code` and `tw_device_verification_uri` (or
+ * `tw_device_verification_uri_complete`, which has the code in it, e.g. as a QR code), then
+ * call `tw_client_device_wait`.
+ *
+ * `scope` may be NULL for the options' scopes (space-separated, e.g. `"openid
+ * offline_access"`); `pkce` non-zero sends a PKCE S256 challenge (for clients that require it).
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` (a provider without a
+ * device authorization endpoint); `TW_ERR_OAUTH` (Keycloak: `unauthorized_client` when the
+ * client does not have the device grant enabled); `TW_ERR_INVALID_RESPONSE` (e.g. an HTML page
+ * instead of JSON); the network's.
+ * Ownership: on success `*out` is a new device login for `tw_device_free`.
+ * Thread-safety: any thread.
+ */
+tw_result tw_client_device_begin(const tw_client *client,
+                                 const char *scope,
+                                 int32_t pkce,
+                                 tw_device **out);
+
+/**
+ * The code the user types at the verification URI, e.g. `"WDJB-MJHT"`. NULL when `device` is
+ * NULL. Ownership: borrowed from `device`, valid until `tw_device_free`. Thread-safety: any.
+ */
+const char *tw_device_user_code(const tw_device *device_login);
+
+/**
+ * Where the user enters the code (Keycloak: `.../realms/<realm>/device`). NULL when `device`
+ * is NULL. Ownership: borrowed from `device`. Thread-safety: any thread.
+ */
+const char *tw_device_verification_uri(const tw_device *device_login);
+
+/**
+ * The verification URI with the code filled in, when the provider gave one (NULL
+ * otherwise). Ownership: borrowed from `device`. Thread-safety: any thread.
+ */
+const char *tw_device_verification_uri_complete(const tw_device *device_login);
+
+/**
+ * How many seconds the codes were good for when the login began (0 when `device` is NULL).
+ * Thread-safety: any thread.
+ */
+uint64_t tw_device_expires_in(const tw_device *device_login);
+
+/**
+ * The polling interval the provider asked for, in seconds (0 when `device` is NULL).
+ * Thread-safety: any thread.
+ */
+uint64_t tw_device_interval(const tw_device *device_login);
+
+/**
+ * Waits for the user: polls the token endpoint every interval (5 s more after each
+ * `slow_down`, never sooner than the provider asks) until the user approves, refuses, the
+ * codes expire or `tw_device_cancel` is called. On approval the tokens are cached like a
+ * login's: `tw_client_access_token` renews them with the refresh token from now on.
+ *
+ * `out` may be NULL; otherwise on success `*out` is the new token, for `tw_token_free`.
+ * Errors: `TW_ERR_NULL_ARGUMENT`; `TW_ERR_OAUTH` with `access_denied` (the user refused) or
+ * `expired_token` (the codes expired; start again); `TW_ERR_LOGIN_REQUIRED` when cancelled;
+ * the network's.
+ * Thread-safety: any thread; blocks it until the outcome (cancel from another thread).
+ */
+tw_result tw_client_device_wait(const tw_client *client,
+                                const tw_device *device_login,
+                                tw_token **out);
+
+/**
+ * Makes a `tw_client_device_wait` on this login (running or future) return
+ * `TW_ERR_LOGIN_REQUIRED` within a tenth of a second. NULL is ignored.
+ * Thread-safety: any thread (this is how another thread stops a wait).
+ */
+void tw_device_cancel(const tw_device *device_login);
+
+/**
+ * Frees a device login (its device code is zeroed). NULL is ignored.
+ * Ownership: takes ownership of `device`. Thread-safety: no other thread may be using it.
+ */
+void tw_device_free(tw_device *device_login);
+
+/**
+ * Exchanges `subject_token` (a user's access token that names this client in its
+ * audience) for a token for `audience` and/or `scope` (RFC 8693; Keycloak's standard token
+ * exchange). `requested` is `TW_TOKEN_KIND_ACCESS` or `TW_TOKEN_KIND_REFRESH` (then a
+ * refresh token comes too). The answer is cached per (subject token, audience, scope,
+ * requested type) and exchanged again when due, while the subject token is valid.
+ *
+ * `audience` and `scope` may be NULL. Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`;
+ * `TW_ERR_CONFIG` (a public client); `TW_ERR_OAUTH` (e.g. `invalid_request` for an audience
+ * the client may not reach); `TW_ERR_LOGIN_REQUIRED` (the subject token has expired); the
+ * network's. Ownership: on success `*out` is the token, for `tw_token_free`.
+ * Thread-safety: any thread.
+ */
+tw_result tw_client_exchange_token(const tw_client *client,
+                                   const char *subject_token,
+                                   const char *audience,
+                                   const char *scope,
+                                   tw_token_kind requested,
+                                   tw_token **out);
+
+/**
+ * Logs the user out without a browser: ends the session at the end-session endpoint with
+ * `refresh_token` (Keycloak's back-channel logout), revokes it (for an offline token this
+ * ends the offline session too) and empties the client's cache.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_OAUTH`; the network's.
+ * Thread-safety: any thread.
+ */
+tw_result tw_client_logout(const tw_client *client,
+                           const char *refresh_token);
+
+/**
+ * `private_key_jwt`: the client authenticates with JWTs signed by this private key, read
+ * now from the PEM file at `path` (PKCS#8 RSA or EC P-256/P-384, or PKCS#1 RSA). `key_id` is
+ * the key's `kid` in the client's registered key set; NULL uses its RFC 7638 thumbprint.
+ * Sets the auth method to `TW_AUTH_METHOD_PRIVATE_KEY_JWT`.
+ *
+ * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` when the file cannot
+ * be read or holds no usable key (the message says how to convert one, never the key).
+ * Ownership: the key is kept by the options (and by clients made from them; never shown,
+ * its read buffers zeroed). Thread-safety: one thread at a time per `tw_options`.
+ */
+tw_result tw_options_set_private_key_file(tw_options *options,
+                                          const char *path,
+                                          const char *key_id);
+
+/**
+ * As `tw_options_set_private_key_file`, from PEM text (`pem`, UTF-8, NUL-terminated) held in
+ * memory, e.g. from a secret manager. The caller's copy is only read.
+ */
+tw_result tw_options_set_private_key_pem(tw_options *options,
+                                         const char *pem,
+                                         const char *key_id);
 
 /**
  * Verifies an access token that a caller presented to your API (the token of an

@@ -30,6 +30,7 @@ mod hook;
 mod token;
 mod client;
 mod login;
+mod grants;
 mod verify;
 mod store;
 
@@ -37,6 +38,7 @@ use std::ffi::c_char;
 
 pub use client::*;
 pub use error::*;
+pub use grants::*;
 pub use hook::tw_token_callback;
 pub use login::*;
 pub use options::*;

@@ -19,6 +19,11 @@ pub const TW_AUTH_METHOD_CLIENT_SECRET_POST: tw_auth_method = 1;
 pub const TW_AUTH_METHOD_CLIENT_SECRET_BASIC: tw_auth_method = 2;
 /// A public client (native app): `client_id` only, PKCE protects the code.
 pub const TW_AUTH_METHOD_NONE: tw_auth_method = 3;
+/// A JWT signed with the client's private key (`tw_options_set_private_key_file`; Keycloak's
+/// `client-jwt`).
+pub const TW_AUTH_METHOD_PRIVATE_KEY_JWT: tw_auth_method = 4;
+/// A JWT signed with HS256 and the client secret (Keycloak's `client-secret-jwt`).
+pub const TW_AUTH_METHOD_CLIENT_SECRET_JWT: tw_auth_method = 5;
 
 /// Which root certificates verify the server (`tw_options_set_trust`).
 pub type tw_trust = u32;
@@ -155,6 +160,8 @@ pub unsafe extern "C" fn tw_options_set_auth_method(
             TW_AUTH_METHOD_CLIENT_SECRET_POST => Some(AuthMethod::ClientSecretPost),
             TW_AUTH_METHOD_CLIENT_SECRET_BASIC => Some(AuthMethod::ClientSecretBasic),
             TW_AUTH_METHOD_NONE => Some(AuthMethod::None),
+            TW_AUTH_METHOD_PRIVATE_KEY_JWT => Some(AuthMethod::PrivateKeyJwt),
+            TW_AUTH_METHOD_CLIENT_SECRET_JWT => Some(AuthMethod::ClientSecretJwt),
             other => {
                 return Err(Failure::invalid(format!(
                     "auth method {other} is unknown; use one of the TW_AUTH_METHOD_* constants"
