@@ -143,11 +143,9 @@ impl TokenSource {
         if let Some(entry) = guard.entry.as_ref() {
             match entry.freshness(now) {
                 Freshness::Fresh => {
-                    return Ok(on_token(
-                        &entry.token,
-                        entry.refresh_at - now,
-                        guard.generation,
-                    ))
+                    // (saturating: no panic path, so a caller that ignores it pays nothing)
+                    let fresh_for = entry.refresh_at.saturating_sub(now);
+                    return Ok(on_token(&entry.token, fresh_for, guard.generation));
                 }
                 Freshness::Due => {
                     let result = on_token(&entry.token, Duration::ZERO, guard.generation);
