@@ -1105,7 +1105,7 @@ tw_result tw_client_login_finish(const tw_client *client,
  * call `tw_client_device_wait`.
  *
  * `scope` may be NULL for the options' scopes (space-separated, e.g. `"openid
- * offline_access"`); `pkce` non-zero sends a PKCE S256 challenge (for clients that require it).
+ * offline_access"`); `pkce` true sends a PKCE S256 challenge (for clients that require it).
  * Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` (a provider without a
  * device authorization endpoint); `TW_ERR_OAUTH` (Keycloak: `unauthorized_client` when the
  * client does not have the device grant enabled); `TW_ERR_INVALID_RESPONSE` (e.g. an HTML page
@@ -1115,7 +1115,7 @@ tw_result tw_client_login_finish(const tw_client *client,
  */
 tw_result tw_client_device_begin(const tw_client *client,
                                  const char *scope,
-                                 int32_t pkce,
+                                 bool pkce,
                                  tw_device **out);
 
 /**

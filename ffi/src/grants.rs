@@ -34,7 +34,7 @@ pub struct tw_device {
 /// call `tw_client_device_wait`.
 ///
 /// `scope` may be NULL for the options' scopes (space-separated, e.g. `"openid
-/// offline_access"`); `pkce` non-zero sends a PKCE S256 challenge (for clients that require it).
+/// offline_access"`); `pkce` true sends a PKCE S256 challenge (for clients that require it).
 /// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`; `TW_ERR_CONFIG` (a provider without a
 /// device authorization endpoint); `TW_ERR_OAUTH` (Keycloak: `unauthorized_client` when the
 /// client does not have the device grant enabled); `TW_ERR_INVALID_RESPONSE` (e.g. an HTML page
@@ -45,7 +45,7 @@ pub struct tw_device {
 pub unsafe extern "C" fn tw_client_device_begin(
     client: *const tw_client,
     scope: *const c_char,
-    pkce: i32,
+    pkce: bool,
     out: *mut *mut tw_device,
 ) -> tw_result {
     guard(|| {
@@ -54,7 +54,7 @@ pub unsafe extern "C" fn tw_client_device_begin(
         let out = arg_out(out, "out")?;
         let options = DeviceOptions {
             scopes: scope.map(tokenward::config::split_scope),
-            pkce: pkce != 0,
+            pkce,
             ..DeviceOptions::default()
         };
         let authorization = client.device_authorization(&options)?;

@@ -52,7 +52,7 @@ static void test_device_exchange_and_logout(void) {
     char *rt = NULL;
     size_t n = 0;
     CHECK(c != NULL, "device: client for vion-device");
-    CHECK_RC(tw_client_device_begin(c, NULL, 1, &d), TW_OK, "device: begin (PKCE)");
+    CHECK_RC(tw_client_device_begin(c, NULL, true, &d), TW_OK, "device: begin (PKCE)");
     if (d == NULL) goto out;
     CHECK(strlen(tw_device_user_code(d)) == 9, "device: user code %s", tw_device_user_code(d));
     CHECK(tw_contains(tw_device_verification_uri(d), "/realms/vion/device"), "device: verification URI");
@@ -101,7 +101,7 @@ static void test_device_denied_and_cancelled(void) {
     tw_client *c = device_client();
     tw_device *d = NULL;
     pthread_t th;
-    CHECK_RC(tw_client_device_begin(c, "openid", 0, &d), TW_OK, "device: begin (no PKCE)");
+    CHECK_RC(tw_client_device_begin(c, "openid", false, &d), TW_OK, "device: begin (no PKCE)");
     if (d != NULL) {
         CHECK(user_answers(tw_device_user_code(d), 0), "device: refused on Keycloak's consent page");
         CHECK_RC(tw_client_device_wait(c, d, NULL), TW_ERR_OAUTH, "device: refused");
@@ -109,14 +109,14 @@ static void test_device_denied_and_cancelled(void) {
         tw_device_free(d);
         d = NULL;
     }
-    CHECK_RC(tw_client_device_begin(c, "openid", 0, &d), TW_OK, "device: begin again");
+    CHECK_RC(tw_client_device_begin(c, "openid", false, &d), TW_OK, "device: begin again");
     if (d != NULL) {
         pthread_create(&th, NULL, cancel_later, d);
         CHECK_RC(tw_client_device_wait(c, d, NULL), TW_ERR_LOGIN_REQUIRED, "device: cancelled from a thread");
         pthread_join(th, NULL);
         tw_device_free(d);
     }
-    CHECK_RC(tw_client_device_begin(NULL, NULL, 0, &d), TW_ERR_NULL_ARGUMENT, "device: NULL client");
+    CHECK_RC(tw_client_device_begin(NULL, NULL, false, &d), TW_ERR_NULL_ARGUMENT, "device: NULL client");
     CHECK(tw_device_user_code(NULL) == NULL && tw_device_interval(NULL) == 0, "device: NULL getters");
     tw_device_cancel(NULL);
     tw_device_free(NULL);

@@ -40,6 +40,7 @@ from ._errors import (
     TokenwardError,
     TransportError,
 )
+from ._device import DeviceLogin  # issue 17
 from ._ffi import version as _library_version
 from ._login import Login
 from ._token import TokenInfo
@@ -68,6 +69,7 @@ __all__ = [
     "Client",
     "ClientClosedError",
     "ConfigError",
+    "DeviceLogin",
     "HttpError",
     "InsecureUrlError",
     "InterfaceError",

@@ -64,6 +64,23 @@ FUNCTIONS: Dict[str, Decl] = {
         "tw_result", "const tw_client *", "const char *", "tw_token_kind", "char **"
     ),
     "tw_client_end_session_url": _d("tw_result", "const tw_client *", "const char *", "char **"),
+    # issue 17: the device login, token exchange, logout, signed-JWT client authentication
+    "tw_client_device_begin": _d("tw_result", "const tw_client *", "const char *", "bool", "tw_device **"),
+    "tw_device_user_code": _d("const char *", "const tw_device *"),
+    "tw_device_verification_uri": _d("const char *", "const tw_device *"),
+    "tw_device_verification_uri_complete": _d("const char *", "const tw_device *"),
+    "tw_device_expires_in": _d("uint64_t", "const tw_device *"),
+    "tw_device_interval": _d("uint64_t", "const tw_device *"),
+    "tw_client_device_wait": _d("tw_result", "const tw_client *", "const tw_device *", "tw_token **"),
+    "tw_device_cancel": _d("void", "const tw_device *"),
+    "tw_device_free": _d("void", "tw_device *"),
+    "tw_client_exchange_token": _d(
+        "tw_result", "const tw_client *", "const char *", "const char *", "const char *", "tw_token_kind",
+        "tw_token **",
+    ),
+    "tw_client_logout": _d("tw_result", "const tw_client *", "const char *"),
+    "tw_options_set_private_key_file": _d("tw_result", "tw_options *", "const char *", "const char *"),
+    "tw_options_set_private_key_pem": _d("tw_result", "tw_options *", "const char *", "const char *"),
     # verification
     "tw_client_verify_access_token": _d(
         "tw_result",
@@ -154,7 +171,7 @@ STRUCTS: Dict[str, Tuple[Tuple[str, str], ...]] = {
     "tw_param": (("name", "const char *"), ("value", "const char *")),
 }
 
-OPAQUE = ("tw_client", "tw_login", "tw_options", "tw_token")
+OPAQUE = ("tw_client", "tw_login", "tw_options", "tw_token", "tw_device")
 
 CONSTANTS: Dict[str, int] = {
     "TW_OK": 0,
@@ -182,6 +199,8 @@ CONSTANTS: Dict[str, int] = {
     "TW_AUTH_METHOD_CLIENT_SECRET_POST": 1,
     "TW_AUTH_METHOD_CLIENT_SECRET_BASIC": 2,
     "TW_AUTH_METHOD_NONE": 3,
+    "TW_AUTH_METHOD_PRIVATE_KEY_JWT": 4,
+    "TW_AUTH_METHOD_CLIENT_SECRET_JWT": 5,
     "TW_TRUST_WEBPKI": 0,
     "TW_TRUST_PLATFORM": 1,
 }

@@ -15,7 +15,8 @@ from ctypes import c_size_t, c_void_p
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 from . import _ffi
-from ._errors import ConfigError, TokenwardError
+from ._device import DeviceLogin, _DeviceHandle  # issue 17
+from ._errors import ConfigError, LoginRequiredError, TokenwardError
 from ._login import Login, _LoginHandle
 from ._token import TokenInfo
 from ._util import (
@@ -41,6 +42,8 @@ class AuthMethod(str, enum.Enum):
     CLIENT_SECRET_POST = "client_secret_post"  #: id and secret in the form body
     CLIENT_SECRET_BASIC = "client_secret_basic"  #: HTTP Basic
     NONE = "none"  #: a public client (PKCE protects the code)
+    PRIVATE_KEY_JWT = "private_key_jwt"  #: a JWT signed with the client's key (issue 17)
+    CLIENT_SECRET_JWT = "client_secret_jwt"  #: a JWT signed with HS256 and the secret
 
 
 _AUTH_METHODS: Dict[str, int] = {
@@ -50,6 +53,8 @@ _AUTH_METHODS: Dict[str, int] = {
     "client_secret_basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
     "basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
     "none": _C["TW_AUTH_METHOD_NONE"],
+    "private_key_jwt": _C["TW_AUTH_METHOD_PRIVATE_KEY_JWT"],  # issue 17
+    "client_secret_jwt": _C["TW_AUTH_METHOD_CLIENT_SECRET_JWT"],
 }
 _TRUST: Dict[str, int] = {"webpki": _C["TW_TRUST_WEBPKI"], "platform": _C["TW_TRUST_PLATFORM"]}
 _KINDS: Dict[str, int] = {
@@ -175,9 +180,19 @@ class _Options:
             if name not in _AUTH_METHODS:
                 raise ConfigError(
                     f"unknown auth_method {name!r}; use client_secret_post, client_secret_basic, "
-                    "none or auto"
+                    "client_secret_jwt, private_key_jwt, none or auto"
                 )
             self._set("tw_options_set_auth_method", _AUTH_METHODS[name])
+        # issue 17: private_key_jwt's key, from a PEM file or PEM text, and its kid.
+        key_file = kw.pop("private_key_file", None)
+        key_pem = kw.pop("private_key_pem", None)
+        key_id = opt_text_arg(kw.pop("key_id", None), "key_id")
+        if key_file is not None and key_pem is not None:
+            raise ConfigError("pass private_key_file or private_key_pem, not both")
+        if key_file is not None:
+            self._set("tw_options_set_private_key_file", path_arg(key_file, "private_key_file"), key_id)
+        elif key_pem is not None:
+            self._set("tw_options_set_private_key_pem", text_arg(key_pem, "private_key_pem", secret=True), key_id)
         scope = kw.pop("scope", None)
         if scope is not None:
             self._set("tw_options_set_scope", text_arg(scope_arg(scope), "scope"))
@@ -265,6 +280,9 @@ def _close_hooked_clients() -> None:
 
 _OPTION_NAMES = (
     "client_secret",
+    "private_key_file",  # issue 17: private_key_jwt
+    "private_key_pem",
+    "key_id",
     "scope",
     "auth_method",
     "required_claims",
@@ -412,6 +430,9 @@ class Client:
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
         store: Optional[str] = None,
+        private_key_file: Union[str, "os.PathLike[str]", None] = None,
+        private_key_pem: Optional[str] = None,
+        key_id: Optional[str] = None,
     ) -> "Client":
         """A client for a Keycloak realm: `base_url` is the server
         (`https://auth.test.ecocoa.ch`), `realm` the realm's name (`vion`). Every endpoint is
@@ -447,6 +468,9 @@ class Client:
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
         store: Optional[str] = None,
+        private_key_file: Union[str, "os.PathLike[str]", None] = None,
+        private_key_pem: Optional[str] = None,
+        key_id: Optional[str] = None,
     ) -> "Client":
         """A client by OpenID Connect discovery: fetches `issuer/.well-known/openid-configuration`
         now (blocking, within `timeout`) and checks that its `issuer` is exactly `issuer`."""
@@ -480,6 +504,9 @@ class Client:
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
         store: Optional[str] = None,
+        private_key_file: Union[str, "os.PathLike[str]", None] = None,
+        private_key_pem: Optional[str] = None,
+        key_id: Optional[str] = None,
     ) -> "Client":
         """A client for a bare token URL, as the ecoinvent and Iopole documentation give it. A
         Keycloak-shaped URL also yields the realm's other endpoints (revocation, logout,
@@ -515,6 +542,9 @@ class Client:
         expected_issuer: Optional[str] = None,
         leeway: Optional[Seconds] = None,
         store: Optional[str] = None,
+        private_key_file: Union[str, "os.PathLike[str]", None] = None,
+        private_key_pem: Optional[str] = None,
+        key_id: Optional[str] = None,
         **more_values: str,
     ) -> "Client":
         """A client from a URL template and its values, e.g. Docbyte's
@@ -840,6 +870,64 @@ class Client:
         t = text_arg(token, "token", secret=True)
         answer = _ffi.call_json(_F["tw_client_introspect"], self._handle(), t, _KINDS[kind])
         return answer if isinstance(answer, dict) else {}
+
+    # --- issue 17: device login, token exchange, logout without a browser ---------------
+
+    def device_login(
+        self, scope: Union[str, Iterable[str], None] = None, *, pkce: bool = False
+    ) -> "DeviceLogin":
+        """Starts a device login (RFC 8628) for a user on another device: show the returned
+        login's `user_code` and `verification_uri`, then call its `wait()`. `scope` defaults to
+        the client's; `pkce=True` sends a PKCE S256 challenge."""
+        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
+        h = _DeviceHandle()
+        _ffi.check(
+            _F["tw_client_device_begin"](self._handle(), sc, bool_arg(pkce, "pkce"), ctypes.byref(h))
+        )
+        return DeviceLogin(self, h)
+
+    def exchange_token(
+        self,
+        subject_token: str,
+        audience: Optional[str] = None,
+        scope: Union[str, Iterable[str], None] = None,
+        *,
+        requested_token_type: str = "access_token",
+    ) -> TokenInfo:
+        """Exchanges a user's access token (that names this client in its audience) for one
+        for `audience` and/or `scope` (RFC 8693; Keycloak's standard token exchange). Cached per
+        (subject token, audience, scope, type): exchanged again when due, while the subject
+        token is valid. `requested_token_type` is "access_token" or "refresh_token"."""
+        if requested_token_type not in _KINDS:
+            raise ConfigError(
+                f"unknown requested_token_type {requested_token_type!r}; use 'access_token' or 'refresh_token'"
+            )
+        st = text_arg(subject_token, "subject_token", secret=True)
+        au = opt_text_arg(audience, "audience")
+        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
+        out = c_void_p()
+        _ffi.check(
+            _F["tw_client_exchange_token"](
+                self._handle(), st, au, sc, _KINDS[requested_token_type], ctypes.byref(out)
+            )
+        )
+        return TokenInfo._take(out)
+
+    def logout(self, refresh_token: Optional[str] = None) -> None:
+        """Logs the user out without a browser: ends the session at the end-session endpoint
+        with its refresh token (Keycloak's back-channel logout), revokes it (for an offline
+        token this ends the offline session) and empties the cache. `refresh_token` defaults
+        to the current session's."""
+        if refresh_token is None:
+            refresh_token = self.token_info().refresh_token
+            if not refresh_token:
+                raise LoginRequiredError("no session with a refresh token to log out")
+        rt = text_arg(refresh_token, "refresh_token", secret=True)
+        try:
+            _ffi.check(_F["tw_client_logout"](self._handle(), rt))
+        finally:
+            self._session_changed()
+        self._memo = (b"", "")
 
     # --- verification -------------------------------------------------------------------
 
