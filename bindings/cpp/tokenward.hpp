@@ -65,6 +65,8 @@ enum class AuthMethod : std::uint32_t {
     ClientSecretPost = TW_AUTH_METHOD_CLIENT_SECRET_POST,
     ClientSecretBasic = TW_AUTH_METHOD_CLIENT_SECRET_BASIC,
     None = TW_AUTH_METHOD_NONE,
+    PrivateKeyJwt = TW_AUTH_METHOD_PRIVATE_KEY_JWT,
+    ClientSecretJwt = TW_AUTH_METHOD_CLIENT_SECRET_JWT,
 };
 
 enum class Trust : std::uint32_t {
@@ -233,6 +235,14 @@ class Options {
         return *this;
     }
     Options &&scope(const std::string &s) && { return std::move(scope(s)); }
+    // private_key_jwt: the client's private key from a PEM file (RSA or EC) and its kid.
+    Options &private_key_file(const std::string &path, const std::optional<std::string> &key_id = {}) & {
+        detail::check(tw_options_set_private_key_file(p_.get(), detail::cstr(path), detail::cstr(key_id)));
+        return *this;
+    }
+    Options &&private_key_file(const std::string &path, const std::optional<std::string> &key_id = {}) && {
+        return std::move(private_key_file(path, key_id));
+    }
     Options &audience(const std::string &a) & {
         detail::check(tw_options_set_audience(p_.get(), detail::cstr(a)));
         return *this;
@@ -346,6 +356,30 @@ class Login {
     std::unique_ptr<tw_login, detail::LoginFree> p_;
 };
 
+// A device login in progress (RFC 8628): show user_code() and verification_uri(), then
+// Client::device_wait. cancel() may be called from any thread to end a wait.
+class Device {
+  public:
+    explicit Device(tw_device *d) noexcept : p_(d) {}
+    std::string user_code() const { return tw_device_user_code(p_.get()); }
+    std::string verification_uri() const { return tw_device_verification_uri(p_.get()); }
+    // The URI with the code in it, when the provider gave one.
+    std::optional<std::string> verification_uri_complete() const {
+        const char *u = tw_device_verification_uri_complete(p_.get());
+        return u ? std::optional<std::string>(u) : std::nullopt;
+    }
+    std::uint64_t expires_in() const noexcept { return tw_device_expires_in(p_.get()); }
+    std::uint64_t interval() const noexcept { return tw_device_interval(p_.get()); }
+    void cancel() const noexcept { tw_device_cancel(p_.get()); }
+    const tw_device *get() const noexcept { return p_.get(); }
+
+  private:
+    struct Free {
+        void operator()(tw_device *d) const noexcept { tw_device_free(d); }
+    };
+    std::unique_ptr<tw_device, Free> p_;
+};
+
 // An OAuth client for one provider, with its token cache. Thread-safe; move-only.
 class Client {
   public:
@@ -452,6 +486,34 @@ class Client {
         tw_token *t = nullptr;
         detail::check(tw_client_login_finish(p_.get(), login.get(), detail::cstr(callback_url), &t));
         return Token(t);
+    }
+
+    // Starts a device login (RFC 8628); scope unset: the Options' scopes.
+    Device device_begin(const std::optional<std::string> &scope = {}, bool pkce = false) const {
+        tw_device *d = nullptr;
+        detail::check(tw_client_device_begin(p_.get(), detail::cstr(scope), pkce, &d));
+        return Device(d);
+    }
+    // Waits for the user's approval and caches the login. Throws Error: TW_ERR_OAUTH with
+    // access_denied / expired_token, TW_ERR_LOGIN_REQUIRED when cancelled.
+    Token device_wait(const Device &device) const {
+        tw_token *t = nullptr;
+        detail::check(tw_client_device_wait(p_.get(), device.get(), &t));
+        return Token(t);
+    }
+    // Token exchange (RFC 8693): a token for `audience` / `scope` on behalf of the subject
+    // token's user. Cached per (subject, audience, scope, kind).
+    Token exchange_token(const std::string &subject_token, const std::optional<std::string> &audience = {},
+                         const std::optional<std::string> &scope = {},
+                         TokenKind requested = TokenKind::Access) const {
+        tw_token *t = nullptr;
+        detail::check(tw_client_exchange_token(p_.get(), detail::cstr(subject_token), detail::cstr(audience),
+                                               detail::cstr(scope), static_cast<tw_token_kind>(requested), &t));
+        return Token(t);
+    }
+    // Ends the session without a browser (back-channel logout) and revokes the refresh token.
+    void logout(const std::string &refresh_token) const {
+        detail::check(tw_client_logout(p_.get(), detail::cstr(refresh_token)));
     }
 
     // Verifies an access token presented to your API; returns its verified claims as JSON.

@@ -3,6 +3,8 @@
 #include <tokenward.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -185,6 +187,39 @@ static void test_loopback_and_misuse() {
     CHECK(!tw::version().empty(), "C++ version %s", tw::version().c_str());
 }
 
+// Issue 17 through the wrapper: private_key_jwt, a device login approved on Keycloak's device
+// page (tests/keycloak/kc_device.py) and one cancelled from a thread, token exchange, logout.
+static void test_grants() {
+    std::string key = std::string(tw_env("TW_ROOT")) + "/tests/keycloak/keys/vion-jwt-ec.pem";
+    auto jwt = tw::Client::from_keycloak(kc, "vion", tw::Options("vion-jwt").private_key_file(key, "vion-jwt-ec"));
+    CHECK(!jwt.access_token().empty(), "C++ private_key_jwt (ES256)");
+
+    auto dev = tw::Client::from_keycloak(kc, "vion", tw::Options("vion-device").scope("openid"));
+    tw::Device cancelled = dev.device_begin();
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        cancelled.cancel();
+    });
+    CHECK(throws([&] { dev.device_wait(cancelled); }, TW_ERR_LOGIN_REQUIRED), "C++ device wait cancelled");
+    stopper.join();
+
+    tw::Device d = dev.device_begin(std::nullopt, true);
+    CHECK(d.user_code().size() == 9 && d.interval() >= 1, "C++ device code %s", d.user_code().c_str());
+    std::string cmd = std::string(tw_env("TW_KC_DEVICE")) + " '" + kc + "' vion '" + d.user_code() +
+                      "' vion-user '" + tw_env("TW_VION_USER_PASSWORD") + "'";
+    CHECK(std::system(cmd.c_str()) == 0, "C++ device approved on Keycloak's pages");
+    tw::Token t = dev.device_wait(d);
+    auto rt = t.refresh_token();
+    CHECK(rt.has_value(), "C++ device login has a refresh token");
+
+    auto svc = tw::Client::from_keycloak(kc, "vion",
+                                         tw::Options("vion-exchange").secret(tw_env("TW_VION_EXCHANGE_SECRET")));
+    tw::Token ex = svc.exchange_token(dev.access_token(), std::string("vion-service"));
+    CHECK(!ex.access_token().empty(), "C++ token exchange to vion-service");
+    if (rt) dev.logout(*rt);
+    CHECK(throws([&] { dev.access_token(); }, TW_ERR_LOGIN_REQUIRED), "C++ logout empties the cache");
+}
+
 int main() {
     kc = tw_env("KC_URL");
     loopback = tw_env("TW_LOOPBACK_URL");
@@ -193,6 +228,7 @@ int main() {
         test_iopole_and_docbyte();
         test_verify();
         test_loopback_and_misuse();
+        test_grants();
     } catch (const tw::Error &e) {
         CHECK(false, "unexpected exception [%s] %s", e.name(), e.what());
     }
