@@ -38,6 +38,13 @@ pub trait AssertionSigner: Send + Sync {
     fn unix_time(&self) -> u64;
     /// A fresh identifier no other assertion of this client carries.
     fn jti(&self) -> Result<String>;
+
+    /// The signed assertion for `client_id`, addressed to `audience`: [`client_assertion`].
+    /// A method rather than a call in `form_post`, so that a runtime with no signer (the
+    /// browser's public client) links none of the assertion code.
+    fn assertion(&self, client_id: &str, audience: &str) -> Result<Secret> {
+        client_assertion(self, client_id, audience)
+    }
 }
 
 /// A shared [`AssertionSigner`], as [`crate::config::ClientConfig`] holds it; `Debug` shows
@@ -91,8 +98,8 @@ pub fn assertion_claims(client_id: &str, audience: &str, now: u64, jti: &str) ->
 }
 
 /// A signed assertion for `client_id`, addressed to `audience`.
-pub fn client_assertion(
-    signer: &dyn AssertionSigner,
+pub fn client_assertion<S: AssertionSigner + ?Sized>(
+    signer: &S,
     client_id: &str,
     audience: &str,
 ) -> Result<Secret> {

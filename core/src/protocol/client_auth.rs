@@ -8,7 +8,7 @@ use crate::prelude::*;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::client_assertion::{client_assertion, ASSERTION_TYPE};
+use crate::client_assertion::ASSERTION_TYPE;
 use crate::config::{AuthMethod, ClientConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, Method};
@@ -76,7 +76,7 @@ fn form_post_to(
                     "client_secret_jwt needs a signer made from the secret; build the client with tokenward's Client (it makes one), or set ClientConfig::signer",
                 )
             })?;
-            let assertion = client_assertion(signer.0.as_ref(), &config.client_id, audience)?;
+            let assertion = signer.0.assertion(&config.client_id, audience)?;
             form.append_pair("client_id", &config.client_id);
             form.append_pair("client_assertion_type", ASSERTION_TYPE);
             form.append_pair("client_assertion", assertion.expose());
