@@ -1027,7 +1027,9 @@ fn private_key_jwt_and_client_secret_jwt() {
         "--client-id",
         "vion-jwt",
     ]));
-    // A key the client does not have: refused, and no key material in the message.
+    // A key the client does not have: refused, and no key material in the message. (A fresh
+    // home: the store would otherwise answer with the token the right key got above.)
+    let tw = self::tw("signed-jwt-wrong");
     let r = tw.run(&[
         "token",
         "--keycloak",
