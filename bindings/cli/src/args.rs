@@ -48,6 +48,11 @@ Examples, one per system tokenward was built for:
         --client-id my-service --client-secret-env VION_CLIENT_SECRET \\
         --subject-token-env USER_TOKEN --audience other-client
 
+  Sign in once; later runs print the session's access token, refreshed from the store as needed
+    tokenward login --profile vion-user --open
+    curl -H \"Authorization: Bearer $(tokenward token --profile vion-user)\" https://api.example/me
+    tokenward logout --profile vion-user
+
   No shared secret: the client signs a JWT with its key (private_key_jwt)
     tokenward token --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-service \\
         --private-key-file ~/.config/tokenward/my-service.pem --key-id my-key
@@ -60,6 +65,7 @@ Configuration (flags win over the environment, the environment over the profile)
   TOKENWARD_EXPECTED_ISSUER (the issuer tokens carry)  TOKENWARD_LEEWAY (clock skew, seconds)
   TOKENWARD_REDIRECT_URI (for libraries; `login` uses its own 127.0.0.1 redirect)
   TOKENWARD_PRIVATE_KEY_FILE  TOKENWARD_KEY_ID (private_key_jwt)  TOKENWARD_AUDIENCE
+  TOKENWARD_STORE (where tokens and logins are kept: file:///dir, redis://..., memory)
   TOKENWARD_PROFILE (a profile name)  TOKENWARD_CONFIG (the profiles file)
 The library reads the same settings (Client.from_env() in Python, tw_client_from_env in C).
 
@@ -81,8 +87,17 @@ Profiles live in $TOKENWARD_CONFIG or ~/.config/tokenward/config.toml, a TOML fi
     scope = \"openid\"
     require_claim = \"tenant\"
   Other keys: issuer, token_url, auth_method, timeout, ca_file, port, redirect_path,
-  redirect_uri, expected_issuer, leeway, private_key_file, key_id, audience. A profile holds the secret itself (client_secret = \"...\") only if the file
-  is mode 0600; an unknown key or a wrong type is an error naming the file and line.
+  redirect_uri, expected_issuer, leeway, store, private_key_file, key_id, audience. A profile
+  holds the secret itself (client_secret = \"...\") only if the file is mode 0600; an unknown
+  key or a wrong type is an error naming the file and line.
+
+The store: tokens are kept between runs, so `token` reuses a client-credentials token until it
+is due (500 runs in its lifetime make one request), `login` keeps the user's session, `token`
+then prints its access token (refreshed with the stored refresh token when due) and `logout`
+ends it and deletes it. By default the file store in $XDG_STATE_HOME/tokenward, else
+~/.local/state/tokenward (mode 0700, files 0600); --store URL / TOKENWARD_STORE / the profile's
+`store` choose another (redis://... shares it between machines), --store memory keeps nothing.
+It holds bearer tokens and refresh tokens: whoever can read it can use them.
 
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
 invalid_grant, invalid_scope, a missing required claim, a forged callback) or a token that
@@ -195,11 +210,14 @@ VION_CLIENT_SECRET \\\n      --subject-token-env USER_TOKEN --audience other-cli
 Example:\n  tokenward token --profile vion-test | tokenward introspect --profile vion-test --kind access"
     )]
     Introspect(crate::grants::IntrospectArgs),
-    /// Log out without a browser: end the session with its refresh token, then revoke it.
-    #[command(
-        after_help = "Example:\n  jq -r .refresh_token login.json | tokenward logout \\\n      \
---keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-cli"
-    )]
+    /// Log out without a browser: end the session with its refresh token, revoke it, and
+    /// delete it from the store.
+    ///
+    /// Without a --refresh-token-* option it ends the session `tokenward login` kept in the
+    /// store for these settings (else it reads the refresh token from standard input).
+    #[command(after_help = "Examples:\n  tokenward logout --profile vion-user\n  \
+jq -r .refresh_token login.json | tokenward logout \\\n      \
+--keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-cli")]
     Logout(crate::grants::LogoutArgs),
     /// Print shell completions: `tokenward completions bash > /etc/bash_completion.d/tokenward`.
     Completions {
@@ -266,6 +284,11 @@ pub struct ClientArgs {
     /// [default: 30] [env: TOKENWARD_LEEWAY].
     #[arg(long, value_name = "SECS", value_parser = tokenward::settings::parse_leeway, help_heading = "Provider")]
     pub leeway: Option<u64>,
+    /// Where tokens and logins are kept between runs: file:///dir, redis://host[:port] or
+    /// rediss://..., or `memory` to keep nothing [default: the file store in
+    /// $XDG_STATE_HOME/tokenward, else ~/.local/state/tokenward] [env: TOKENWARD_STORE].
+    #[arg(long, value_name = "URL", help_heading = "Store")]
+    pub store: Option<String>,
 }
 
 /// Where the client secret comes from; at most one.

@@ -115,18 +115,68 @@ pub fn token(ctx: &Ctx, args: &TokenArgs) -> CliResult<()> {
     let mut layer = cmdline_layer(&args.client, &args.secret, args.timeout);
     layer.audience = args.audience.clone();
     let settings = ctx.settings(layer, args.client.profile.as_deref())?;
-    if settings.secret.is_none() && settings.private_key_file.is_none() {
-        return Err(CliError::usage(
-            "client credentials need a client secret or a private key; pass --client-secret-env VAR, \
-             --client-secret-file PATH, --client-secret-stdin or --private-key-file PEM (or set \
-             TOKENWARD_CLIENT_SECRET / TOKENWARD_PRIVATE_KEY_FILE)",
-        ));
+    let credentials = settings.secret.is_some() || settings.private_key_file.is_some();
+    const NO_CREDENTIALS: &str = "client credentials need a client secret or a private key; \
+         pass --client-secret-env VAR, --client-secret-file PATH, --client-secret-stdin or \
+         --private-key-file PEM (or set TOKENWARD_CLIENT_SECRET / TOKENWARD_PRIVATE_KEY_FILE)";
+    let store = shared_store(&settings);
+    if !credentials && store.is_none() {
+        return Err(CliError::usage(NO_CREDENTIALS));
     }
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
     let client = build_client(ctx, &settings, secret, None)?;
-    let token = client.client_credentials()?;
-    print(render_token(&token, args.output.format()).expose())
+    if let (false, Some(store)) = (credentials, &store) {
+        if client.token_source().peek_shared().is_none() {
+            return Err(CliError::usage(format!(
+                "{NO_CREDENTIALS}; or sign in first with `tokenward login` and the same \
+                 settings (no session of this client is kept in {store})"
+            )));
+        }
+    }
+    // The cache, through the store: a stored session (a `login`'s, refreshed when due) or a
+    // client-credentials token still fresh is printed as is; else one request renews it.
+    let token = client.token()?;
+    if let Some(store) = &store {
+        ctx.note(&format!("token cache: {store}"));
+    }
+    let format = args.output.format();
+    if format == output::Format::Json {
+        return print(render_token_now(&token).expose());
+    }
+    print(render_token(&token, format).expose())
+}
+
+/// The shared store the settings name, redacted for messages (`None`: `memory`).
+pub(crate) fn shared_store(settings: &Settings) -> Option<String> {
+    let url = settings.store.as_deref()?.trim();
+    match url.split_once(':').map_or(url, |(s, _)| s) {
+        "" | "memory" | "none" => None,
+        _ => Some(tokenward::native::store::redact_url(url)),
+    }
+}
+
+/// `--json` of a token that may have been kept for a while (the store): `expires_in` and
+/// `refresh_expires_in` count from now, not from when the server sent it.
+fn render_token_now(token: &tokenward::Token) -> Secret {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // A token this run fetched is printed as the server sent it.
+    let elapsed = now.saturating_sub(token.sent_at().unix);
+    let mut json = token.response_json();
+    if elapsed > 1 {
+        for field in ["expires_in", "refresh_expires_in"] {
+            // 0 means "no deadline" for refresh_expires_in (Keycloak's offline tokens).
+            if let Some(n) = json.get(field).and_then(|v| v.as_u64()).filter(|n| *n > 0) {
+                json.insert(field.into(), n.saturating_sub(elapsed).into());
+            }
+        }
+    }
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(json))
+        .expect("a JSON map always serializes");
+    Secret::new(text + "\n")
 }
 
 pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
@@ -162,7 +212,13 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
     let result = client.exchange_code(request.pending, &callback.url);
     callback.answer(result.is_ok());
     let token = result?;
-    ctx.note("signed in");
+    match shared_store(&settings) {
+        Some(store) => eprintln!(
+            "tokenward: signed in; the session is kept in {store}: `tokenward token` with the same \
+             settings prints its access token, `tokenward logout` ends it"
+        ),
+        None => ctx.note("signed in (not kept: the store is `memory`)"),
+    }
     print(render_token(&token, args.output.format()).expose())
 }
 

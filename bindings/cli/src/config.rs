@@ -2,7 +2,7 @@
 //! `TOKENWARD_*` variables, the profiles file, the precedence flags > environment > profile)
 //! is core's `tokenward::settings`; this module only translates flags into a [`Layer`].
 
-use tokenward::settings::{Env, Layer, Origin, SecretSource, SecretSpec, Settings};
+use tokenward::settings::{Binding, Env, Layer, Origin, SecretSource, SecretSpec, Settings};
 use tokenward::Error;
 
 use crate::args::{ClientArgs, SecretArgs};
@@ -28,18 +28,19 @@ pub fn cmdline_layer(c: &ClientArgs, s: &SecretArgs, timeout: Option<u64>) -> La
         leeway: c.leeway.map(std::time::Duration::from_secs),
         private_key_file: c.private_key_file.clone(),
         key_id: c.key_id.clone(),
+        store: c.store.clone(),
         ..Layer::new(Origin::Flags)
     }
 }
 
-/// Flags, then `TOKENWARD_*`, then the profile, merged by core. Returns the settings and the
-/// warnings to print.
+/// Flags, then `TOKENWARD_*`, then the profile, merged by core, with the CLI's defaults (core's
+/// [`Binding::Cli`]: the file store). Returns the settings and the warnings to print.
 pub fn settings(
     cmdline: Layer,
     profile: Option<&str>,
     env: &Env,
 ) -> CliResult<(Settings, Vec<String>)> {
-    let settings = Settings::load(vec![cmdline], profile, env).map_err(usage)?;
+    let settings = Settings::load_for(Binding::Cli, vec![cmdline], profile, env).map_err(usage)?;
     let mut warnings = Vec::new();
     if matches!(
         &settings.secret,

@@ -136,7 +136,8 @@ pub struct LogoutArgs {
         help_heading = "Refresh token"
     )]
     pub refresh_token_file: Option<PathBuf>,
-    /// Read the refresh token from standard input (the default).
+    /// Read the refresh token from standard input (the default when the store keeps no session
+    /// of this client).
     #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
     pub refresh_token_stdin: bool,
     /// HTTP timeout in seconds [default: 30].
@@ -248,10 +249,38 @@ pub fn logout(ctx: &Ctx, args: &LogoutArgs) -> CliResult<()> {
         file: args.refresh_token_file.clone(),
         flag: "refresh-token",
     };
+    let named = args.refresh_token_env.is_some()
+        || args.refresh_token_file.is_some()
+        || args.refresh_token_stdin;
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
-    let refresh_token = reader.read(&input.spec(), "refresh token")?;
     let client = build_client(ctx, &settings, secret, None)?;
+    let store = crate::commands::shared_store(&settings);
+    if let (false, Some(store)) = (named, &store) {
+        // No refresh token given: the session `login` kept in the store, if there is one.
+        if let Some(stored) = client.token_source().peek_shared() {
+            match stored.refresh_token() {
+                Some(rt) => client.logout(rt)?,
+                None => {
+                    // A client-credentials token: revoke it, and forget it.
+                    client.revoke(stored.access_token(), TokenKind::AccessToken)?;
+                    client.token_source().clear();
+                }
+            }
+            ctx.note(&format!(
+                "session ended, its refresh token revoked and its record deleted from {store}"
+            ));
+            return Ok(());
+        }
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(CliError::usage(format!(
+                "no session of this client is kept in {store} (already logged out, or signed in \
+                 with other settings); to end another session pass its refresh token with \
+                 --refresh-token-env VAR, --refresh-token-file PATH or --refresh-token-stdin"
+            )));
+        }
+    }
+    let refresh_token = reader.read(&input.spec(), "refresh token")?;
     client.logout(&refresh_token)?;
     ctx.note("session ended and refresh token revoked");
     Ok(())

@@ -1072,3 +1072,204 @@ fn private_key_jwt_and_client_secret_jwt() {
     ]));
     assert_eq!(claims(&t)["azp"], "vion-secret-jwt");
 }
+
+// ---- Issue 18: the store (the file store by default): tokens and logins kept between runs ----
+
+/// The file store of a scratch environment: the CLI's default, `$HOME/.local/state/tokenward`.
+fn store_dir(tw: &Tw) -> std::path::PathBuf {
+    tw.dir.join(".local/state/tokenward")
+}
+
+/// The store's record files (`tw1-<hash>.json`).
+fn records(tw: &Tw) -> Vec<std::path::PathBuf> {
+    let Ok(dir) = std::fs::read_dir(store_dir(tw)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = dir
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn client_credentials_are_reused_across_runs_through_the_file_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let kc = kc();
+    let tw = tw("reuse");
+    let token_url = kc.token_url("ecoinvent");
+    let args = [
+        "token",
+        "--token-url",
+        &token_url,
+        "--client-id",
+        "ecoinvent-client",
+        "--client-secret-env",
+        "S_ECOINVENT_CLIENT_SECRET",
+    ];
+    // 500 runs within the token's 3600 s: every one prints the same token, so the first run's
+    // request is the only one (a new request always gets a new token: its jti differs).
+    let started = std::time::Instant::now();
+    let first = printed_token(&tw.run(&args));
+    let mut same = 1;
+    for _ in 1..500 {
+        let r = tw.run(&args);
+        r.ok();
+        assert_eq!(r.stdout.trim_end(), first, "a run made a new request");
+        same += 1;
+    }
+    eprintln!(
+        "store reuse: {same} runs of `tokenward token`, 1 token request ({:.1} ms per run)",
+        started.elapsed().as_secs_f64() * 1000.0 / 500.0
+    );
+    // The default store: 0700 directory, one 0600 record, no secret or token in its name.
+    let dir = store_dir(&tw);
+    let m = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(m & 0o777, 0o700, "{dir:?}");
+    let files = records(&tw);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let m = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+    assert_eq!(m & 0o777, 0o600);
+    let name = files[0].file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("tw1-") && !name.contains("ecoinvent"),
+        "{name}"
+    );
+
+    // --json of a kept token counts expires_in from now.
+    let r = tw.run(&[&args[..], &["--json"]].concat());
+    r.ok();
+    assert_eq!(r.json()["access_token"], first.as_str());
+    assert!(r.json()["expires_in"].as_u64().unwrap() <= 3600);
+
+    // --store memory (and TOKENWARD_STORE=memory) keep nothing: each run asks anew.
+    let a = printed_token(&tw.run(&[&args[..], &["--store", "memory"]].concat()));
+    assert_ne!(a, first);
+    let b = printed_token(&tw.run_env(&args, "TOKENWARD_STORE", "memory"));
+    assert_ne!(b, first);
+    assert_ne!(b, a);
+    // Another store: its own cache.
+    let elsewhere = format!("file://{}", tw.dir.join("other").display());
+    let c = printed_token(&tw.run(&[&args[..], &["--store", &elsewhere]].concat()));
+    assert_ne!(c, first);
+    let d = printed_token(&tw.run(&[&args[..], &["--store", &elsewhere]].concat()));
+    assert_eq!(c, d);
+}
+
+/// Runs `tokenward login ARGS`, signs in as vion-user on Keycloak's page, and returns the run.
+fn sign_in(tw: &Tw, args: &[&str]) -> Run {
+    let kc = kc();
+    let mut child = tw
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = String::new();
+    let url = loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("login printed no URL ({status:?}): {stderr}");
+        }
+        stderr.push_str(&line);
+        if line.trim_start().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    let callback = browser_login(&url, "vion-user", kc.var("TW_VION_USER_PASSWORD"));
+    ureq::get(&callback)
+        .call()
+        .expect("the loopback page answers");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    err.read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    let run = Run {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    };
+    common::check_no_leak(&run);
+    run
+}
+
+#[test]
+fn login_once_then_token_and_logout_through_the_store() {
+    let kc = kc();
+    let tw = tw("login-once");
+    let cfg = tw.file(
+        "config.toml",
+        &format!(
+            "[profile.vion-user]\nkeycloak = \"{}\"\nrealm = \"vion\"\nclient_id = \"vion-spa\"\n\
+             scope = \"openid user_impersonation\"\n",
+            kc.url
+        ),
+    );
+    let tw = tw.env("TOKENWARD_CONFIG", cfg.to_str().unwrap());
+    let profile = ["--profile", "vion-user"];
+
+    // Nothing kept yet, and a public client has no client credentials: say how to sign in.
+    tw.run(&[&["token"][..], &profile].concat())
+        .fails(2, &["tokenward login", "no session of this client is kept"]);
+
+    let login = sign_in(
+        &tw,
+        &[&["login"][..], &profile, &["--timeout", "90"]].concat(),
+    );
+    let at = printed_token(&login);
+    assert!(
+        login.stderr.contains("the session is kept in file://"),
+        "{login:#?}"
+    );
+    let files = records(&tw);
+    assert_eq!(files.len(), 1, "{files:?}");
+
+    // `token` prints the session's access token, no token on the command line.
+    let t = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    assert_eq!(t, at);
+    assert_eq!(claims(&t)["preferred_username"], "vion-user");
+
+    // Make the kept token due and expired (as if its 5 minutes had passed): the next run
+    // refreshes it with the stored refresh token and keeps the new one.
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let mut record: Value = serde_json::from_str(&text).unwrap();
+    let rt = record["token"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    register_secret(&rt);
+    let past = record["sent_unix_ms"].as_u64().unwrap();
+    record["refresh_unix_ms"] = past.into();
+    record["expires_unix_ms"] = past.into();
+    std::fs::write(&files[0], record.to_string()).unwrap();
+    let renewed = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    assert_ne!(renewed, at, "the expired token was printed");
+    assert_eq!(claims(&renewed)["preferred_username"], "vion-user");
+    let again = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    assert_eq!(again, renewed, "the refreshed token was not kept");
+
+    // logout: ends the session, revokes its refresh token, deletes the record.
+    let r = tw.run(&[&["logout"][..], &profile].concat());
+    r.ok();
+    assert!(r.stdout.is_empty(), "{r:#?}");
+    assert!(records(&tw).is_empty(), "{:?}", records(&tw));
+    tw.run(&[&["token"][..], &profile].concat())
+        .fails(2, &["tokenward login"]);
+    let r = tw.run_env(
+        &[&["refresh"][..], &profile, &["--refresh-token-env", "RT"]].concat(),
+        "RT",
+        &rt,
+    );
+    r.fails(3, &["invalid_grant"]);
+}

@@ -792,6 +792,33 @@ impl ProviderSpec {
     }
 }
 
+/// Which binding reads the settings: it decides the shared token store used when none is
+/// configured (`--store`, `TOKENWARD_STORE`, the profile's `store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Binding {
+    /// A library in a long-lived process (Rust, C, Python): the process's own in-memory cache
+    /// unless a store is configured, so nothing lands on disk that the application did not ask
+    /// for.
+    #[default]
+    Library,
+    /// The command line: every run is a new process, so an in-memory cache would never be
+    /// reused. Its default is the file store in the user's state directory,
+    /// `$XDG_STATE_HOME/tokenward`, else `~/.local/state/tokenward` (created with mode 0700):
+    /// logins are kept, and client-credentials tokens are reused across runs.
+    Cli,
+}
+
+impl Binding {
+    /// The store URL used when no layer names one (`None`: this process only).
+    pub fn default_store(self, env: &Env) -> Option<String> {
+        match self {
+            Binding::Library => None,
+            Binding::Cli => crate::native::store::default_dir_from(|k| env.value(k))
+                .and_then(|dir| crate::native::store::file_url(&dir)),
+        }
+    }
+}
+
 /// The merged settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -838,7 +865,18 @@ impl Settings {
     /// The settings from `top` (highest first: flags, a caller's options), the environment
     /// `env`, then the profile `profile` (else the one `TOKENWARD_PROFILE` names, if any) from
     /// the profiles file `env` points at.
-    pub fn load(mut top: Vec<Layer>, profile: Option<&str>, env: &Env) -> Result<Settings> {
+    pub fn load(top: Vec<Layer>, profile: Option<&str>, env: &Env) -> Result<Settings> {
+        Settings::load_for(Binding::Library, top, profile, env)
+    }
+
+    /// [`Settings::load`] for `binding`: a store not named by any layer is the binding's
+    /// [default](Binding::default_store) (`memory` names none).
+    pub fn load_for(
+        binding: Binding,
+        mut top: Vec<Layer>,
+        profile: Option<&str>,
+        env: &Env,
+    ) -> Result<Settings> {
         top.push(Layer::from_env(env)?);
         let name = profile
             .map(str::to_string)
@@ -853,6 +891,9 @@ impl Settings {
         }
         let mut settings = Settings::resolve(&top)?;
         settings.profile = read;
+        if settings.store.is_none() {
+            settings.store = binding.default_store(env);
+        }
         Ok(settings)
     }
 
@@ -1654,6 +1695,33 @@ require_claim = "tenant"
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("1.5").is_err());
+    }
+
+    #[test]
+    fn the_cli_defaults_to_the_file_store_and_libraries_to_none() {
+        let mut top = flags();
+        top.token_url = Some("https://t.example/token".into());
+        top.client_id = Some("c".into());
+        let env = env_of(&[("HOME", "/home/u")]);
+        let lib = Settings::load(vec![top.clone()], None, &env).unwrap();
+        assert_eq!(lib.store, None);
+        let cli = Settings::load_for(Binding::Cli, vec![top.clone()], None, &env).unwrap();
+        assert_eq!(
+            cli.store.as_deref(),
+            Some("file:///home/u/.local/state/tokenward")
+        );
+        let env = env_of(&[("HOME", "/home/u"), ("XDG_STATE_HOME", "/st ate")]);
+        let cli = Settings::load_for(Binding::Cli, vec![top.clone()], None, &env).unwrap();
+        assert_eq!(cli.store.as_deref(), Some("file:///st%20ate/tokenward"));
+        // Any layer naming a store wins; `memory` turns the store off.
+        let env = env_of(&[("HOME", "/home/u"), ("TOKENWARD_STORE", "redis://r")]);
+        let cli = Settings::load_for(Binding::Cli, vec![top.clone()], None, &env).unwrap();
+        assert_eq!(cli.store.as_deref(), Some("redis://r"));
+        top.store = Some("memory".into());
+        let cli = Settings::load_for(Binding::Cli, vec![top], None, &env).unwrap();
+        assert_eq!(cli.store.as_deref(), Some("memory"));
+        // No HOME and no XDG_STATE_HOME: no default store.
+        assert_eq!(Binding::Cli.default_store(&Env::default()), None);
     }
 
     #[test]

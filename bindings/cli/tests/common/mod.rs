@@ -116,8 +116,18 @@ impl Tw {
 
     /// Runs `tokenward args...` with `stdin`. `printed` is the one token stdout may hold.
     pub fn run_with(&self, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut child = self
-            .command(args)
+        self.run_command(self.command(args), args, stdin)
+    }
+
+    /// [`Tw::run`] with one more environment variable.
+    pub fn run_env(&self, args: &[&str], name: &str, value: &str) -> Run {
+        let mut command = self.command(args);
+        command.env(name, value);
+        self.run_command(command, args, None)
+    }
+
+    fn run_command(&self, mut command: Command, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -108,9 +108,14 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// The default directory of the file store: `$XDG_STATE_HOME/tokenward`, else
-/// `~/.local/state/tokenward`.
+/// `~/.local/state/tokenward`, from the process environment.
 pub fn default_dir() -> Option<std::path::PathBuf> {
-    let from_env = |k| std::env::var_os(k).filter(|v| !v.is_empty());
+    default_dir_from(|k| std::env::var(k).ok())
+}
+
+/// [`default_dir`] with the variables `var` gives (blank counts as unset).
+pub fn default_dir_from(var: impl Fn(&str) -> Option<String>) -> Option<std::path::PathBuf> {
+    let from_env = |k| var(k).filter(|v| !v.trim().is_empty());
     if let Some(state) = from_env("XDG_STATE_HOME") {
         return Some(std::path::PathBuf::from(state).join("tokenward"));
     }
@@ -119,7 +124,28 @@ pub fn default_dir() -> Option<std::path::PathBuf> {
 
 /// The `file://` URL of [`default_dir`].
 pub fn default_file_url() -> Option<String> {
-    default_dir().map(|d| format!("file://{}", d.display()))
+    default_dir().and_then(|d| file_url(&d))
+}
+
+/// The `file://` URL of an absolute directory (percent-encoded as [`FileStore::from_url`]
+/// decodes it), or `None` for a relative or non-UTF-8 path.
+pub fn file_url(dir: &std::path::Path) -> Option<String> {
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'?')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    let dir = dir.to_str().filter(|d| d.starts_with('/'))?;
+    Some(format!(
+        "file://{}",
+        percent_encoding::utf8_percent_encode(dir, PATH)
+    ))
 }
 
 #[cfg(test)]
@@ -138,6 +164,31 @@ mod tests {
         );
         assert_eq!(redact_url("rediss://u:p@h"), "rediss://u:***@h");
         assert_eq!(redact_url("redis://h:1"), "redis://h:1");
+        let url = file_url(std::path::Path::new("/home/a b/100%/s")).unwrap();
+        assert_eq!(url, "file:///home/a%20b/100%25/s");
+        assert_eq!(
+            FileStore::from_url(&url).unwrap().dir(),
+            std::path::Path::new("/home/a b/100%/s")
+        );
+        assert_eq!(file_url(std::path::Path::new("rel")), None);
+        let dir = |pairs: &[(&str, &str)]| {
+            let pairs = pairs.to_vec();
+            default_dir_from(move |k| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        assert_eq!(
+            dir(&[("HOME", "/h"), ("XDG_STATE_HOME", "/s")]).unwrap(),
+            std::path::Path::new("/s/tokenward")
+        );
+        assert_eq!(
+            dir(&[("HOME", "/h"), ("XDG_STATE_HOME", " ")]).unwrap(),
+            std::path::Path::new("/h/.local/state/tokenward")
+        );
+        assert_eq!(dir(&[]), None);
         #[cfg(not(feature = "redis"))]
         {
             let e = open("redis://:pw@h").err().unwrap().to_string();
