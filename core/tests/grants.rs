@@ -198,3 +198,63 @@ fn a_rejected_client_assertion_is_invalid_client_and_shows_no_key() {
     .unwrap_err();
     assert!(e.to_string().contains("private key"), "{e}");
 }
+
+/// An unsigned JWT whose `exp` is `exp` (the subject token a user sent).
+fn subject_expiring_at(exp: u64) -> tokenward::Secret {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    tokenward::Secret::new(format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&format!(r#"{{"sub":"u1","aud":"svc","exp":{exp}}}"#))
+    ))
+}
+
+#[test]
+fn exchanged_tokens_are_cached_per_subject_audience_and_scope_and_renewed_while_the_subject_lives()
+{
+    // Tokens of 300 s; the manual clock moves instead of the test sleeping.
+    let server = ScriptedServer::start(300);
+    let clock = std::sync::Arc::new(tokenward::ManualClock::new(1_700_000_000));
+    let url = format!("{}/exchange/ok/cache/token", server.url);
+    let c = Client::builder(
+        Provider::from_token_url(&url).unwrap(),
+        ClientConfig::new("svc").secret("exchange-secret"),
+    )
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let subject = subject_expiring_at(1_700_000_000 + 1000);
+    let get = |aud: &str, scope: Option<&str>| {
+        c.exchange_token(&subject, Some(aud), scope, TokenType::AccessToken)
+            .unwrap()
+    };
+    let first = get("api-a", None);
+    assert_eq!(first.access_token().expose(), "tw-exchange-cache-1");
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &get("api-a", None)),
+        "cached"
+    );
+    // Another audience, another scope: other cache entries.
+    assert_eq!(
+        get("api-b", None).access_token().expose(),
+        "tw-exchange-cache-2"
+    );
+    assert_eq!(
+        get("api-a", Some("read")).access_token().expose(),
+        "tw-exchange-cache-3"
+    );
+    // Due (within the refresh margin of its 300 s): exchanged again.
+    clock.advance(Duration::from_secs(290));
+    assert_eq!(
+        get("api-a", None).access_token().expose(),
+        "tw-exchange-cache-4"
+    );
+    // The subject token has expired: no new exchange, a login is needed.
+    clock.advance(Duration::from_secs(1000));
+    let e = c
+        .exchange_token(&subject, Some("api-a"), None, TokenType::AccessToken)
+        .unwrap_err();
+    assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
+    assert!(e.to_string().contains("subject token has expired"), "{e}");
+}

@@ -76,6 +76,9 @@ unless the client asked to close):
     /device/html/<session>/auth/device  200 text/html: a login page where JSON belongs
     /exchange/refused/token          400 {"error": "invalid_request", "error_description":
                                      "Requested audience not available: other-client"}
+    /exchange/ok/<session>/token     (POST) a token exchange (grant_type and subject_token checked,
+                                     else 400 invalid_request) answered with the session's Nth
+                                     token "tw-exchange-<session>-<N>" (expires_in LIFETIME)
     /assertion/rejected/token        401 invalid_client "Client authentication with signed JWT
                                      failed: Signature on JWT token failed validation" when the
                                      form carries a JWT client_assertion of the jwt-bearer type;
@@ -648,6 +651,12 @@ def grants_route(server: "Server", parts: List[str], req: Request) -> bytes:
     """The device, token exchange and client assertion routes (see the module's docstring)."""
     if parts[:2] == ["exchange", "refused"] and parts[2:] == ["token"]:
         return oauth_error("400 Bad Request", "invalid_request", "Requested audience not available: other-client")
+    if len(parts) == 4 and parts[:2] == ["exchange", "ok"] and parts[3] == "token" and SESSION.match(parts[2]):
+        form = req.form()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange" or not form.get("subject_token"):
+            return oauth_error("400 Bad Request", "invalid_request", "not a token exchange")
+        n = server.count(parts[2], "requests")
+        return response("200 OK", token_body(f"tw-exchange-{parts[2]}-{n}", server.lifetime), "application/json")
     if parts[:2] == ["assertion", "rejected"] and parts[2:] == ["token"]:
         form = req.form()
         jwt = form.get("client_assertion", "")
