@@ -152,6 +152,14 @@ impl Shared {
         }
     }
 
+    /// Says that the stored record was not used, and why.
+    pub(crate) fn ignored(&self, why: &str) {
+        self.say(&format!(
+            "ignored the record in the token store {}: {why}; it is overwritten by the next renewal",
+            self.store.describe()
+        ));
+    }
+
     /// Forgets the stored record (a logout).
     pub(crate) fn delete(&self) {
         match self.store.delete(&self.key) {

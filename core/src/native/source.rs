@@ -14,8 +14,9 @@
 //!   missing) takes the store's lock for the key, re-reads the stored record and adopts it if
 //!   another process renewed meanwhile, renews only if still needed, and writes what it got
 //!   (a rotated refresh token included) before it releases the lock. A login ([`TokenSource::set`])
-//!   is written too, and [`TokenSource::clear`] deletes the record. A failing store costs no
-//!   valid token ([`super::shared`]);
+//!   is written too, and [`TokenSource::clear`] deletes the record. An adopted record's ID token
+//!   is verified like a received one; a refresh token refused under the lock deletes the
+//!   record. A failing store costs no valid token ([`super::shared`]);
 //! - callers past expiry wait on a condvar for the one renewal in flight and all get its
 //!   outcome.
 
@@ -470,9 +471,11 @@ impl Inner {
         let _held = shared.lock();
         let mut grant = grant;
         let mut adopted = None;
-        if let Some((stored, session)) =
-            shared.read(self.flows.clock.as_ref(), &self.flows.refresh_policy)
-        {
+        let read = self.read_stored(shared);
+        let stored_refresh_token = read
+            .as_ref()
+            .and_then(|(stored, _)| stored.token.refresh_token().cloned());
+        if let Some((stored, session)) = read {
             let now = self.flows.clock.now();
             let current = self.current.load_full();
             if is_newer(&stored, current.entry.as_ref()) {
@@ -499,7 +502,28 @@ impl Inner {
                 }
             }
         }
-        let token = self.renew_by(grant)?;
+        let sent_refresh_token = self
+            .current
+            .load()
+            .entry
+            .as_ref()
+            .and_then(|e| e.token.refresh_token().cloned());
+        let token = match self.renew_by(grant) {
+            Ok(token) => token,
+            Err(e) => {
+                // The server refused the refresh token the stored session holds: that session
+                // is over for every process. Delete it (under the lock) so the others learn it
+                // from the store, not each by a request of its own.
+                if grant == Grant::RefreshToken
+                    && e.refuses_refresh_token()
+                    && sent_refresh_token.is_some()
+                    && sent_refresh_token == stored_refresh_token
+                {
+                    shared.delete();
+                }
+                return Err(e);
+            }
+        };
         let session = match grant {
             Grant::ClientCredentials => Session::ClientCredentials,
             Grant::RefreshToken => adopted
@@ -519,12 +543,41 @@ impl Inner {
         }
     }
 
+    /// The shared store's record as an entry on this process's clock, if it is usable and its
+    /// ID token verifies as if this process had received it
+    /// ([`Flows::verify_stored_id_token`]: signature, `iss`, `aud`, `azp`, `exp`, `iat`), so an
+    /// adopted token's [`Token::id_token_claims`] are verified ones. A record already expired is
+    /// taken unverified: it is never handed out, only renewed, and the renewal's answer is
+    /// verified. A record whose ID token does not verify is ignored (and overwritten by the next
+    /// renewal), like a foreign one.
+    fn read_stored(&self, shared: &Shared) -> Option<(Entry<Arc<Token>>, Session)> {
+        let (stored, session) =
+            shared.read(self.flows.clock.as_ref(), &self.flows.refresh_policy)?;
+        if stored.token.id_token().is_none()
+            || stored.freshness(self.flows.clock.now()) == Freshness::Expired
+        {
+            return Some((stored, session));
+        }
+        let mut token = Token::clone(&stored.token);
+        match self.flows.verify_stored_id_token(&mut token) {
+            Ok(()) => Some((
+                Entry {
+                    token: Arc::new(token),
+                    ..stored
+                },
+                session,
+            )),
+            Err(e) => {
+                shared.ignored(&format!("its ID token does not verify ({e})"));
+                None
+            }
+        }
+    }
+
     /// Adopts the shared store's record when it is usable and newer than the cached entry.
     fn adopt_stored(&self) {
         let Some(shared) = &self.shared else { return };
-        let Some((stored, session)) =
-            shared.read(self.flows.clock.as_ref(), &self.flows.refresh_policy)
-        else {
+        let Some((stored, session)) = self.read_stored(shared) else {
             return;
         };
         let current = self.current.load_full();
