@@ -20,6 +20,7 @@ bench:
 soak:
 	tests/soak/run 600
 
+	tests/store/rotation-soak 60
 ## header: regenerate include/tokenward.h with the pinned cbindgen
 header:
 	ffi/gen-header.sh
