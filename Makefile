@@ -16,7 +16,8 @@ test:
 bench:
 	bench/run
 
-## soak: 16 threads for 10 minutes with 3 s tokens, Keycloak restarted midway
+## soak: 16 threads for 10 minutes with 3 s tokens, Keycloak restarted midway; then 4 processes
+## sharing one rotating user session through Redis and the file store for 60 s each
 soak:
 	tests/soak/run 600
 
