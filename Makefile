@@ -20,8 +20,8 @@ bench:
 ## sharing one rotating user session through Redis and the file store for 60 s each
 soak:
 	tests/soak/run 600
-
 	tests/store/rotation-soak 60
+
 ## header: regenerate include/tokenward.h with the pinned cbindgen
 header:
 	ffi/gen-header.sh
