@@ -624,3 +624,34 @@ fn every_change_of_the_session_bumps_the_generation() {
     assert!(g5 > g4, "set (a login)");
     assert_eq!(view(&c).1, g5);
 }
+
+#[test]
+fn a_renewal_still_running_at_logout_does_not_put_its_token_back() {
+    let (ep, clock) = (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    );
+    let c = Arc::new(client(&ep, &clock, ClientConfig::new("spa")));
+    c.token_source()
+        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    let gate = Arc::new(Barrier::new(2));
+    ep.push(Reply::Block(gate.clone()));
+    let renewing = {
+        let c = c.clone();
+        thread::spawn(move || c.refresh())
+    };
+    gate.wait(); // the refresh has reached the endpoint
+    c.token_source().clear(); // the user logs out meanwhile
+    gate.wait(); // the refresh answers
+    let renewed = renewing.join().unwrap().unwrap();
+    assert_eq!(
+        renewed.access_token().expose(),
+        "at-2",
+        "its caller gets it"
+    );
+    assert!(
+        c.token_source().peek().is_none(),
+        "but the cache stays empty after the logout"
+    );
+    assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
+}

@@ -55,6 +55,10 @@ struct Flight {
 struct Current {
     entry: Option<Entry<Arc<Token>>>,
     generation: u64,
+    /// Bumped when a session begins (`set`) or ends (`clear`): a renewal that started before
+    /// lands in the cache only while it is unchanged, so a refresh still running when the user
+    /// logged out cannot put its token back.
+    session: u64,
 }
 
 /// The token cache for one key (issuer, client, scopes, audience). Clones share the cache.
@@ -184,7 +188,7 @@ impl TokenSource {
     /// that failed before (say, `login_required` while nobody was logged in) no longer hold
     /// anyone back.
     pub fn set(&self, token: Token) -> Arc<Token> {
-        let token = self.inner.publish(token);
+        let token = self.inner.begin_session(token);
         let mut flight = self.inner.lock();
         flight.renewals.began(Session::User);
         flight.last = None;
@@ -232,7 +236,7 @@ impl TokenSource {
     /// Forgets the cached token (after logout or revocation). The session's kind stays: a
     /// user's session then needs a new login, it does not become the client's own.
     pub fn clear(&self) {
-        self.inner.change(|_| Some(None));
+        self.inner.end_session();
         if let Some(shared) = &self.inner.shared {
             shared.delete();
         }
@@ -274,20 +278,63 @@ impl Inner {
             Some(entry) => Arc::new(Current {
                 entry,
                 generation: cur.generation.wrapping_add(1),
+                session: cur.session,
             }),
             None => Arc::clone(cur),
         });
     }
 
-    fn publish(&self, token: Token) -> Arc<Token> {
-        let token = Arc::new(token);
-        let entry = Entry::new(
+    /// The cache entry for `token`.
+    fn entry_for(&self, token: &Arc<Token>) -> Entry<Arc<Token>> {
+        Entry::new(
             token.clone(),
-            timing(&token),
+            timing(token),
             &self.flows.refresh_policy,
             self.flows.clock.max_lag(),
-        );
-        self.change(|_| Some(Some(entry.clone())));
+        )
+    }
+
+    /// Puts `token` in the cache as a new session (a login, a resumed refresh token).
+    fn begin_session(&self, token: Token) -> Arc<Token> {
+        let token = Arc::new(token);
+        let entry = self.entry_for(&token);
+        self.current.rcu(|cur| {
+            Arc::new(Current {
+                entry: Some(entry.clone()),
+                generation: cur.generation.wrapping_add(1),
+                session: cur.session.wrapping_add(1),
+            })
+        });
+        token
+    }
+
+    /// Ends the session: the cache is empty, and renewals still running land nowhere.
+    fn end_session(&self) {
+        self.current.rcu(|cur| {
+            Arc::new(Current {
+                entry: None,
+                generation: cur.generation.wrapping_add(1),
+                session: cur.session.wrapping_add(1),
+            })
+        });
+    }
+
+    /// Puts a renewed token in the cache, unless the session it renewed (`session`, read when
+    /// the renewal started) has ended or been replaced meanwhile: then the cache keeps what the
+    /// login or logout left, and only this renewal's callers get the token.
+    fn publish(&self, token: Token, session: u64) -> Arc<Token> {
+        let token = Arc::new(token);
+        let entry = self.entry_for(&token);
+        self.current.rcu(|cur| {
+            if cur.session != session {
+                return Arc::clone(cur);
+            }
+            Arc::new(Current {
+                entry: Some(entry.clone()),
+                generation: cur.generation.wrapping_add(1),
+                session: cur.session,
+            })
+        });
         token
     }
 
@@ -591,6 +638,7 @@ impl Inner {
 
     /// Performs one renewal by `grant` and publishes the new token.
     fn renew_by(&self, grant: Grant) -> Result<Arc<Token>> {
+        let session = self.current.load().session;
         match grant {
             Grant::RefreshToken => {
                 let current = self.current.load_full();
@@ -606,11 +654,11 @@ impl Inner {
                 };
                 let mut token = self.flows.refresh(rt, None)?;
                 token.inherit_refresh_token(&entry.token);
-                Ok(self.publish(token))
+                Ok(self.publish(token, session))
             }
             Grant::ClientCredentials => {
                 let token = self.flows.client_credentials(&self.scopes)?;
-                Ok(self.publish(token))
+                Ok(self.publish(token, session))
             }
         }
     }
