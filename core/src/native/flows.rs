@@ -96,24 +96,24 @@ impl Flows {
     /// OIDC Core §3.1.3.7, on by default for every answer that carries an ID token (a code
     /// exchange's `nonce` is checked on top by the login). The verified claims stay on the
     /// token.
-    fn verify_id_token(&self, token: &mut Token) -> Result<()> {
-        let Some(id_token) = token.id_token() else {
-            return Ok(());
-        };
-        let jws = self.signed(id_token.expose())?;
-        let id = IdTokenExpect {
     ///
     /// A provider that publishes no keys (a bare token URL that is not Keycloak's) cannot have
     /// its ID tokens verified: they are kept as the server sent them but never trusted, so
     /// [`Token::id_token_claims`] stays `None` (and no login runs without an authorization
     /// endpoint, which such a provider lacks too).
-            client_id: &self.config.client_id,
-            nonce: None,
-            max_age: None,
+    fn verify_id_token(&self, token: &mut Token) -> Result<()> {
+        let Some(id_token) = token.id_token() else {
+            return Ok(());
         };
         if self.provider.jwks_uri.is_none() {
             return Ok(());
         }
+        let jws = self.signed(id_token.expose())?;
+        let id = IdTokenExpect {
+            client_id: &self.config.client_id,
+            nonce: None,
+            max_age: None,
+        };
         check_id_token(&jws.claims, &self.expect()?, &id)?;
         let claims = jws.claims;
         token.set_verified_id_token_claims(claims);
