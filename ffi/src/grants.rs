@@ -10,7 +10,7 @@ use tokenward::{DeviceAuthorization, DeviceOptions, PrivateKey, Secret, TokenTyp
 
 use crate::client::{tw_client, tw_token_kind, TW_TOKEN_KIND_ACCESS, TW_TOKEN_KIND_REFRESH};
 use crate::error::{guard, guard_value, tw_result, Failure, FfiResult};
-use crate::options::{with_options, tw_options};
+use crate::options::{tw_options, with_options};
 use crate::strings::{arg_opt_str, arg_out, arg_ref, arg_str};
 use crate::token::{token_out, tw_token};
 
