@@ -21,6 +21,99 @@ fn tokenward_client(url: &str) -> Client {
     .unwrap()
 }
 
+/// A client whose cache is shared through the store `url` names.
+fn store_client(url: &str, store: &str) -> Client {
+    Client::builder(
+        Provider::from_token_url(url).unwrap(),
+        ClientConfig::new("svc").secret("bench-secret"),
+    )
+    .store(store)
+    .build()
+    .unwrap()
+}
+
+/// A redis-server of the bench's own on a free loopback port (with its own directory), if one
+/// is on PATH; stopped by PID when dropped.
+struct Redis {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("tw-bench-redis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Redis {
+            child,
+            dir,
+            url: format!("redis://127.0.0.1:{port}/0"),
+        };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if start.elapsed() > Duration::from_secs(5) {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Issue 18: one renewal through a shared store (take its lock, re-read the record, request,
+/// write, release) beside a plain renewal, all against the in-process token server.
+fn renew(c: &mut Criterion, server: &LocalTokenServer) {
+    let plain = tokenward_client(&server.token_url);
+    plain.token().unwrap();
+    c.bench_function("renew/tokenward/no_store", |b| {
+        b.iter(|| black_box(plain.refresh().unwrap()))
+    });
+    let dir = std::env::temp_dir().join(format!("tw-bench-renew-{}", std::process::id()));
+    let file = store_client(
+        &server.token_url,
+        &tokenward::native::store::file_url(&dir).unwrap(),
+    );
+    file.token().unwrap();
+    c.bench_function("renew/tokenward/file_store", |b| {
+        b.iter(|| black_box(file.refresh().unwrap()))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    match Redis::start() {
+        Some(redis) => {
+            let shared = store_client(&server.token_url, &redis.url);
+            shared.token().unwrap();
+            c.bench_function("renew/tokenward/redis", |b| {
+                b.iter(|| black_box(shared.refresh().unwrap()))
+            });
+        }
+        None => eprintln!(
+            "bench: renew/tokenward/redis skipped: no redis-server on PATH (apt-get install redis-server)"
+        ),
+    }
+}
+
 fn oauth2_client(
     url: &str,
 ) -> oauth2::Client<
@@ -66,6 +159,18 @@ fn cached_token(c: &mut Criterion, server: &LocalTokenServer) {
             start.elapsed()
         })
     });
+
+    // Issue 18: the same with the file store configured. The fresh path must not touch it.
+    let dir = std::env::temp_dir().join(format!("tw-bench-store-{}", std::process::id()));
+    let stored = store_client(
+        &server.token_url,
+        &tokenward::native::store::file_url(&dir).unwrap(),
+    );
+    stored.token().unwrap();
+    c.bench_function("cached_token/tokenward_file_store/1_thread", |b| {
+        b.iter(|| black_box(stored.token().unwrap()))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 
     // The floor the issue names: an uncontended RwLock read plus an Arc clone.
     let baseline = RwLock::new(Some(Arc::new(String::from("token"))));
@@ -251,6 +356,7 @@ fn all(c: &mut Criterion) {
     pkce(c);
     parse(c);
     fetch(c, &server);
+    renew(c, &server);
     verify(c);
 }
 
