@@ -49,6 +49,44 @@ def test_the_package_readme_shows_the_quickstart_as_tested():
     assert block == code
 
 
+def test_async_quickstart_runs(kc):
+    api = ResourceServer(kc.url)
+    try:
+        env = dict(os.environ)
+        env.update(
+            KEYCLOAK_URL=kc.url,
+            ECOINVENT_CLIENT_ID="ecoinvent-client",
+            ECOINVENT_CLIENT_SECRET=kc.secret("ecoinvent-client"),
+            ECOINVENT_API=api.url + "/ecoinvent",
+        )
+        p = subprocess.run(
+            [sys.executable, os.path.join(HERE, "examples", "async_quickstart.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        api.close()
+    assert p.returncode == 0, p.stderr
+    assert "token expires in 3600 s" in p.stdout
+    assert "versions: ['3.10', '3.11'] x 10" in p.stdout
+    assert kc.secret("ecoinvent-client") not in p.stdout + p.stderr
+
+
+def test_the_package_readme_shows_the_async_quickstart_as_tested():
+    import re
+
+    from conftest import REPO
+
+    with open(os.path.join(REPO, "bindings", "python", "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    block = re.search(r"## asyncio.*?```python\n(.*?)```", readme, re.S).group(1)
+    with open(os.path.join(HERE, "examples", "async_quickstart.py"), encoding="utf-8") as f:
+        example = f.read()
+    assert block == re.sub(r'^""".*?"""\n\n', "", example, flags=re.S)
+
+
 def _flask_api(kc):
     """tests/python/examples/flask_api.py, imported with KEYCLOAK_URL set."""
     import importlib.util

@@ -25,11 +25,26 @@ def get(c: tokenward.Client) -> str:
 
 with tokenward.Client.keycloak("https://kc.example", "vion", client_id="x", timeout=5) as c:
     get(c)
+
+async def aget(c: tokenward.AsyncClient) -> str:
+    info: tokenward.TokenInfo = await c.token_info()
+    assert info.expires_at is not None
+    return await c.token()
+
+a = tokenward.AsyncClient.from_template("https://kc.example/realms/{t}", {"t": "vion"}, client_id="x", scope=["a"])
 '''
 
 BAD = '''
 import tokenward
 n: int = tokenward.Client.keycloak("https://kc.example", "vion", client_id="x").token()
+'''
+
+# Options are checked by name and type on every constructor (one TypedDict, Unpack).
+BAD_OPTIONS = '''
+import tokenward
+tokenward.Client.from_token_url("https://kc.example/t", client_id="x", timout=5)
+tokenward.AsyncClient.keycloak("https://kc.example", "vion", client_id="x", timeout="5")
+tokenward.Client.from_issuer("https://kc.example/realms/vion")
 '''
 
 
@@ -52,6 +67,15 @@ def test_typed_use_passes_mypy_strict(tmp_path):
 def test_mypy_sees_the_types(tmp_path):
     p = _mypy(BAD, tmp_path)
     assert p.returncode == 1 and 'incompatible types in assignment (expression has type "str"' in p.stdout.lower(), p.stdout
+
+
+def test_mypy_checks_every_option(tmp_path):
+    p = _mypy(BAD_OPTIONS, tmp_path)
+    out = p.stdout
+    assert p.returncode == 1, out
+    assert 'Unexpected keyword argument "timout"' in out, out
+    assert 'Argument "timeout" to "keycloak" of "AsyncClient" has incompatible type "str"' in out, out
+    assert 'Missing named argument "client_id"' in out, out
 
 
 def test_the_package_itself_passes_mypy_strict(tmp_path):

@@ -10,6 +10,7 @@
 
 Every protocol decision (caching, renewal, PKCE, error mapping) is made by the Rust core in the
 bundled library; this package translates. See `Client` for the constructors and options,
+`AsyncClient` for the same client under asyncio (`await client.token()`),
 `tokenward.requests_auth.TokenwardAuth` / `tokenward.httpx_auth.TokenwardHttpxAuth` for the
 HTTP library adapters (also as `client.requests_auth()` / `client.httpx_auth()`).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._async import AsyncClient, aiohttp_middleware
 from ._client import AuthMethod, Client, ClientClosedError, TokenHook
 from ._errors import (
     ApiError,
@@ -43,6 +45,7 @@ from ._errors import (
 from ._device import DeviceLogin  # issue 17
 from ._ffi import version as _library_version
 from ._login import Login
+from ._options import ClientOptions, EnvOptions, Options
 from ._token import TokenInfo
 
 #: The version of the bundled libtokenward (the package is built with it: the same number).
@@ -65,11 +68,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ApiError",
+    "AsyncClient",
     "AuthMethod",
     "Client",
     "ClientClosedError",
+    "ClientOptions",
     "ConfigError",
     "DeviceLogin",
+    "EnvOptions",
     "HttpError",
     "InsecureUrlError",
     "InterfaceError",
@@ -82,6 +88,7 @@ __all__ = [
     "MissingClaimError",
     "NetworkError",
     "OAuthError",
+    "Options",
     "PanicError",
     "RequestTimeoutError",
     "ServerError",
@@ -90,5 +97,6 @@ __all__ = [
     "TokenInfo",
     "TokenwardError",
     "TransportError",
+    "aiohttp_middleware",
     "library_version",
 ]

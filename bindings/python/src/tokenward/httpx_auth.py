@@ -3,30 +3,40 @@
 Attaches `Authorization: Bearer <token>` from the client's cache to every request. When the
 API answers 401 (Docbyte's `{"message": null, "code": "NOT_AUTHORIZED"}` included), it forces
 one renewal and sends the request again once; a second 401 raises `tokenward.ApiError`.
-Works with `httpx.Client` and `httpx.AsyncClient` (which runs the library's blocking calls in
-a worker thread, so the event loop never waits on a token request).
+Works with `httpx.Client` and `httpx.AsyncClient`. The async flow goes through
+`tokenward.AsyncClient` (made for you from a `Client`, sharing its cache): a cached token is
+read on the event loop, and a renewal is one worker thread however many requests wait for it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import AsyncGenerator, Generator
+from typing import AsyncGenerator, Generator, Union
 
 import httpx
 
 from ._api import rejected
+from ._async import AsyncClient
 from ._client import Client
 
 _log = logging.getLogger("tokenward")
 
 
 class TokenwardHttpxAuth(httpx.Auth):
-    """Bearer authentication from a `tokenward.Client`, with one renewal on 401."""
+    """Bearer authentication from a `tokenward.Client` or `AsyncClient`, with one renewal on
+    401."""
 
-    def __init__(self, client: Client) -> None:
-        if not isinstance(client, Client):
-            raise TypeError(f"client must be a tokenward.Client, not {type(client).__name__}")
-        self.client = client
+    def __init__(self, client: Union[Client, AsyncClient]) -> None:
+        if isinstance(client, AsyncClient):
+            self.async_client = client
+            self.client = client.client
+        elif isinstance(client, Client):
+            self.client = client
+            self.async_client = AsyncClient(client)
+        else:
+            raise TypeError(
+                f"client must be a tokenward.Client or AsyncClient, not {type(client).__name__}"
+            )
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.client.token()
@@ -44,16 +54,15 @@ class TokenwardHttpxAuth(httpx.Auth):
             raise rejected(401, response.content, response.headers.get("WWW-Authenticate"), response)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        import anyio.to_thread
-
-        token = await anyio.to_thread.run_sync(self.client.token)
+        client = self.async_client
+        token = await client.token()
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code != 401:
             return
         _log.debug("tokenward: the API answered 401; renewing the token and retrying once")
         await response.aread()
-        token = await anyio.to_thread.run_sync(self.client.token_after_rejection, token)
+        token = await client.token_after_rejection(token)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
         if response.status_code == 401:
