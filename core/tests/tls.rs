@@ -293,6 +293,9 @@ fn run_cli(url: &str, extra: &[&std::ffi::OsStr]) -> (i32, String, String) {
             cmd.env_remove(k);
         }
     }
+    // Each run asks the server: the CLI's default file store would hand a later run the token
+    // an earlier one kept, without the TLS handshake this test is about.
+    cmd.env("TOKENWARD_STORE", "memory");
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
