@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import tokenward
+
 GOOD = '''
 import tokenward
 from datetime import datetime
@@ -86,3 +88,10 @@ def test_the_package_itself_passes_mypy_strict(tmp_path):
         cwd=tmp_path,
     )
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_option_names_are_the_typed_options():
+    from tokenward._options import OPTION_NAMES
+
+    assert set(OPTION_NAMES) == set(tokenward.Options.__annotations__)
+    assert set(tokenward.ClientOptions.__annotations__) == set(OPTION_NAMES) | {"client_id"}

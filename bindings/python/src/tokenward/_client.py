@@ -6,21 +6,20 @@ import ctypes
 import atexit
 import enum
 import logging
-import os
 import threading
 import time
 import urllib.parse
 import weakref
 from ctypes import c_size_t, c_void_p
-from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union, overload
 
 from . import _ffi
 from ._device import DeviceLogin, _DeviceHandle  # issue 17
 from ._errors import ConfigError, LoginRequiredError, TokenwardError
 from ._login import Login, _LoginHandle
+from ._options import OPTION_NAMES
 from ._token import TokenInfo
 from ._util import (
-    Seconds,
     bool_arg,
     millis_arg,
     names_arg,
@@ -29,6 +28,11 @@ from ._util import (
     scope_arg,
     text_arg,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._options import ClientOptions, EnvOptions
 
 _F = _ffi.F
 _C = _ffi.C
@@ -278,27 +282,6 @@ def _close_hooked_clients() -> None:
         client.close()
 
 
-_OPTION_NAMES = (
-    "client_secret",
-    "private_key_file",  # issue 17: private_key_jwt
-    "private_key_pem",
-    "key_id",
-    "scope",
-    "auth_method",
-    "required_claims",
-    "timeout",
-    "connect_timeout",
-    "ca_file",
-    "redirect_uri",
-    "audience",
-    "refresh_margin",
-    "trust",
-    "proxy_from_env",
-    "expected_issuer",
-    "leeway",
-    "store",
-    "on_token",
-)
 
 
 class Client:
@@ -412,37 +395,18 @@ class Client:
         cls,
         base_url: str,
         realm: str,
-        *,
-        client_id: str,
-        client_secret: Optional[str] = None,
-        scope: Union[str, Iterable[str], None] = None,
-        auth_method: Union[str, AuthMethod, None] = None,
-        required_claims: Union[str, Iterable[str], None] = None,
-        timeout: Optional[Seconds] = None,
-        connect_timeout: Optional[Seconds] = None,
-        ca_file: Union[str, "os.PathLike[str]", None] = None,
-        trust: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        audience: Optional[str] = None,
-        refresh_margin: Optional[Seconds] = None,
-        proxy_from_env: Optional[bool] = None,
-        on_token: Optional[TokenHook] = None,
-        expected_issuer: Optional[str] = None,
-        leeway: Optional[Seconds] = None,
-        store: Optional[str] = None,
-        private_key_file: Union[str, "os.PathLike[str]", None] = None,
-        private_key_pem: Optional[str] = None,
-        key_id: Optional[str] = None,
+        **options: Unpack[ClientOptions],
     ) -> "Client":
         """A client for a Keycloak realm: `base_url` is the server
         (`https://auth.test.ecocoa.ch`), `realm` the realm's name (`vion`). Every endpoint is
         derived from them; no network traffic."""
         b = text_arg(base_url, "base_url")
         r = text_arg(realm, "realm")
+        client_id, opts = _client_id_and_options(options)
         return cls._make(
             f"keycloak {_safe_url(base_url)} realm {realm}",
             client_id,
-            _collect(locals()),
+            opts,
             lambda o, h: _F["tw_client_from_keycloak"](b, r, o, ctypes.byref(h)),
         )
 
@@ -450,35 +414,16 @@ class Client:
     def from_issuer(
         cls,
         issuer: str,
-        *,
-        client_id: str,
-        client_secret: Optional[str] = None,
-        scope: Union[str, Iterable[str], None] = None,
-        auth_method: Union[str, AuthMethod, None] = None,
-        required_claims: Union[str, Iterable[str], None] = None,
-        timeout: Optional[Seconds] = None,
-        connect_timeout: Optional[Seconds] = None,
-        ca_file: Union[str, "os.PathLike[str]", None] = None,
-        trust: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        audience: Optional[str] = None,
-        refresh_margin: Optional[Seconds] = None,
-        proxy_from_env: Optional[bool] = None,
-        on_token: Optional[TokenHook] = None,
-        expected_issuer: Optional[str] = None,
-        leeway: Optional[Seconds] = None,
-        store: Optional[str] = None,
-        private_key_file: Union[str, "os.PathLike[str]", None] = None,
-        private_key_pem: Optional[str] = None,
-        key_id: Optional[str] = None,
+        **options: Unpack[ClientOptions],
     ) -> "Client":
         """A client by OpenID Connect discovery: fetches `issuer/.well-known/openid-configuration`
         now (blocking, within `timeout`) and checks that its `issuer` is exactly `issuer`."""
         i = text_arg(issuer, "issuer")
+        client_id, opts = _client_id_and_options(options)
         return cls._make(
             f"issuer {_safe_url(issuer)}",
             client_id,
-            _collect(locals()),
+            opts,
             lambda o, h: _F["tw_client_discover"](i, o, ctypes.byref(h)),
         )
 
@@ -486,66 +431,38 @@ class Client:
     def from_token_url(
         cls,
         token_url: str,
-        *,
-        client_id: str,
-        client_secret: Optional[str] = None,
-        scope: Union[str, Iterable[str], None] = None,
-        auth_method: Union[str, AuthMethod, None] = None,
-        required_claims: Union[str, Iterable[str], None] = None,
-        timeout: Optional[Seconds] = None,
-        connect_timeout: Optional[Seconds] = None,
-        ca_file: Union[str, "os.PathLike[str]", None] = None,
-        trust: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        audience: Optional[str] = None,
-        refresh_margin: Optional[Seconds] = None,
-        proxy_from_env: Optional[bool] = None,
-        on_token: Optional[TokenHook] = None,
-        expected_issuer: Optional[str] = None,
-        leeway: Optional[Seconds] = None,
-        store: Optional[str] = None,
-        private_key_file: Union[str, "os.PathLike[str]", None] = None,
-        private_key_pem: Optional[str] = None,
-        key_id: Optional[str] = None,
+        **options: Unpack[ClientOptions],
     ) -> "Client":
         """A client for a bare token URL, as the ecoinvent and Iopole documentation give it. A
         Keycloak-shaped URL also yields the realm's other endpoints (revocation, logout,
         login). No network traffic."""
         u = text_arg(token_url, "token_url")
+        client_id, opts = _client_id_and_options(options)
         return cls._make(
             f"token_url {_safe_url(token_url)}",
             client_id,
-            _collect(locals()),
+            opts,
             lambda o, h: _F["tw_client_from_token_url"](u, o, ctypes.byref(h)),
         )
+
+    @overload
+    @classmethod
+    def from_template(
+        cls, template: str, values: Optional[Mapping[str, str]] = None, **options: Unpack[ClientOptions]
+    ) -> "Client": ...
+
+    @overload  # the template's values as keywords: options are then not checked by name
+    @classmethod
+    def from_template(
+        cls, template: str, values: Optional[Mapping[str, str]] = None, *, client_id: str, **options_and_values: Any
+    ) -> "Client": ...
 
     @classmethod
     def from_template(
         cls,
         template: str,
         values: Optional[Mapping[str, str]] = None,
-        *,
-        client_id: str,
-        client_secret: Optional[str] = None,
-        scope: Union[str, Iterable[str], None] = None,
-        auth_method: Union[str, AuthMethod, None] = None,
-        required_claims: Union[str, Iterable[str], None] = None,
-        timeout: Optional[Seconds] = None,
-        connect_timeout: Optional[Seconds] = None,
-        ca_file: Union[str, "os.PathLike[str]", None] = None,
-        trust: Optional[str] = None,
-        redirect_uri: Optional[str] = None,
-        audience: Optional[str] = None,
-        refresh_margin: Optional[Seconds] = None,
-        proxy_from_env: Optional[bool] = None,
-        on_token: Optional[TokenHook] = None,
-        expected_issuer: Optional[str] = None,
-        leeway: Optional[Seconds] = None,
-        store: Optional[str] = None,
-        private_key_file: Union[str, "os.PathLike[str]", None] = None,
-        private_key_pem: Optional[str] = None,
-        key_id: Optional[str] = None,
-        **more_values: str,
+        **options: Any,
     ) -> "Client":
         """A client from a URL template and its values, e.g. Docbyte's
         `https://keycloak.{account}.{environment}.docbyte.cloud/realms/{tenant}` with
@@ -554,6 +471,8 @@ class Client:
         `values`, goes in `values`). A placeholder without a value, a value without a placeholder, or a value
         that is not a plain name is a ConfigError. No network traffic."""
         t = text_arg(template, "template")
+        client_id, opts = _client_id_and_options(options)
+        more_values = {k: opts.pop(k) for k in list(opts) if k not in OPTION_NAMES}
         merged: Dict[str, Any] = {}
         if values is not None:
             if not isinstance(values, Mapping):
@@ -572,7 +491,6 @@ class Client:
             params[i].name = kb
             params[i].value = vb
         n = len(merged)
-        opts = _collect(locals())
         return cls._make(
             f"template {_safe_url(template)}",
             client_id,
@@ -586,7 +504,7 @@ class Client:
         profile: Optional[str] = None,
         *,
         environ: Optional[Mapping[str, str]] = None,
-        **options: Any,
+        **options: Unpack[EnvOptions],
     ) -> "Client":
         """A client configured like the CLI: by `TOKENWARD_*` environment variables, then the
         profile `profile` (else the one TOKENWARD_PROFILE names, if any) of the TOML profiles
@@ -624,12 +542,13 @@ class Client:
                 params[i].name = kb
                 params[i].value = vb
             n = len(items)
-        client_id = options.pop("client_id", None)
+        opts: Dict[str, Any] = dict(options)
+        client_id = opts.pop("client_id", None)
         desc = "settings from the environment" + ("" if profile is None else f" and profile {profile!r}")
         client = cls._make(
             desc,
             "" if client_id is None else client_id,
-            options,
+            opts,
             lambda o, h: _F["tw_client_from_env_with"](p, params, n, o, ctypes.byref(h)),
         )
         client._client_id = _ffi.call_string(_F["tw_client_client_id"], client._handle()) or ""
@@ -1025,16 +944,12 @@ class Client:
         raise TypeError("a tokenward.Client cannot be pickled; make one per process")
 
 
-def _collect(scope: Dict[str, Any]) -> Dict[str, Any]:
-    """The constructor's option keywords that were given (not None)."""
-    return {k: scope[k] for k in _OPTION_NAMES if scope.get(k) is not None}
-
-
-def options_from_kwargs(options: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """Splits keyword arguments into known options and the rest."""
-    known = {k: v for k, v in options.items() if k in _OPTION_NAMES}
-    rest = {k: v for k, v in options.items() if k not in _OPTION_NAMES}
-    return known, rest
+def _client_id_and_options(options: Mapping[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+    """A constructor's keywords: the client id (required) and the options that were given."""
+    opts = {k: v for k, v in options.items() if v is not None}
+    if "client_id" not in opts:
+        raise TypeError("missing required keyword argument: 'client_id'")
+    return opts.pop("client_id"), opts
 
 
 __all__ = ["AuthMethod", "Client", "ClientClosedError", "TokenHook", "TokenwardError"]
