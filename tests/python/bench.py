@@ -7,6 +7,14 @@ throw-away CA). Run by tests/python/bench.
     renew    a new token on a live client (connection reused) (median)
     herd     8 threads x 10,000 calls paced over 6 s, 2 s tokens: token requests made
 
+and under asyncio (wall time per awaited call, median; the event loop's own thread):
+    tokenward AsyncClient           await client.token()
+    tokenward, thread per call      await anyio.to_thread.run_sync(client.token) (the httpx
+                                    adapter's async flow before AsyncClient)
+    Authlib AsyncOAuth2Client       await session.ensure_active_token(session.token);
+                                    session.token["access_token"] (httpx)
+    herd     1,000 coroutines, each asking every 10 ms for 6 s, 2 s tokens: token requests made
+
 What each library's "give me a valid token" is:
     tokenward          client.token()
     Authlib            session.ensure_active_token(); session.token["access_token"]
@@ -17,6 +25,7 @@ What each library's "give me a valid token" is:
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import os
@@ -26,7 +35,8 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+import warnings
+from typing import Awaitable, Callable, Dict, List, Optional
 
 os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "0"  # every peer talks https here
 
@@ -317,6 +327,169 @@ def herd(lib: Lib, server: RemoteTokenServer, threads=8, calls=10_000, seconds=6
     return requests_made, sum(done), len(errors), elapsed
 
 
+# --- asyncio --------------------------------------------------------------------------------
+
+
+class AsyncLib:
+    """A library's awaitable "give me a valid token" (made and used inside one event loop)."""
+
+    name = ""
+
+    def __init__(self, server: RemoteTokenServer, ca: str) -> None:
+        self.server, self.ca = server, ca
+
+    async def getter(self) -> Callable[[], Awaitable[str]]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+
+class AsyncTokenward(AsyncLib):
+    name = "tokenward AsyncClient"
+
+    async def getter(self):
+        self.c = tokenward.AsyncClient.from_token_url(
+            self.server.token_url, client_id="c1", client_secret="s1", ca_file=self.ca
+        )
+        await self.c.token()
+        return self.c.token
+
+    async def close(self):
+        self.c.close()
+
+
+class AsyncTokenwardThreadHop(AsyncLib):
+    name = "tokenward, thread per call"
+
+    async def getter(self):
+        import anyio.to_thread
+
+        self.c = tokenward.Client.from_token_url(
+            self.server.token_url, client_id="c1", client_secret="s1", ca_file=self.ca
+        )
+        c = self.c
+
+        async def get():
+            return await anyio.to_thread.run_sync(c.token)
+
+        await get()
+        return get
+
+    async def close(self):
+        self.c.close()
+
+
+class AsyncAuthlib(AsyncLib):
+    name = "Authlib AsyncOAuth2Client"
+
+    async def getter(self):
+        import httpx
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+        s = AsyncOAuth2Client(
+            "c1", "s1", token_endpoint=self.server.token_url, grant_type="client_credentials",
+            verify=ssl.create_default_context(cafile=self.ca), trust_env=False,
+        )
+        self.s = s
+        await s.fetch_token()
+
+        async def get():
+            await s.ensure_active_token(s.token)
+            return s.token["access_token"]
+
+        await get()
+        return get
+
+    async def close(self):
+        await self.s.aclose()
+
+
+ASYNC_LIBS = [AsyncTokenward, AsyncTokenwardThreadHop, AsyncAuthlib]
+
+
+async def async_cached_ns(getters: Dict[str, Callable[[], Awaitable[str]]], rounds: int, batch_s: float = 0.02) -> Dict[str, float]:
+    """cached_ns for coroutines: median wall time per awaited call, in batches, interleaved."""
+    sizes = {}
+    for name, get in getters.items():
+        n = 1
+        while True:
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                await get()
+            if time.perf_counter_ns() - t0 > batch_s * 1e9 or n >= 1 << 22:
+                break
+            n *= 2
+        sizes[name] = n
+    samples: Dict[str, List[float]] = {name: [] for name in getters}
+    for _ in range(rounds):
+        for name, get in getters.items():
+            n = sizes[name]
+            t0 = time.perf_counter_ns()
+            for _ in range(n):
+                await get()
+            samples[name].append((time.perf_counter_ns() - t0) / n)
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+async def async_herd(lib: AsyncLib, server: RemoteTokenServer, coroutines=1000, seconds=6.0, every=0.01):
+    get = await lib.getter()
+    server.reset()
+    done = [0]
+    errors: List[BaseException] = []
+    threads = threading.active_count()
+    stop = time.monotonic() + seconds
+
+    async def worker():
+        while time.monotonic() < stop:
+            try:
+                await get()
+                done[0] += 1
+            except Exception as e:
+                errors.append(e)
+            await asyncio.sleep(every)
+
+    await asyncio.gather(*(worker() for _ in range(coroutines)))
+    new_threads = threading.active_count() - threads
+    requests_made = server.reset()
+    await lib.close()
+    return requests_made, done[0], len(errors), new_threads
+
+
+async def async_rows(server, short, ca, quick):
+    libs = [cls(server, ca) for cls in ASYNC_LIBS]
+    getters = {lib.name: await lib.getter() for lib in libs}
+    cached = await async_cached_ns(getters, rounds=11 if quick else 31)
+    for lib in libs:
+        await lib.close()
+    print("  async cached: done", file=sys.stderr, flush=True)
+    herds = {}
+    for cls in (AsyncTokenward, AsyncAuthlib):
+        herds[cls.name] = await async_herd(cls(short, ca), short, seconds=3.0 if quick else 6.0)
+        print(f"  async herd {cls.name}: done", file=sys.stderr, flush=True)
+    return cached, herds
+
+
+def print_async(cached, herds, sync_base, quick):
+    print()
+    head = f"{'asyncio':<27} {'cached token':>13} {'vs AsyncClient':>15} {'herd requests':>14} {'herd calls':>11} {'new threads':>12}"
+    print(head)
+    print("-" * len(head))
+    base = cached[AsyncTokenward.name]
+    for name, ns in cached.items():
+        h = herds.get(name)
+        herd_cols = f"{h[0]:>14,} {h[1]:>11,} {h[3]:>12}" + (f"  ({h[2]} errors)" if h[2] else "") if h else f"{'':>14} {'':>11} {'':>12}"
+        print(f"{name:<27} {fmt_ns(ns):>13} {ns / base:>14.1f}x {herd_cols}")
+    print()
+    print("asyncio cached: wall time per awaited call on the loop's thread, libraries interleaved "
+          f"(the sync row above, tokenward's token(): {fmt_ns(sync_base)} CPU)")
+    print(f"asyncio herd: 1,000 coroutines on one client, each asking every 10 ms for {3 if quick else 6} s, "
+          "2 s tokens; token requests counted at the endpoint; threads started meanwhile")
+
+
 def main() -> int:
     quick = "--quick" in sys.argv
     rounds_cold = 15 if quick else 41
@@ -407,6 +580,8 @@ def run(server, short, ca, rounds_cold, quick) -> int:
     print("renewal: a new token on a live client (connection reused); fetches interleaved, wall time")
     print(f"herd: 8 threads x {2_000 if quick else 10_000:,} calls paced over 6 s on one shared client, 2 s tokens; "
           "token requests counted at the endpoint (ideal: one per usable token lifetime)")
+    a_cached, a_herds = asyncio.run(async_rows(server, short, ca, quick))
+    print_async(a_cached, a_herds, base, quick)
     return 0
 
 
