@@ -26,16 +26,12 @@ export class TokenwardError extends Error {
 const core = new WeakMap();
 const typed = (e) => (e instanceof TokenwardError ? e : new TokenwardError(e));
 
-// Runs an export. Results cross as JSON text (one string, JSON.parse here); what an export
-// throws is the core's error as JSON text, which becomes a TokenwardError.
+// Runs an export. Results cross as JSON text (one string, JSON.parse here); a failure is
+// `{thrown: the core's error}`, which becomes a TokenwardError.
 const call = (f, ...args) => {
-  let r;
-  try {
-    r = f(...args);
-  } catch (e) {
-    throw typeof e === 'string' ? typed(JSON.parse(e)) : e;
-  }
-  return r[0] === '{' ? JSON.parse(r) : r;
+  const r = JSON.parse(f(...args));
+  if (r.thrown) throw typed(r.thrown);
+  return r;
 };
 
 // JSON.parse that answers undefined for anything that is not JSON.
@@ -72,7 +68,10 @@ export const createNonce = createVerifier;
 /** The S256 code challenge of a verifier (RFC 7636); throws `config` for an invalid verifier. */
 export const codeChallenge = (verifier) => call(w.codeChallenge, verifier);
 /** A fresh verifier and its S256 challenge. */
-export const pkcePair = () => call(w.pkcePair);
+export const pkcePair = () => {
+  const verifier = createVerifier();
+  return { verifier, challenge: codeChallenge(verifier) };
+};
 
 // Parameters of the callback that must not stay in the address bar or the history.
 const CALLBACK_PARAMS = ['code', 'state', 'session_state', 'iss', 'error', 'error_description', 'error_uri'];

@@ -14,9 +14,9 @@
 //! - In: strings and numbers, and the objects `JSON.parse` and the platform made, read field
 //!   by field through `Reflect.get` ([`Obj`], the core's [`Fields`]): no JSON parser in the
 //!   module. Lists of pairs (`[...searchParams]`, `Object.entries`) come as arrays of `[k, v]`.
-//! - Out: plain objects ([`out`]). A failure throws a plain object `{code, message, error,
-//!   description, status, retryAfterMs, refusesRefreshToken}` ([`error`]), which the glue
-//!   turns into a `TokenwardError`.
+//! - Out: JSON text ([`Json`]) for the glue's `JSON.parse`. A failure is `{"thrown": error}`
+//!   ([`done`]), the error being `{code, message, error, description, status, retryAfterMs,
+//!   refusesRefreshToken}` ([`error`]); the glue throws it as a `TokenwardError`.
 //! - State: the module keeps none between calls (its allocator relies on that, see [`arena`]).
 //!   The provider, the pending login, the stored token and the renewal state live in the glue
 //!   (memory or storage) as the objects these exports returned, and come back as arguments.
@@ -129,10 +129,12 @@ impl Fields for Obj {
             Field::Num(n)
         } else if let Some(b) = v.as_bool() {
             Field::Bool(b)
-        } else if v.is_null() || v.is_undefined() {
-            Field::Missing
-        } else {
+        } else if v.is_object() {
+            // An array or object (`null` is not one here).
             Field::Other
+        } else {
+            // `null` or absent: `JSON.parse` makes nothing else.
+            Field::Missing
         }
     }
 }
@@ -265,11 +267,20 @@ pub fn error(e: Error) -> String {
         .end()
 }
 
-/// What an export returns: a JSON result, or (thrown) a JSON error.
-type Out = core::result::Result<String, String>;
+/// What an export returns: JSON text as a JS string, the result or, for a failure,
+/// `{"thrown": error}`, which the glue throws. (Neither `Result<String, String>` nor `String`:
+/// wasm-bindgen writes a shim for each such export on both sides of the boundary, to throw or
+/// to copy and free; wasm/SIZE.md has the figures.)
+pub fn done(r: Result<String>) -> JsValue {
+    r.unwrap_or_else(|e| Json::new().obj("thrown", error(e)).end())
+        .into()
+}
 
-fn done<T>(r: Result<T>, f: impl FnOnce(T) -> String) -> Out {
-    r.map(f).map_err(error)
+/// A string result as JSON text.
+fn string(s: &str) -> String {
+    let mut out = String::new();
+    quote(&mut out, s);
+    out
 }
 
 fn ms_u(d: Duration) -> u64 {
@@ -280,25 +291,14 @@ fn ms_u(d: Duration) -> u64 {
 
 /// A random 43-character base64url string (256 bits): a PKCE verifier, a `state` or a `nonce`.
 #[wasm_bindgen(js_name = randomString)]
-pub fn random() -> Out {
-    done(random_string(&WebCrypto), |r| r.expose().to_string())
-}
-
-/// A fresh PKCE pair: `{verifier, challenge}`.
-#[wasm_bindgen(js_name = pkcePair)]
-pub fn pkce_pair() -> Out {
-    done(Pkce::generate(&WebCrypto), |p| {
-        Json::new()
-            .str("verifier", p.verifier().expose())
-            .str("challenge", p.challenge())
-            .end()
-    })
+pub fn random() -> JsValue {
+    done(random_string(&WebCrypto).map(|r| string(r.expose())))
 }
 
 /// The S256 challenge of a verifier (checked against RFC 7636's alphabet and length).
 #[wasm_bindgen(js_name = codeChallenge)]
-pub fn code_challenge(verifier: &str) -> Out {
-    done(Pkce::from_verifier(verifier), |p| p.challenge().to_string())
+pub fn code_challenge(verifier: &str) -> JsValue {
+    done(Pkce::from_verifier(verifier).map(|p| string(p.challenge())))
 }
 
 // ---- the provider ----
@@ -336,7 +336,7 @@ fn provider_in(v: &JsValue) -> Provider {
 /// discovery `document` (the body as `JSON.parse` read it), checked: the issuer it names,
 /// the https rule for every endpoint.
 #[wasm_bindgen]
-pub fn provider(options: JsValue) -> Out {
+pub fn provider(options: JsValue) -> JsValue {
     let o = Obj(options);
     let p = if !o.str("template").is_empty() {
         let values = pairs(&o.get("values")).unwrap_or_default();
@@ -358,13 +358,13 @@ pub fn provider(options: JsValue) -> Out {
     } else {
         Provider::keycloak(&o.str("url"), &o.str("realm"))
     };
-    done(p, provider_out)
+    done(p.map(provider_out))
 }
 
 /// Where an issuer's discovery document is.
 #[wasm_bindgen(js_name = discoveryUrl)]
-pub fn discovery_url(issuer: &str) -> Out {
-    done(Provider::discovery_url(issuer), |u| u)
+pub fn discovery_url(issuer: &str) -> JsValue {
+    done(Provider::discovery_url(issuer).map(|u| string(&u)))
 }
 
 // ---- the login ----
@@ -378,7 +378,7 @@ pub fn authorize(
     redirect_uri: &str,
     scope: &str,
     extra: JsValue,
-) -> Out {
+) -> JsValue {
     let config = ClientConfig::new(client_id)
         .scope(scope)
         .redirect_uri(redirect_uri);
@@ -387,7 +387,7 @@ pub fn authorize(
         ..LoginOptions::default()
     };
     let req = authorization_request(&provider_in(&provider), &config, &options, &WebCrypto);
-    done(req, |req| {
+    done(req.map(|req| {
         let p = req.pending;
         let pending = Json::new()
             .str("state", p.state.expose())
@@ -401,7 +401,7 @@ pub fn authorize(
             .str("url", &req.url)
             .obj("pending", pending)
             .end()
-    })
+    }))
 }
 
 /// The pending login this tab stored (`JSON.parse`d), or `LoginRequired` when there is none.
@@ -435,7 +435,7 @@ fn request_out(req: HttpRequest) -> String {
 /// exchange. `params`: the callback's query as `[...url.searchParams]`, `null` when the URL
 /// has no query string.
 #[wasm_bindgen]
-pub fn exchange(provider: JsValue, client_id: &str, pending: JsValue, params: JsValue) -> Out {
+pub fn exchange(provider: JsValue, client_id: &str, pending: JsValue, params: JsValue) -> JsValue {
     let req = pending_login(pending).and_then(|pending| {
         let code = check_callback(&pending, pairs(&params))?;
         grant::authorization_code(
@@ -446,7 +446,7 @@ pub fn exchange(provider: JsValue, client_id: &str, pending: JsValue, params: Js
             pending.pkce.verifier(),
         )
     });
-    done(req, request_out)
+    done(req.map(request_out))
 }
 
 // ---- tokens ----
@@ -467,7 +467,7 @@ fn entry_in(stored: &JsValue) -> Option<Entry<()>> {
 
 /// The refresh request for a stored token.
 #[wasm_bindgen(js_name = refreshRequest)]
-pub fn refresh_request(provider: JsValue, client_id: &str, stored: JsValue) -> Out {
+pub fn refresh_request(provider: JsValue, client_id: &str, stored: JsValue) -> JsValue {
     let rt = Secret::new(Obj(stored).str("r"));
     let req = grant::refresh_token(
         &provider_in(&provider),
@@ -475,7 +475,7 @@ pub fn refresh_request(provider: JsValue, client_id: &str, stored: JsValue) -> O
         &rt,
         None,
     );
-    done(req, request_out)
+    done(req.map(request_out))
 }
 
 /// Checks a token endpoint answer and returns the token to store (see [`entry_in`]), its
@@ -488,7 +488,12 @@ pub fn refresh_request(provider: JsValue, client_id: &str, stored: JsValue) -> O
 /// kept when the server sends none). `fraction`, `max_margin_ms`: the refresh policy
 /// (negative: the core's default).
 #[wasm_bindgen(js_name = tokenAnswer)]
-pub fn token_answer(answer: JsValue, previous: JsValue, fraction: f64, max_margin_ms: f64) -> Out {
+pub fn token_answer(
+    answer: JsValue,
+    previous: JsValue,
+    fraction: f64,
+    max_margin_ms: f64,
+) -> JsValue {
     let a = Obj(answer);
     let previous = Obj(previous);
     let sent = at(a.num("sent"));
@@ -518,7 +523,7 @@ pub fn token_answer(answer: JsValue, previous: JsValue, fraction: f64, max_margi
         }
         Ok(t)
     })();
-    done(checked, |t| {
+    done(checked.map(|t| {
         let times = Obj::new(a.get("accessClaims"))
             .map(|mut c| JwtTimes::from_fields(&mut c))
             .unwrap_or_default();
@@ -543,7 +548,7 @@ pub fn token_answer(answer: JsValue, previous: JsValue, fraction: f64, max_margi
             .num("ea", ms_u(e.expires_at))
             .num("rx", e.refresh_token.flatten().map_or(0, ms_u))
             .end()
-    })
+    }))
 }
 
 /// The refresh policy from the client's options (negative: the core's default).
@@ -566,7 +571,7 @@ pub fn logout_url(
     id_token: &str,
     post_logout_redirect_uri: &str,
     state: &str,
-) -> Out {
+) -> JsValue {
     let hint = opt(id_token).map(Secret::new);
     let url = tokenward::session::end_session_url(
         &provider_in(&provider),
@@ -575,7 +580,7 @@ pub fn logout_url(
         opt(post_logout_redirect_uri),
         opt(state),
     );
-    done(url, |u| u)
+    done(url.map(|u| string(&u)))
 }
 
 /// How a request failed without an answer the core could read.
@@ -595,8 +600,8 @@ pub fn failure(kind: u8, limit: f64, reason: &str) -> Error {
 
 /// [`failure`] as the error (JSON text) the glue throws.
 #[wasm_bindgen(js_name = requestFailed)]
-pub fn request_failed(kind: u8, limit: f64, reason: &str) -> String {
-    error(failure(kind, limit, reason))
+pub fn request_failed(kind: u8, limit: f64, reason: &str) -> JsValue {
+    error(failure(kind, limit, reason)).into()
 }
 
 // ---- the renewal policy: tokenward::cache::state, driven by the glue ----
@@ -647,7 +652,7 @@ const CONFIDENTIAL: bool = false;
 /// (with the `error` to throw). `expired`: treat the stored token as expired (an explicit
 /// refresh, or an API refused it).
 #[wasm_bindgen]
-pub fn decide(stored: JsValue, renewals: JsValue, now: f64, expired: bool) -> String {
+pub fn decide(stored: JsValue, renewals: JsValue, now: f64, expired: bool) -> JsValue {
     let mut r = renewals_in(renewals);
     let entry = entry_in(&stored).map(|e| if expired { e.expired() } else { e });
     let action = decide_action(entry.as_ref(), &mut r, at(now), CONFIDENTIAL);
@@ -668,14 +673,15 @@ pub fn decide(stored: JsValue, renewals: JsValue, now: f64, expired: bool) -> St
         _ => j,
     }
     .end()
+    .into()
 }
 
 /// A renewal by `grant` landed a token (here, or in another tab): the new renewal state.
 #[wasm_bindgen]
-pub fn renewed(renewals: JsValue, grant: &str) -> String {
+pub fn renewed(renewals: JsValue, grant: &str) -> JsValue {
     let mut r = renewals_in(renewals);
     r.renewed(grant_in(grant));
-    renewals_out(&r)
+    renewals_out(&r).into()
 }
 
 /// A renewal by `grant` failed at `now` (ms) with `err` (the error object the failure threw):
@@ -683,7 +689,7 @@ pub fn renewed(renewals: JsValue, grant: &str) -> String {
 /// refused refresh token from the stored token, the grant to run next in the same flight, and
 /// the error callers get instead of the renewal's own.
 #[wasm_bindgen]
-pub fn failed(renewals: JsValue, now: f64, grant: &str, err: JsValue) -> String {
+pub fn failed(renewals: JsValue, now: f64, grant: &str, err: JsValue) -> JsValue {
     let mut r = renewals_in(renewals);
     let e = Obj(err);
     let refused = e.get("refusesRefreshToken").as_bool() == Some(true);
@@ -707,14 +713,15 @@ pub fn failed(renewals: JsValue, now: f64, grant: &str, err: JsValue) -> String 
         }
     }
     .end()
+    .into()
 }
 
 /// A user's login landed a token: a new session, not held back by earlier failures.
 #[wasm_bindgen]
-pub fn began(renewals: JsValue) -> String {
+pub fn began(renewals: JsValue) -> JsValue {
     let mut r = renewals_in(renewals);
     r.began(Session::User);
-    renewals_out(&r)
+    renewals_out(&r).into()
 }
 
 #[cfg(test)]
