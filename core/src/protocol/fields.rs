@@ -27,6 +27,10 @@ pub enum Field {
 /// A parsed JSON object whose fields are taken out by name, each at most once.
 pub trait Fields {
     fn take(&mut self, name: &str) -> Field;
+
+    /// Whether the array `name` holds the string `item`; `None` when `name` is not an array
+    /// (a JWK's `key_ops`).
+    fn holds(&mut self, name: &str, item: &str) -> Option<bool>;
 }
 
 impl Fields for Map<String, Value> {
@@ -39,6 +43,11 @@ impl Fields for Map<String, Value> {
             Some(Value::Bool(b)) => Field::Bool(b),
             Some(_) => Field::Other,
         }
+    }
+
+    fn holds(&mut self, name: &str, item: &str) -> Option<bool> {
+        let list = self.get(name)?.as_array()?;
+        Some(list.iter().any(|v| v.as_str() == Some(item)))
     }
 }
 

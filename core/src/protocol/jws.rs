@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, TokenCheck};
+use crate::fields::{Field, Fields};
 use crate::jwt::Claims;
 use crate::text::text;
 
@@ -176,28 +177,15 @@ impl KeySet {
         struct Doc {
             keys: Vec<Value>,
         }
-        let doc: Doc = serde_json::from_slice(body).map_err(|_| {
-            Error::invalid_token(
-                TokenCheck::KeySet,
-                "the provider's key set is not a JSON object with a `keys` array; check the jwks_uri",
-            )
-        })?;
-        if doc.keys.len() > MAX_KEYS {
-            return Err(Error::invalid_token(
-                TokenCheck::KeySet,
-                text!(
-                    "the provider's key set holds ",
-                    doc.keys.len(),
-                    " keys, more than the ",
-                    MAX_KEYS,
-                    " accepted; check the jwks_uri"
-                ),
-            ));
-        }
+        let doc: Doc = serde_json::from_slice(body).map_err(|_| not_a_key_set())?;
+        check_key_count(doc.keys.len())?;
         let keys = doc
             .keys
-            .iter()
-            .filter_map(|k| k.as_object().and_then(signing_key))
+            .into_iter()
+            .filter_map(|k| match k {
+                Value::Object(mut k) => Jwk::from_fields(&mut k),
+                _ => None,
+            })
             .collect();
         Ok(KeySet { keys })
     }
@@ -207,78 +195,111 @@ impl KeySet {
     /// whose own `alg`, if any, is `alg`. `None` when no key fits: an unknown `kid` (perhaps the
     /// provider rotated: refetch the set once) or a key of another type.
     pub fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<&Jwk> {
-        let fits = |k: &&Jwk| alg.fits(&k.material) && k.alg.is_none_or(|a| a == alg);
+        self.position(kid, alg).map(|i| &self.keys[i])
+    }
+
+    /// [`KeySet::find`] as the key's index in [`KeySet::keys`].
+    pub fn position(&self, kid: Option<&str>, alg: Algorithm) -> Option<usize> {
+        let mut fitting = (self.keys.iter().enumerate())
+            .filter(|(_, k)| alg.fits(&k.material) && k.alg.is_none_or(|a| a == alg));
         match kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .filter(fits)
-                .find(|k| k.kid.as_deref() == Some(kid)),
-            None => {
-                let mut candidates = self.keys.iter().filter(fits);
-                match (candidates.next(), candidates.next()) {
-                    (Some(only), None) => Some(only),
-                    _ => None,
-                }
-            }
+            Some(kid) => fitting
+                .find(|(_, k)| k.kid.as_deref() == Some(kid))
+                .map(|(i, _)| i),
+            None => match (fitting.next(), fitting.next()) {
+                (Some((only, _)), None) => Some(only),
+                _ => None,
+            },
         }
     }
 }
 
-/// A JWK as a signing key, or `None` when it is not one tokenward checks signatures with.
-fn signing_key(k: &Map<String, Value>) -> Option<Jwk> {
-    let s = |name: &str| k.get(name).and_then(Value::as_str);
-    if s("use").is_some_and(|u| u != "sig") {
-        return None;
+/// The error for a key set document that is not one.
+pub fn not_a_key_set() -> Error {
+    Error::invalid_token(
+        TokenCheck::KeySet,
+        "the provider's key set is not a JSON object with a `keys` array; check the jwks_uri",
+    )
+}
+
+/// A key set may hold at most [`MAX_KEYS`] keys (`count`: how many the document holds).
+pub fn check_key_count(count: usize) -> Result<()> {
+    if count > MAX_KEYS {
+        return Err(Error::invalid_token(
+            TokenCheck::KeySet,
+            text!(
+                "the provider's key set holds ",
+                count,
+                " keys, more than the ",
+                MAX_KEYS,
+                " accepted; check the jwks_uri"
+            ),
+        ));
     }
-    if let Some(ops) = k.get("key_ops").and_then(Value::as_array) {
-        if !ops.iter().any(|o| o == "verify") {
+    Ok(())
+}
+
+impl Jwk {
+    /// A JWK (one member of a set's `keys`, however parsed) as a signing key, or `None` when
+    /// it is not one tokenward checks signatures with: `use` other than `sig`, `key_ops`
+    /// without `verify`, a type or curve not checked, malformed or weak numbers, or an `alg`
+    /// that does not fit the key.
+    pub fn from_fields(k: &mut dyn Fields) -> Option<Jwk> {
+        if k.take("use").into_str().is_some_and(|u| u != "sig") {
             return None;
         }
+        if k.holds("key_ops", "verify") == Some(false) {
+            return None;
+        }
+        let b64 = |k: &mut dyn Fields, name: &str| {
+            let v = k.take(name).into_str()?;
+            URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok()
+        };
+        let material = match k.take("kty").into_str()?.as_str() {
+            "RSA" => {
+                let n = strip_zeros(b64(k, "n")?);
+                let e = strip_zeros(b64(k, "e")?);
+                if !RSA_BITS.contains(&(n.len() * 8)) || e.is_empty() || e.len() > 8 {
+                    return None;
+                }
+                KeyMaterial::Rsa { n, e }
+            }
+            "EC" => {
+                let (curve, size) = match k.take("crv").into_str()?.as_str() {
+                    "P-256" => (Curve::P256, 32),
+                    "P-384" => (Curve::P384, 48),
+                    _ => return None,
+                };
+                let (x, y) = (b64(k, "x")?, b64(k, "y")?);
+                if x.len() != size || y.len() != size {
+                    return None;
+                }
+                KeyMaterial::Ec { curve, x, y }
+            }
+            "OKP" if k.take("crv").into_str()? == "Ed25519" => {
+                let x = b64(k, "x")?;
+                if x.len() != 32 {
+                    return None;
+                }
+                KeyMaterial::Ed25519 { x }
+            }
+            _ => return None,
+        };
+        let alg = match k.take("alg").into_str() {
+            Some(a) => Some(Algorithm::from_name(&a).ok()?),
+            None => None,
+        };
+        let kid = k
+            .take("kid")
+            .into_str()
+            .map(|k| k.chars().take(200).collect());
+        let jwk = Jwk { kid, alg, material };
+        // A key whose stated `alg` does not fit its type can check nothing.
+        if jwk.alg.is_some_and(|a| !a.fits(&jwk.material)) {
+            return None;
+        }
+        Some(jwk)
     }
-    let b64 =
-        |name: &str| s(name).and_then(|v| URL_SAFE_NO_PAD.decode(v.trim_end_matches('=')).ok());
-    let material = match s("kty")? {
-        "RSA" => {
-            let n = strip_zeros(b64("n")?);
-            let e = strip_zeros(b64("e")?);
-            if !RSA_BITS.contains(&(n.len() * 8)) || e.is_empty() || e.len() > 8 {
-                return None;
-            }
-            KeyMaterial::Rsa { n, e }
-        }
-        "EC" => {
-            let (curve, size) = match s("crv")? {
-                "P-256" => (Curve::P256, 32),
-                "P-384" => (Curve::P384, 48),
-                _ => return None,
-            };
-            let (x, y) = (b64("x")?, b64("y")?);
-            if x.len() != size || y.len() != size {
-                return None;
-            }
-            KeyMaterial::Ec { curve, x, y }
-        }
-        "OKP" if s("crv")? == "Ed25519" => {
-            let x = b64("x")?;
-            if x.len() != 32 {
-                return None;
-            }
-            KeyMaterial::Ed25519 { x }
-        }
-        _ => return None,
-    };
-    let alg = match s("alg") {
-        Some(a) => Some(Algorithm::from_name(a).ok()?),
-        None => None,
-    };
-    let kid = s("kid").map(|k| k.chars().take(200).collect());
-    let jwk = Jwk { kid, alg, material };
-    // A key whose stated `alg` does not fit its type can check nothing.
-    if jwk.alg.is_some_and(|a| !a.fits(&jwk.material)) {
-        return None;
-    }
-    Some(jwk)
 }
 
 fn strip_zeros(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -304,49 +325,65 @@ pub struct Jws<'a> {
 /// The most bytes of a token tokenward will take apart.
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
+/// A token that is not a compact JWS: the error says why, never quoting the token.
+fn malformed(what: &str) -> Error {
+    Error::invalid_token(
+        TokenCheck::Format,
+        text!("the token is not a signed JWT: ", what),
+    )
+}
+
+/// A compact JWS's size and three parts (`header.payload.signature`), undecoded.
+pub fn split(token: &str) -> Result<(&str, &str, &str)> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(malformed("it is larger than 64 KB"));
+    }
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(sig), None) => Ok((h, p, sig)),
+        _ => Err(malformed("expected three dot-separated parts (an encrypted JWE or an opaque token cannot be verified)")),
+    }
+}
+
+/// What a JWS header says, however parsed: its algorithm (refused unless accepted, see
+/// [`Algorithm::from_name`]), `kid` and `typ`. `None`: the header is not a JSON object.
+pub fn header(
+    header: Option<&mut dyn Fields>,
+) -> Result<(Algorithm, Option<String>, Option<String>)> {
+    let Some(h) = header else {
+        return Err(malformed("its header is not a JSON object"));
+    };
+    if h.take("crit") != Field::Missing {
+        return Err(malformed(
+            "its header has `crit` extensions, which tokenward does not understand",
+        ));
+    }
+    let alg = match h.take("alg").into_str() {
+        Some(a) => Algorithm::from_name(&a)?,
+        None => return Err(malformed("its header has no `alg`")),
+    };
+    Ok((alg, h.take("kid").into_str(), h.take("typ").into_str()))
+}
+
 impl<'a> Jws<'a> {
     /// Takes a compact JWS apart. Errors never quote the token.
     pub fn parse(token: &'a str) -> Result<Jws<'a>> {
-        let malformed = |what: &str| {
-            Error::invalid_token(
-                TokenCheck::Format,
-                text!("the token is not a signed JWT: ", what),
-            )
-        };
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(malformed("it is larger than 64 KB"));
-        }
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(sig), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected three dot-separated parts (an encrypted JWE or an opaque token cannot be verified)"));
-        };
+        let (h, p, sig) = split(token)?;
         let decode = |part: &str, what: &str| {
             URL_SAFE_NO_PAD
                 .decode(part)
                 .map_err(|_| malformed(&text!("its ", what, " is not base64url")))
         };
-        let header: Map<String, Value> = serde_json::from_slice(&decode(h, "header")?)
-            .map_err(|_| malformed("its header is not a JSON object"))?;
-        if header.contains_key("crit") {
-            return Err(malformed(
-                "its header has `crit` extensions, which tokenward does not understand",
-            ));
-        }
-        let alg = match header.get("alg").and_then(Value::as_str) {
-            Some(a) => Algorithm::from_name(a)?,
-            None => return Err(malformed("its header has no `alg`")),
-        };
+        let mut map = serde_json::from_slice::<Map<String, Value>>(&decode(h, "header")?).ok();
+        let (alg, kid, typ) = header(map.as_mut().map(|m| m as &mut dyn Fields))?;
         let claims = match serde_json::from_slice::<Value>(&decode(p, "payload")?) {
             Ok(Value::Object(m)) => Claims(m),
             _ => return Err(malformed("its payload is not a JSON object")),
         };
-        let text_of = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_string);
         Ok(Jws {
             alg,
-            kid: text_of("kid"),
-            typ: text_of("typ"),
+            kid,
+            typ,
             signing_input: &token.as_bytes()[..h.len() + 1 + p.len()],
             signature: decode(sig, "signature")?,
             claims,
@@ -370,32 +407,39 @@ pub fn check_signature(jws: &Jws<'_>, keys: &KeySet, crypto: &dyn SignatureCheck
     if crypto.verify(jws.alg, key, jws.signing_input, &jws.signature) {
         Ok(true)
     } else {
-        Err(Error::invalid_token(
-            TokenCheck::Signature,
-            "the token's signature does not verify with the provider's key; it was altered or not issued by this provider",
-        ))
+        Err(bad_signature())
     }
+}
+
+/// The error for a signature that does not verify with the key that fits it.
+pub fn bad_signature() -> Error {
+    Error::invalid_token(
+        TokenCheck::Signature,
+        "the token's signature does not verify with the provider's key; it was altered or not issued by this provider",
+    )
 }
 
 /// The error for a token whose key is not in the provider's set, even after a refetch.
 pub fn unknown_key(jws: &Jws<'_>) -> Error {
-    let kid = jws
-        .kid
-        .as_deref()
-        .map(|k| k.chars().take(80).collect::<String>());
+    no_key(jws.alg, jws.kid.as_deref())
+}
+
+/// [`unknown_key`] for a token known by its header's `alg` and `kid`.
+pub fn no_key(alg: Algorithm, kid: Option<&str>) -> Error {
+    let kid = kid.map(|k| k.chars().take(80).collect::<String>());
     Error::invalid_token(
         TokenCheck::Key,
         match kid {
             Some(kid) => text!(
                 "no ",
-                jws.alg.as_str(),
+                alg.as_str(),
                 " key `",
                 kid,
                 "` in the provider's key set; the token was signed by a key the provider no longer publishes (disabled or rotated out) or by someone else"
             ),
             None => text!(
                 "the token names no key (`kid`) and the provider's key set has no single ",
-                jws.alg.as_str(),
+                alg.as_str(),
                 " key to check it with"
             ),
         },
@@ -534,5 +578,44 @@ mod tests {
             KeySet::parse(weak.as_bytes()).unwrap().keys.is_empty(),
             "a 24-bit RSA key"
         );
+    }
+
+    #[test]
+    fn keys_read_one_by_one_and_the_index_of_the_one_to_use() {
+        // As the browser package reads a set: each member through `Fields`, kept in order.
+        let members = [
+            rsa_jwk("enc", r#","use":"enc""#),
+            rsa_jwk("wrap", r#","key_ops":["wrapKey"]"#),
+            rsa_jwk("rs", r#","key_ops":["verify"],"alg":"RS256""#),
+            text!(
+                r#"{"kty":"EC","crv":"P-384","kid":"ec","x":""#,
+                b64(&[1; 48]),
+                r#"","y":""#,
+                b64(&[2; 48]),
+                r#""}"#
+            ),
+        ];
+        let read: Vec<Option<Jwk>> = members
+            .iter()
+            .map(|m| {
+                let mut k: Map<String, Value> = serde_json::from_str(m).unwrap();
+                Jwk::from_fields(&mut k)
+            })
+            .collect();
+        assert!(read[0].is_none() && read[1].is_none(), "not signing keys");
+        let set = KeySet {
+            keys: read.into_iter().flatten().collect(),
+        };
+        assert_eq!(set.position(Some("rs"), Algorithm::RS256), Some(0));
+        assert_eq!(set.position(None, Algorithm::ES384), Some(1));
+        assert_eq!(set.position(Some("ec"), Algorithm::ES256), None);
+        assert_eq!(set.position(Some("rs"), Algorithm::PS256), None);
+        assert!(check_key_count(MAX_KEYS).is_ok() && check_key_count(MAX_KEYS + 1).is_err());
+        let mut h: Map<String, Value> =
+            serde_json::from_str(r#"{"alg":"ES384","kid":"ec"}"#).unwrap();
+        let (alg, kid, _) = header(Some(&mut h)).unwrap();
+        assert_eq!((alg, kid.as_deref()), (Algorithm::ES384, Some("ec")));
+        let e = header(None).unwrap_err();
+        assert_eq!(e.token_check(), Some(TokenCheck::Format));
     }
 }
