@@ -1,6 +1,7 @@
 // Unit tests of the built package (wasm/pkg or $TW_WASM_PKG) in node: PKCE helpers and the
 // Client against a scripted fetch, with a memory storage. Usage: node unit.mjs [PKG_DIR]
 import { readdirSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { test, ok, eq, rejects, done } from './harness.mjs';
 
@@ -19,6 +20,29 @@ const b64u = (s) => Buffer.from(s).toString('base64url');
 const jwt = (claims) => `${b64u('{"alg":"RS256","typ":"JWT"}')}.${b64u(JSON.stringify(claims))}.c2ln`;
 const now = () => Math.floor(Date.now() / 1000);
 
+// The realm's signing keys, made here (node's OpenSSL signs, the package verifies with
+// WebCrypto), served as its JWKS at JWKS_URL by every scripted fetch.
+const JWKS_URL = `${ISS}/protocol/openid-connect/certs`;
+const EC = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const RSA = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const JWKS = {
+  keys: [
+    { ...RSA.publicKey.export({ format: 'jwk' }), kid: 'enc', use: 'enc', alg: 'RSA-OAEP' },
+    { ...RSA.publicKey.export({ format: 'jwk' }), kid: 'rs', use: 'sig', alg: 'RS256' },
+    { ...EC.publicKey.export({ format: 'jwk' }), kid: 'ec', use: 'sig', alg: 'ES256' },
+  ],
+};
+// A JWS of `claims`: ES256 by key `ec` unless the header says otherwise (RS256 signs with the
+// RSA key; any other alg gets a junk signature).
+function signed(claims, header = {}, ec = EC.privateKey) {
+  const h = { alg: 'ES256', kid: 'ec', typ: 'JWT', ...header };
+  const input = `${b64u(JSON.stringify(h))}.${b64u(JSON.stringify(claims))}`;
+  const sig = h.alg === 'ES256' ? sign('sha256', Buffer.from(input), { key: ec, dsaEncoding: 'ieee-p1363' })
+    : h.alg === 'RS256' ? sign('sha256', Buffer.from(input), RSA.privateKey) : Buffer.from('sig');
+  return `${input}.${sig.toString('base64url')}`;
+}
+const idClaims = (extra = {}) => ({ iat: now(), exp: now() + 300, iss: ISS, aud: 'vion-spa', sub: 'u1', azp: 'vion-spa', ...extra });
+
 class MemoryStorage {
   m = new Map();
   getItem(k) { return this.m.has(k) ? this.m.get(k) : null; }
@@ -30,8 +54,12 @@ class MemoryStorage {
 function scriptedFetch(answers) {
   const calls = [];
   const f = async (url, init) => {
-    calls.push({ url, init, form: Object.fromEntries(new URLSearchParams(init.body)) });
     await new Promise((r) => setTimeout(r, 5));
+    if (url === JWKS_URL || url === f.jwksUrl) {
+      f.jwks.push(url);
+      return new Response(JSON.stringify(f.keys), { status: 200, headers: { 'cache-control': 'no-cache' } });
+    }
+    calls.push({ url, init, form: Object.fromEntries(new URLSearchParams(init.body)) });
     const a = answers.shift();
     if (!a) throw new Error('no scripted answer left');
     if (a instanceof Error) throw a;
@@ -39,17 +67,21 @@ function scriptedFetch(answers) {
     return new Response(a[1], { status: a[0], headers: { 'content-type': 'application/json' } });
   };
   f.calls = calls;
+  f.answers = answers;
+  // The key set served, and its fetches.
+  f.keys = JWKS;
+  f.jwks = [];
   return f;
 }
 
-function tokenBody({ lifetime = 300, nonce, rt = 'rt-1', access = 'a' } = {}) {
+function tokenBody({ lifetime = 300, nonce, rt = 'rt-1', access = 'a', id } = {}) {
   const iat = now();
   const body = {
     access_token: jwt({ iat, exp: iat + lifetime, iss: ISS, sub: 'u1', preferred_username: 'vion-user', tag: access }),
     expires_in: lifetime,
     refresh_expires_in: 1800,
     token_type: 'Bearer',
-    id_token: jwt({ iat, exp: iat + lifetime, iss: ISS, nonce }),
+    id_token: id ?? signed(idClaims({ iat, exp: iat + lifetime, nonce })),
     'not-before-policy': 0,
     session_state: 'sid',
     scope: 'openid profile email',
@@ -173,11 +205,100 @@ test('callback: code exchange posts the verifier, stores the token, one-shot pen
   await rejects(() => c2.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`), 'login_required');
 });
 
-// A client of the vectors' realm whose storage holds the vectors' pending login.
-function vectorClient(answers, pending = CALLBACKS.pending) {
+// ---- ID tokens verified (issue 16): the core's rules, WebCrypto's arithmetic ----
+
+function fresh(extra) {
   const storage = new MemoryStorage();
-  const f = scriptedFetch(answers);
-  const c = new Client({ url: 'https://auth.test.ecocoa.ch', realm: 'vion', clientId: 'vion-spa', redirectUri: pending.redirect_uri, storage, fetch: f });
+  const f = scriptedFetch([]);
+  return { storage, f, c: client(f, storage, extra) };
+}
+
+// Logs in on `c` with a code exchange answered by the ID token `id(nonce)`: the error, or null.
+async function loginWith(c, storage, f, id) {
+  const s = started(c, storage);
+  f.answers.push([200, tokenBody({ id: id(s.pending.nonce) })]);
+  try {
+    await c.handleCallback(`${REDIRECT}?state=${s.state}&code=abc`);
+    return null;
+  } catch (e) {
+    return e;
+  }
+}
+
+test('ID token: ES256 and RS256 verify with the JWKS (fetched once); idTokenClaims() has the verified claims', async () => {
+  const { c, f, storage } = fresh();
+  eq(c.provider.jwks_uri, JWKS_URL);
+  eq(await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce, name: 'Vion User' }))), null);
+  eq(c.idTokenClaims().name, 'Vion User');
+  eq(await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce }), { alg: 'RS256', kid: 'rs' })), null);
+  eq(f.jwks.length, 1, 'the key set is fetched once per page');
+  // A refresh's ID token is verified too (without a nonce).
+  f.answers.push([200, tokenBody({ access: 'r' })]);
+  await c.refresh();
+  eq(c.claims().tag, 'r');
+  eq(f.jwks.length, 1);
+});
+
+const REFUSED = [
+  ['a bad signature', (n) => signed(idClaims({ nonce: n })).replace(/[^.]{4}$/, 'AAAA'), /signature does not verify/],
+  ['alg none', (n) => signed(idClaims({ nonce: n }), { alg: 'none' }).replace(/[^.]*$/, ''), /unsigned/],
+  ['HS256', (n) => signed(idClaims({ nonce: n }), { alg: 'HS256' }), /shared secret/],
+  ['another issuer', (n) => signed(idClaims({ nonce: n, iss: 'https://evil.example/realms/vion' })), /issuer/],
+  ['another audience', (n) => signed(idClaims({ nonce: n, aud: 'other', azp: 'other' })), /not for this client/],
+  ["another login's nonce", () => signed(idClaims({ nonce: 'not-this-login' })), /nonce/],
+  ['an expired token', (n) => signed(idClaims({ nonce: n, iat: now() - 600, exp: now() - 120 })), /expired/],
+  ['an unknown key', (n) => signed(idClaims({ nonce: n }), { kid: 'gone' }), /no ES256 key `gone`/],
+  ['an RSA key for an ES256 token', (n) => signed(idClaims({ nonce: n }), { kid: 'rs' }), /no ES256 key `rs`/],
+];
+for (const [what, id, says] of REFUSED) {
+  test(`ID token refused: ${what} is invalid_token, nothing stored`, async () => {
+    const { c, f, storage } = fresh();
+    const e = await loginWith(c, storage, f, id);
+    ok(e instanceof TokenwardError, `a TokenwardError: ${e}`);
+    eq(e.code, 'invalid_token', e.message);
+    ok(says.test(e.message), e.message);
+    eq(storage.m.size, 0, 'nothing stored');
+    ok(!c.loggedIn && c.idTokenClaims() === null);
+  });
+}
+
+test('ID token: a key set that is not one is invalid_token, saying to check the jwks_uri', async () => {
+  const { c, f, storage } = fresh();
+  f.keys = { keys: 'none' };
+  const e = await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce })));
+  eq(e?.code, 'invalid_token');
+  ok(/jwks_uri/.test(e.message), e.message);
+  eq(storage.m.size, 0);
+});
+
+test("ID token: a rotated key is fetched at most once per 10 s (the core's policy), then verifies", async () => {
+  let skew = 0;
+  const { c, f, storage } = fresh({ now: () => Date.now() + skew });
+  eq(await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce }))), null);
+  const next = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  f.keys = { keys: [...JWKS.keys, { ...next.publicKey.export({ format: 'jwk' }), kid: 'ec2' }] };
+  const rotated = (nonce) => signed(idClaims({ nonce }), { kid: 'ec2' }, next.privateKey);
+  eq((await loginWith(c, storage, f, rotated))?.code, 'invalid_token');
+  eq(f.jwks.length, 1, 'within 10 s of the last fetch: no refetch');
+  skew = 11_000;
+  eq(await loginWith(c, storage, f, rotated), null);
+  eq(f.jwks.length, 2, 'one refetch for the new kid');
+  const forged = (nonce) => signed(idClaims({ nonce }), { kid: 'forged' });
+  for (let i = 0; i < 5; i++) eq((await loginWith(c, storage, f, forged))?.code, 'invalid_token');
+  eq(f.jwks.length, 2, 'a flood of unknown kids: no refetch within 10 s');
+});
+
+// A client of the vectors' realm whose storage holds the vectors' pending login. Its provider
+// is discovered without a jwks_uri: the vectors' ID tokens are signed by no key, and a
+// provider that publishes none has its ID tokens kept unverified (and idTokenClaims() null).
+async function vectorClient(answers, pending = CALLBACKS.pending) {
+  const storage = new MemoryStorage();
+  const issuer = 'https://auth.test.ecocoa.ch/realms/vion';
+  const oidc = `${issuer}/protocol/openid-connect`;
+  const doc = { issuer, authorization_endpoint: `${oidc}/auth`, token_endpoint: `${oidc}/token` };
+  const f = scriptedFetch([[200, JSON.stringify(doc)], ...answers]);
+  const c = await Client.discover({ issuer, clientId: 'vion-spa', redirectUri: pending.redirect_uri, storage, fetch: f });
+  f.calls.length = 0;
   const { key } = started(c, storage);
   storage.setItem(key, JSON.stringify(pending));
   return { c, f, storage };
@@ -197,7 +318,7 @@ function sameError(e, want) {
 for (const v of CALLBACKS.cases) {
   test(`vectors/callbacks.json ${v.name}`, async () => {
     const pending = { ...CALLBACKS.pending, iss_required: v.iss_required ?? CALLBACKS.pending.iss_required };
-    const { c, f, storage } = vectorClient([[200, EXCHANGE.body]], pending);
+    const { c, f, storage } = await vectorClient([[200, EXCHANGE.body]], pending);
     if (v.expect.code !== undefined) {
       await c.handleCallback(v.url);
       eq(f.calls.length, 1);
@@ -216,7 +337,7 @@ for (const v of CALLBACKS.cases) {
 
 for (const v of TOKENS.cases) {
   test(`vectors/token_responses.json ${v.name}`, async () => {
-    const { c, f, storage } = vectorClient([[v.status, v.body]]);
+    const { c, f, storage } = await vectorClient([[v.status, v.body]]);
     if (v.expect.token) {
       const want = v.expect.token;
       await c.handleCallback(GOOD_CALLBACK.url);
@@ -451,10 +572,14 @@ test('a discovered client logs in against the discovered endpoints', async () =>
   // The document promises iss on the callback (RFC 9207): a callback without it is refused.
   await rejects(() => c.handleCallback(`${REDIRECT}?state=${s.state}&code=x`), 'issuer_mismatch');
   const s2 = started(c, storage);
-  answers.push([200, tokenBody({ nonce: s2.pending.nonce })]);
+  // The ID token is verified with the keys at the document's jwks_uri, for its issuer.
+  f.jwksUrl = doc.jwks_uri;
+  answers.push([200, tokenBody({ id: signed(idClaims({ nonce: s2.pending.nonce, iss: doc.issuer })) })]);
   await c.handleCallback(`${REDIRECT}?state=${s2.state}&iss=${encodeURIComponent(doc.issuer)}&code=x`);
   eq(f.calls.at(-1).url, doc.token_endpoint);
   ok(c.loggedIn);
+  eq(c.idTokenClaims().iss, doc.issuer);
+  eq(f.jwks.length, 1);
 });
 
 // ---- tests/vectors/cache/*.json: the cache timelines, through the Client ----

@@ -66,6 +66,10 @@ export interface ClientSettings {
   timeoutMs?: number;
   /** Answers larger than this are refused (`invalid_response`); default 1 MiB. */
   maxResponseBytes?: number;
+  /**
+   * How far clocks may disagree when an ID token's `exp` / `iat` are checked; default 30.
+   */
+  leewaySeconds?: number;
 }
 
 /** A Keycloak realm: base URL + realm, or the realm's URL alone. */
@@ -96,6 +100,8 @@ export interface ProviderInfo {
   token_endpoint: string;
   authorization_endpoint?: string;
   end_session_endpoint?: string;
+  /** The provider's signing keys (JWKS), which ID tokens are verified with. */
+  jwks_uri?: string;
   /** The provider promised `iss` on every callback (RFC 9207). */
   callback_iss_required: boolean;
 }
@@ -141,7 +147,11 @@ export class Client {
   accessTokenAfterRejection(rejected: string): Promise<string>;
   /** The access token's claims, or null when logged out. */
   claims(): Claims | null;
-  /** The ID token's claims, or null. */
+  /**
+   * The ID token's claims, verified before the token was stored (signature with the
+   * provider's keys through WebCrypto; iss, aud, azp, exp / iat, the login's nonce by the
+   * core); null when there is none or the provider publishes no keys (`jwks_uri`).
+   */
   idTokenClaims(): Claims | null;
   /** True when a token is stored (it may need a refresh). */
   readonly loggedIn: boolean;

@@ -2,8 +2,10 @@
 // decision: the provider's endpoints, PKCE, the authorization URL, the state / iss / error=
 // checks of the callback, the token requests, checking token answers and error answers, the
 // nonce check, the token's deadlines, and when to serve, renew, wait or ask for a login
-// (tokenward::cache::state). This file is the browser's I/O around it: fetch, JSON.parse, URL,
-// storage, the redirect, the address bar and Web Locks. It carries out what the core says.
+// (tokenward::cache::state), and for an ID token: which algorithm and key, when to fetch the
+// provider's keys, and its claims. This file is the browser's I/O around it: fetch,
+// JSON.parse, URL, storage, the redirect, the address bar, Web Locks and WebCrypto (the
+// signature arithmetic). It carries out what the core says.
 import init, * as w from './tokenward_wasm.js';
 
 await init({ module_or_path: new URL('./tokenward_wasm_bg.wasm', import.meta.url) });
@@ -43,20 +45,36 @@ const parse = (text) => {
   }
 };
 
+// The bytes of a base64url string (empty when it is not one).
+const bytes = (s) => {
+  try {
+    return Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0));
+  } catch {
+    return new Uint8Array();
+  }
+};
+
+// Part `i` of a JWT as a JSON object, or null.
+const part = (jwt, i) => {
+  const p = typeof jwt === 'string' ? jwt.split('.') : [];
+  const c = p.length === 3 ? parse(new TextDecoder().decode(bytes(p[i]))) : null;
+  return c && typeof c === 'object' && !Array.isArray(c) ? c : null;
+};
+
 /**
  * The claims of a JWT, decoded but not verified (the resource server verifies), or null for
  * anything that is not a JWT.
  */
-export const decodeJwt = (jwt) => {
-  const p = typeof jwt === 'string' ? jwt.split('.') : [];
-  if (p.length !== 3) return null;
-  try {
-    const bin = atob(p[1].replace(/-/g, '+').replace(/_/g, '/'));
-    const c = parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
-    return c && typeof c === 'object' && !Array.isArray(c) ? c : null;
-  } catch {
-    return null;
-  }
+export const decodeJwt = (jwt) => part(jwt, 1);
+
+// WebCrypto's parameters for a JWS algorithm the core accepted (RS*, PS*, ES256/384, EdDSA):
+// members an algorithm does not use are ignored.
+const webAlg = (alg) => {
+  const bits = alg.slice(2);
+  return alg === 'EdDSA' ? { name: 'Ed25519' } : {
+    name: { RS: 'RSASSA-PKCS1-v1_5', PS: 'RSA-PSS', ES: 'ECDSA' }[alg.slice(0, 2)],
+    hash: 'SHA-' + bits, saltLength: bits / 8, namedCurve: 'P-' + bits,
+  };
 };
 
 /** A PKCE code verifier: 43 characters, 256 bits from crypto.getRandomValues. */
@@ -106,7 +124,8 @@ async function send(fetchFn, url, init, timeout, max) {
     throw typed(JSON.parse(w.requestFailed(e?.name === 'TimeoutError' ? TIMED_OUT : NO_ANSWER, timeout, why)));
   }
   if (!chunks) throw typed(JSON.parse(w.requestFailed(TOO_LARGE, max, '')));
-  return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? ''];
+  return [res.status, await new Blob(chunks).text(), res.headers.get('retry-after') ?? '',
+    res.headers.get('cache-control') ?? ''];
 }
 
 /**
@@ -126,6 +145,8 @@ export class Client {
   // renewal's error (what `failWithLast` throws).
   #r = undefined;
   #last = null;
+  // The provider's key set for this page: {doc, fetchedAt, ttl, lastAttempt, error}.
+  #k = {};
 
   constructor(options) {
     const { url, realm, template, values = {} } = options;
@@ -137,6 +158,7 @@ export class Client {
       fraction: options.refreshPolicy?.fraction ?? -1,
       margin: options.refreshPolicy?.maxMarginSeconds == null ? -1 : options.refreshPolicy.maxMarginSeconds * 1000,
       timeout: options.timeoutMs ?? 30000,
+      leeway: options.leewaySeconds == null ? -1 : options.leewaySeconds * 1000,
       // The core's HttpOptions defaults: 30 s, 1 MiB.
       maxBytes: options.maxResponseBytes ?? 1024 * 1024,
     };
@@ -191,7 +213,9 @@ export class Client {
       const query = u.search ? [...u.searchParams] : null;
       const req = call(w.exchange, this.#p, this.#o.clientId, pending, query);
       const answer = await this.#post(req);
-      this.#store(call(w.tokenAnswer, answer, { pending }, this.#o.fraction, this.#o.margin));
+      const t = call(w.tokenAnswer, answer, { pending }, this.#o.fraction, this.#o.margin);
+      await this.#verify(t.i, pending.nonce);
+      this.#store(t);
       this.#r = call(w.began, this.#r);
       this.#last = null;
       return this.claims();
@@ -298,7 +322,9 @@ export class Client {
       try {
         const req = call(w.refreshRequest, this.#p, this.#o.clientId, t);
         const answer = await this.#post(req);
-        this.#store(call(w.tokenAnswer, answer, { stored: t }, this.#o.fraction, this.#o.margin));
+        const next = call(w.tokenAnswer, answer, { stored: t }, this.#o.fraction, this.#o.margin);
+        await this.#verify(next.i, '');
+        this.#store(next);
         this.#r = call(w.renewed, this.#r, grant);
         this.#last = null;
         return this.#load().a;
@@ -331,6 +357,51 @@ export class Client {
     };
   }
 
+  // Verifies an ID token (none: nothing to do) before it is stored: the core picks the key and
+  // says when to fetch the provider's key set, WebCrypto checks the signature, the core the
+  // claims (`nonce`: the login's, '' on refresh). Throws the core's invalid_token error.
+  async #verify(token, nonce) {
+    if (!token) return;
+    const k = this.#k;
+    for (let fetched = false; ;) {
+      const r = call(w.idTokenKey, this.#p, token, part(token, 0), k.doc, k, this.#now(), fetched);
+      if (r.unverified) return;
+      if (r.failed) throw k.error;
+      if (r.fetch) {
+        fetched = true;
+        await this.#fetchKeys(r.fetch);
+        continue;
+      }
+      const [h, p, s] = token.split('.');
+      const { kty, n, e, crv, x, y } = k.doc.keys[r.key];
+      let signed = false;
+      try {
+        const key = await crypto.subtle.importKey('jwk', { kty, n, e, crv, x, y }, webAlg(r.alg), false, ['verify']);
+        signed = await crypto.subtle.verify(webAlg(r.alg), key, bytes(s), new TextEncoder().encode(h + '.' + p));
+      } catch {
+        // A key WebCrypto refuses verifies nothing.
+      }
+      call(w.idTokenChecked, signed, part(token, 1), this.#p, this.#o.clientId, nonce ?? '', this.#now(), this.#o.leeway);
+      return;
+    }
+  }
+
+  // Fetches the provider's key set (at most `max` bytes); a failure is kept for the core's
+  // `failed` (the set held, if any, stays).
+  async #fetchKeys(max) {
+    const k = this.#k;
+    k.lastAttempt = this.#now();
+    try {
+      const [status, text, , cacheControl] = await send(this.#fetch, this.#p.jwks_uri,
+        { headers: { Accept: 'application/json' } }, this.#o.timeout, max);
+      const doc = status === 200 ? parse(text) : undefined;
+      k.ttl = call(w.keySet, doc, cacheControl);
+      Object.assign(k, { doc, fetchedAt: k.lastAttempt, error: null });
+    } catch (e) {
+      k.error = e;
+    }
+  }
+
   #store(t) {
     this.#s.setItem(this.#key + 'token', JSON.stringify(t));
   }
@@ -348,9 +419,13 @@ export class Client {
     return decodeJwt(this.#load()?.a);
   }
 
-  /** The ID token's claims (not verified), or null. */
+  /**
+   * The ID token's claims, verified (signature with the provider's keys, iss, aud, azp,
+   * exp / iat, the login's nonce) before the token was stored; null when there is none or the
+   * provider publishes no keys to verify it with.
+   */
   idTokenClaims() {
-    return decodeJwt(this.#load()?.i);
+    return this.#p.jwks_uri ? decodeJwt(this.#load()?.i) : null;
   }
 
   /** The provider's issuer and the endpoints this client uses (as the core checked them). */

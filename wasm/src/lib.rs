@@ -29,11 +29,13 @@
 
 extern crate alloc;
 
+use alloc::borrow::Cow;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::time::Duration;
 
 use tokenward::authorize::{authorization_request, check_callback, check_nonce};
+use tokenward::cache::keys::{keys_ttl, should_fetch, KeysState};
 use tokenward::cache::state::{
     decide as decide_action, login_required, Action, AfterFailure, Entry, Grant, Renewals, Session,
     Timing,
@@ -41,11 +43,13 @@ use tokenward::cache::state::{
 use tokenward::fields::{Field, Fields};
 use tokenward::grant;
 use tokenward::http::parse_retry_after;
+use tokenward::jws::{self, Jwk, KeySet};
 use tokenward::jwt::JwtTimes;
 use tokenward::lifetime::{refresh_token_deadline, usable_lifetime};
 use tokenward::pkce::random_string;
 use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
+use tokenward::verify::{check_id_token, ClaimsView, Expect, IdTokenExpect, DEFAULT_LEEWAY};
 use tokenward::{
     ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
     RefreshPolicy, Result, Secret,
@@ -79,6 +83,8 @@ extern "C" {
     fn reflect_get(target: &JsValue, key: &str) -> JsValue;
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
     fn reflect_index(target: &JsValue, index: u32) -> JsValue;
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray)]
+    fn js_sys_is_array(v: &JsValue) -> bool;
 }
 
 /// The browser's CSPRNG as the core's randomness seam.
@@ -137,6 +143,46 @@ impl Fields for Obj {
             Field::Missing
         }
     }
+
+    fn holds(&mut self, name: &str, item: &str) -> Option<bool> {
+        let list = self.get(name);
+        js_sys_is_array(&list).then(|| items(&list).any(|v| v.as_string().as_deref() == Some(item)))
+    }
+}
+
+/// The members of a JS array (or of any object with a `length`; nothing else has members).
+fn items(v: &JsValue) -> impl Iterator<Item = JsValue> + '_ {
+    let len = match v.is_object() {
+        true => reflect_get(v, "length").as_f64().unwrap_or(0.0) as u32,
+        false => 0,
+    };
+    (0..len).map(move |i| reflect_index(v, i))
+}
+
+/// An ID token's payload as `JSON.parse` made it, read by the core's claim checks.
+impl ClaimsView for Obj {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get(name).as_string().map(Cow::Owned)
+    }
+
+    fn date(&self, name: &str) -> Option<u64> {
+        self.get(name)
+            .as_f64()
+            .filter(|f| *f >= 0.0)
+            .map(|f| f as u64)
+    }
+
+    fn audience(&self) -> Vec<Cow<'_, str>> {
+        let aud = self.get("aud");
+        match aud.as_string() {
+            Some(one) => alloc::vec![Cow::Owned(one)],
+            None if js_sys_is_array(&aud) => items(&aud)
+                .filter_map(|a| a.as_string())
+                .map(Cow::Owned)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
 }
 
 /// An array of `[key, value]` arrays (`[...url.searchParams]`, `Object.entries(o)`); `None`
@@ -145,14 +191,8 @@ fn pairs(v: &JsValue) -> Option<Vec<(String, String)>> {
     if !v.is_object() {
         return None;
     }
-    let len = reflect_get(v, "length").as_f64().unwrap_or(0.0) as u32;
     let s = |p: &JsValue, i| reflect_index(p, i).as_string().unwrap_or_default();
-    Some(
-        (0..len)
-            .map(|i| reflect_index(v, i))
-            .map(|p| (s(&p, 0), s(&p, 1)))
-            .collect(),
-    )
+    Some(items(v).map(|p| (s(&p, 0), s(&p, 1))).collect())
 }
 
 /// Milliseconds on the wall clock as the core's `Duration`.
@@ -313,6 +353,7 @@ fn provider_out(p: Provider) -> String {
             p.authorization_endpoint.as_deref(),
         )
         .opt("end_session_endpoint", p.end_session_endpoint.as_deref())
+        .opt("jwks_uri", p.jwks_uri.as_deref())
         .bool("callback_iss_required", p.callback_iss_required)
         .end()
 }
@@ -326,6 +367,7 @@ fn provider_in(v: &JsValue) -> Provider {
         token_endpoint: o.str("token_endpoint"),
         authorization_endpoint: opt_s("authorization_endpoint"),
         end_session_endpoint: opt_s("end_session_endpoint"),
+        jwks_uri: opt_s("jwks_uri"),
         callback_iss_required: o.get("callback_iss_required").as_bool() == Some(true),
         ..Provider::default()
     }
@@ -561,6 +603,126 @@ fn policy(fraction: f64, max_margin_ms: f64) -> RefreshPolicy {
         p.max_margin = at(max_margin_ms);
     }
     p
+}
+
+// ---- the ID token: the core's rules, WebCrypto's arithmetic ----
+
+/// The key set state the glue keeps per page: `{fetchedAt, ttl, lastAttempt}` (ms; absent
+/// before the first fetch / attempt).
+fn keys_state(v: &JsValue) -> KeysState {
+    let o = Obj(v.clone());
+    let ms = |k| o.get(k).as_f64().map(at);
+    KeysState {
+        fetched_at: ms("fetchedAt"),
+        ttl: ms("ttl").unwrap_or_default(),
+        last_attempt: ms("lastAttempt"),
+    }
+}
+
+/// A fetched key set document (`JSON.parse` of the body, `undefined` when it was not JSON or
+/// not a 200) checked: how long to keep it (ms, from its `Cache-Control`), or the error that
+/// says why it is unusable (not a set, too many keys).
+#[wasm_bindgen(js_name = keySet)]
+pub fn key_set(doc: JsValue, cache_control: &str) -> JsValue {
+    let keys = Obj::new(doc).map(|d| d.get("keys")).filter(js_sys_is_array);
+    let checked = match keys {
+        Some(keys) => jws::check_key_count(items(&keys).count()),
+        None => Err(jws::not_a_key_set()),
+    };
+    done(checked.map(|()| decimal(ms_u(keys_ttl(opt(cache_control))))))
+}
+
+/// Which key checks an ID token's signature. `header`: the token's header as `JSON.parse` read
+/// it; `doc`, `state`: the key set held (see [`key_set`], [`keys_state`]); `fetched`: this
+/// verification fetched the set already. Returns `{unverified}` (the provider publishes no
+/// keys: the token is kept, never trusted), `{fetch: max bytes}` (fetch the set, then ask
+/// again), `{failed}` (no set held: throw the fetch's error), or `{key, alg}`: the index in
+/// `doc.keys` of the key to verify with by `alg`. A refused algorithm, a malformed token or
+/// an unknown key is the error.
+#[wasm_bindgen(js_name = idTokenKey)]
+pub fn id_token_key(
+    provider: JsValue,
+    token: &str,
+    header: JsValue,
+    doc: JsValue,
+    state: JsValue,
+    now: f64,
+    fetched: bool,
+) -> JsValue {
+    let r = (|| {
+        if provider_in(&provider).jwks_uri.is_none() {
+            return Ok(Json::new().bool("unverified", true).end());
+        }
+        jws::split(token)?;
+        let mut header = Obj::new(header);
+        let (alg, kid, _) = jws::header(header.as_mut().map(|h| h as &mut dyn Fields))?;
+        // The signing keys, and where each is in `doc.keys`.
+        let (mut at_index, mut set) = (Vec::new(), KeySet::default());
+        let keys = Obj(doc).get("keys");
+        for (i, k) in items(&keys).enumerate() {
+            if let Some(jwk) = Obj::new(k).and_then(|mut k| Jwk::from_fields(&mut k)) {
+                at_index.push(i);
+                set.keys.push(jwk);
+            }
+        }
+        let found = set.position(kid.as_deref(), alg);
+        let state = keys_state(&state);
+        Ok(match found {
+            _ if !fetched && should_fetch(&state, at(now), found.is_some()) => Json::new()
+                .num("fetch", jws::MAX_KEY_SET_BYTES as u64)
+                .end(),
+            _ if state.fetched_at.is_none() => Json::new().bool("failed", true).end(),
+            Some(i) => Json::new()
+                .num("key", at_index[i] as u64)
+                .str("alg", alg.as_str())
+                .end(),
+            None => return Err(jws::no_key(alg, kid.as_deref())),
+        })
+    })();
+    done(r)
+}
+
+/// After WebCrypto checked the signature (`signed`), the ID token's claims (OIDC Core
+/// §3.1.3.7): `iss` (the provider's issuer), `aud` / `azp` (`client_id`), `exp` / `iat` at
+/// `now` (ms) within `leeway_ms` (negative: the core's default), and the login's `nonce`
+/// (`""`: a refresh, none to check).
+#[wasm_bindgen(js_name = idTokenChecked)]
+pub fn id_token_checked(
+    signed: bool,
+    claims: JsValue,
+    provider: JsValue,
+    client_id: &str,
+    nonce: &str,
+    now: f64,
+    leeway_ms: f64,
+) -> JsValue {
+    let r = (|| {
+        if !signed {
+            return Err(jws::bad_signature());
+        }
+        let p = provider_in(&provider);
+        let issuer = p.issuer.as_deref().ok_or_else(|| {
+            Error::Config("the provider's issuer is unknown, so its ID tokens cannot be verified; name the provider by discovery or by Keycloak URL and realm".into())
+        })?;
+        let expect = Expect {
+            issuer,
+            now: at(now).as_secs(),
+            leeway: if leeway_ms >= 0.0 {
+                at(leeway_ms)
+            } else {
+                DEFAULT_LEEWAY
+            },
+        };
+        let id = IdTokenExpect {
+            client_id,
+            nonce: opt(nonce),
+            max_age: None,
+        };
+        let claims = Obj::new(claims).unwrap_or(Obj(JsValue::NULL));
+        check_id_token(&claims, &expect, &id)?;
+        Ok(Json::new().end())
+    })();
+    done(r)
 }
 
 /// The logout (end-session) URL with `id_token_hint`.
