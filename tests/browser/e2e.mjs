@@ -158,6 +158,39 @@ test('claims, id token nonce and a stored pending login that is gone', async () 
   ok(!r.keys.some((k) => k.endsWith(':pending')), `no pending login left: ${r.keys}`);
 });
 
+test("ID tokens are verified: the realm's keys (JWKS) through WebCrypto, the claims by the core", async () => {
+  const r = await inPage(page, async (tw, c, cfg) => {
+    const gets = [];
+    const v = new tw.Client({ ...cfg, fetch: (u, i) => { if (!i?.method) gets.push(u); return fetch(u, i); } });
+    // Keycloak answers a refresh with a new ID token: verified before it is stored.
+    await v.refresh();
+    const key = Object.keys(sessionStorage).find((k) => k.endsWith(':token'));
+    const stored = () => JSON.parse(sessionStorage.getItem(key)).i;
+    const header = JSON.parse(atob(stored().split('.')[0].replace(/-/g, '+').replace(/_/g, '/')));
+    // The same answer with its ID token's signature altered: refused, nothing stored.
+    const before = stored();
+    const forged = new tw.Client({ ...cfg, fetch: async (u, i) => {
+      const res = await fetch(u, i);
+      if (i?.method !== 'POST') return res;
+      const body = await res.json();
+      const [h, p, s] = body.id_token.split('.');
+      body.id_token = `${h}.${p}.${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+      return new Response(JSON.stringify(body), { status: res.status });
+    } });
+    const err = await forged.refresh().then(() => null, (e) => ({ code: e.code, message: e.message }));
+    return { id: v.idTokenClaims(), gets, jwksUri: v.provider.jwks_uri, alg: header.alg, kid: header.kid, err, kept: stored() === before };
+  }, CFG);
+  console.log(`  ID token verified: ${r.alg} key ${r.kid} from ${r.jwksUri}; claims iss=${r.id.iss} aud=${r.id.aud} azp=${r.id.azp} sub=${r.id.sub} preferred_username=${r.id.preferred_username} exp-iat=${r.id.exp - r.id.iat} s`);
+  eq(r.jwksUri, `${ISS}/protocol/openid-connect/certs`);
+  eq(JSON.stringify(r.gets), JSON.stringify([r.jwksUri]), 'one JWKS fetch');
+  eq(r.id.iss, ISS);
+  eq(r.id.azp, 'vion-spa');
+  eq(r.id.preferred_username, 'vion-user');
+  eq(r.err?.code, 'invalid_token', `the altered signature: ${JSON.stringify(r.err)}`);
+  ok(/signature does not verify/.test(r.err.message), r.err.message);
+  ok(r.kept, 'the refused token was not stored');
+});
+
 test('forced refresh: a new token from the refresh token, accepted by the resource server', async () => {
   const r = await inPage(page, async (tw, c) => {
     const before = await c.accessToken();
@@ -175,7 +208,7 @@ test('forced refresh: a new token from the refresh token, accepted by the resour
 test('an API 401 seen by three requests at once: one refresh at Keycloak, then the API accepts', async () => {
   const r = await inPage(page, async (tw, c, cfg) => {
     let posts = 0;
-    const counting = new tw.Client({ ...cfg, fetch: (u, i) => { posts++; return fetch(u, i); } });
+    const counting = new tw.Client({ ...cfg, fetch: (u, i) => { if (i?.method === 'POST') posts++; return fetch(u, i); } });
     const refused = await counting.accessToken();
     const got = await Promise.all([1, 2, 3].map(() => counting.accessTokenAfterRejection(refused)));
     const late = await counting.accessTokenAfterRejection(refused);
@@ -192,7 +225,7 @@ test('near expiry the still-valid token is returned and renewed in the backgroun
     const key = Object.keys(sessionStorage).find((k) => k.endsWith(':token'));
     const bump = (f) => { const t = JSON.parse(sessionStorage.getItem(key)); Object.assign(t, f); sessionStorage.setItem(key, JSON.stringify(t)); };
     let posts = 0;
-    const counting = new tw.Client({ ...cfg, fetch: (u, i) => { posts++; return fetch(u, i); } });
+    const counting = new tw.Client({ ...cfg, fetch: (u, i) => { if (i?.method === 'POST') posts++; return fetch(u, i); } });
     const t0 = await counting.accessToken();
     bump({ ra: Date.now() - 1 });
     const t1 = await counting.accessToken();
@@ -224,7 +257,7 @@ test('two tabs sharing localStorage: one refresh across tabs (Web Locks)', async
   const at = Date.now() + 500;
   const race = (p) => inPage(p, async (tw, c, [cfg, at]) => {
     let posts = 0;
-    const shared = new tw.Client({ ...cfg, storage: localStorage, fetch: (u, i) => { posts++; return fetch(u, i); } });
+    const shared = new tw.Client({ ...cfg, storage: localStorage, fetch: (u, i) => { if (i?.method === 'POST') posts++; return fetch(u, i); } });
     while (Date.now() < at) await new Promise((r) => setTimeout(r, 1));
     const token = await shared.accessToken();
     return { posts, token, locks: !!navigator.locks };
