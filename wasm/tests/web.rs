@@ -209,3 +209,89 @@ fn the_renewal_policy_is_the_state_machines() {
     assert_eq!(field(&d, "action"), "loginRequired");
     assert_eq!(field(&get(&d, "error"), "code"), "login_required");
 }
+
+// ID-token verification's decisions, on objects JSON.parse made (the glue's WebCrypto call sits
+// between `idTokenKey` and `idTokenChecked`; tests/browser/unit.mjs and e2e.mjs run it).
+#[wasm_bindgen_test]
+fn id_token_keys_and_claims_are_the_cores_decisions() {
+    let kc = ok(provider(parse(
+        r#"{"url":"https://kc.example","realm":"vion"}"#,
+    )));
+    assert_eq!(
+        field(&kc, "jwks_uri"),
+        "https://kc.example/realms/vion/protocol/openid-connect/certs"
+    );
+    // 32 bytes of 0x01, base64url: a P-256 coordinate's size.
+    let xy = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+    let doc = parse(&format!(
+        r#"{{"keys":[{{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"}},
+            {{"kty":"EC","crv":"P-256","kid":"ec","x":"{xy}","y":"{xy}"}}]}}"#
+    ));
+    assert_eq!(
+        ok(key_set(doc.clone(), "max-age=600")).as_f64(),
+        Some(600_000.0)
+    );
+    assert_eq!(code(key_set(parse(r#"{"keys":{}}"#), "")), "invalid_token");
+
+    let header = |alg: &str, kid: &str| parse(&format!(r#"{{"alg":"{alg}","kid":"{kid}"}}"#));
+    let held = parse(r#"{"fetchedAt":1000,"ttl":300000,"lastAttempt":1000}"#);
+    let key = |h, state: &JsValue| {
+        id_token_key(
+            kc.clone(),
+            "h.p.s",
+            h,
+            doc.clone(),
+            state.clone(),
+            2000.0,
+            false,
+        )
+    };
+    let never = parse("{}");
+    assert_eq!(
+        get(&ok(key(header("ES256", "ec"), &never)), "fetch").as_f64(),
+        Some(262_144.0)
+    );
+    let found = ok(key(header("ES256", "ec"), &held));
+    assert_eq!(
+        (get(&found, "key").as_f64(), field(&found, "alg")),
+        (Some(1.0), "ES256".into())
+    );
+    for (alg, kid) in [
+        ("none", "ec"),
+        ("HS256", "ec"),
+        ("ES256", "gone"),
+        ("RS256", "ec"),
+    ] {
+        assert_eq!(
+            code(key(header(alg, kid), &held)),
+            "invalid_token",
+            "{alg} {kid}"
+        );
+    }
+    assert_eq!(
+        code(id_token_key(
+            kc.clone(),
+            "opaque",
+            header("ES256", "ec"),
+            doc,
+            held,
+            2000.0,
+            false
+        )),
+        "invalid_token"
+    );
+
+    let claims = |aud: &str| {
+        parse(&format!(
+            r#"{{"iss":"https://kc.example/realms/vion","aud":"{aud}","iat":1700000000,"exp":1700000300,"nonce":"n1"}}"#
+        ))
+    };
+    let at = 1_700_000_100_000.0;
+    let checked =
+        |signed, c, nonce: &str| id_token_checked(signed, c, kc.clone(), "spa", nonce, at, -1.0);
+    ok(checked(true, claims("spa"), "n1"));
+    ok(checked(true, claims("spa"), ""));
+    assert_eq!(code(checked(false, claims("spa"), "n1")), "invalid_token");
+    assert_eq!(code(checked(true, claims("other"), "n1")), "invalid_token");
+    assert_eq!(code(checked(true, claims("spa"), "n2")), "invalid_token");
+}
