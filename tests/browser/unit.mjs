@@ -262,6 +262,21 @@ for (const [what, id, says] of REFUSED) {
   });
 }
 
+test('ID token: a browser whose WebCrypto cannot check it says so (https or localhost), nothing stored', async () => {
+  const { c, f, storage } = fresh();
+  const subtle = globalThis.crypto.subtle;
+  subtle.importKey = () => Promise.reject(new DOMException('unsupported', 'NotSupportedError'));
+  try {
+    const e = await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce })));
+    eq(e?.code, 'invalid_token');
+    ok(/WebCrypto/.test(e.message) && /https or from localhost/.test(e.message), e.message);
+    eq(storage.m.size, 0);
+  } finally {
+    delete subtle.importKey;
+  }
+  eq(await loginWith(c, storage, f, (nonce) => signed(idClaims({ nonce }))), null, 'WebCrypto back: verifies');
+});
+
 test('ID token: a key set that is not one is invalid_token, saying to check the jwks_uri', async () => {
   const { c, f, storage } = fresh();
   f.keys = { keys: 'none' };

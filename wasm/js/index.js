@@ -374,13 +374,12 @@ export class Client {
       }
       const [h, p, s] = token.split('.');
       const { kty, n, e, crv, x, y } = k.doc.keys[r.key];
-      let signed = false;
+      // 1: the signature holds, 0: it does not, 2: WebCrypto is missing or refused (the core says which).
+      let signed = 2;
       try {
         const key = await crypto.subtle.importKey('jwk', { kty, n, e, crv, x, y }, webAlg(r.alg), false, ['verify']);
-        signed = await crypto.subtle.verify(webAlg(r.alg), key, bytes(s), new TextEncoder().encode(h + '.' + p));
-      } catch {
-        // A key WebCrypto refuses verifies nothing.
-      }
+        signed = +await crypto.subtle.verify(webAlg(r.alg), key, bytes(s), new TextEncoder().encode(h + '.' + p));
+      } catch {}
       call(w.idTokenChecked, signed, part(token, 1), this.#p, this.#o.clientId, nonce ?? '', this.#now(), this.#o.leeway);
       return;
     }

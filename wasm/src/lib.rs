@@ -52,7 +52,7 @@ use tokenward::token::check_token_answer;
 use tokenward::verify::{check_id_token, ClaimsView, Expect, IdTokenExpect, DEFAULT_LEEWAY};
 use tokenward::{
     ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
-    RefreshPolicy, Result, Secret,
+    RefreshPolicy, Result, Secret, TokenCheck,
 };
 use wasm_bindgen::prelude::*;
 
@@ -682,13 +682,19 @@ pub fn id_token_key(
     done(r)
 }
 
-/// After WebCrypto checked the signature (`signed`), the ID token's claims (OIDC Core
+/// What WebCrypto said of an ID token's signature (`idTokenChecked`'s `signed`).
+pub const SIGNATURE_BAD: u8 = 0;
+pub const SIGNATURE_GOOD: u8 = 1;
+/// `crypto.subtle` is missing or threw (refused the key or the algorithm).
+pub const NO_WEBCRYPTO: u8 = 2;
+
+/// After WebCrypto checked the signature (`signed`, see [`SIGNATURE_GOOD`]), the ID token's claims (OIDC Core
 /// §3.1.3.7): `iss` (the provider's issuer), `aud` / `azp` (`client_id`), `exp` / `iat` at
 /// `now` (ms) within `leeway_ms` (negative: the core's default), and the login's `nonce`
 /// (`""`: a refresh, none to check).
 #[wasm_bindgen(js_name = idTokenChecked)]
 pub fn id_token_checked(
-    signed: bool,
+    signed: u8,
     claims: JsValue,
     provider: JsValue,
     client_id: &str,
@@ -697,8 +703,13 @@ pub fn id_token_checked(
     leeway_ms: f64,
 ) -> JsValue {
     let r = (|| {
-        if !signed {
-            return Err(jws::bad_signature());
+        match signed {
+            SIGNATURE_GOOD => {}
+            NO_WEBCRYPTO => return Err(Error::invalid_token(
+                TokenCheck::Signature,
+                "this browser could not check the token's signature: WebCrypto (`crypto.subtle`) is missing or refused the key; it exists only on pages served over https or from localhost, and EdDSA needs a recent browser",
+            )),
+            _ => return Err(jws::bad_signature()),
         }
         let p = provider_in(&provider);
         let issuer = p.issuer.as_deref().ok_or_else(|| {

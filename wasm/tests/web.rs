@@ -289,9 +289,22 @@ fn id_token_keys_and_claims_are_the_cores_decisions() {
     let at = 1_700_000_100_000.0;
     let checked =
         |signed, c, nonce: &str| id_token_checked(signed, c, kc.clone(), "spa", nonce, at, -1.0);
-    ok(checked(true, claims("spa"), "n1"));
-    ok(checked(true, claims("spa"), ""));
-    assert_eq!(code(checked(false, claims("spa"), "n1")), "invalid_token");
-    assert_eq!(code(checked(true, claims("other"), "n1")), "invalid_token");
-    assert_eq!(code(checked(true, claims("spa"), "n2")), "invalid_token");
+    ok(checked(SIGNATURE_GOOD, claims("spa"), "n1"));
+    ok(checked(SIGNATURE_GOOD, claims("spa"), ""));
+    assert_eq!(
+        code(checked(SIGNATURE_BAD, claims("spa"), "n1")),
+        "invalid_token"
+    );
+    assert_eq!(
+        code(checked(NO_WEBCRYPTO, claims("spa"), "n1")),
+        "invalid_token"
+    );
+    assert_eq!(
+        code(checked(SIGNATURE_GOOD, claims("other"), "n1")),
+        "invalid_token"
+    );
+    assert_eq!(
+        code(checked(SIGNATURE_GOOD, claims("spa"), "n2")),
+        "invalid_token"
+    );
 }
