@@ -34,7 +34,8 @@
 //! a JSON parser of its own (the browser's `JSON.parse`) needs no second one.
 
 #![no_std]
-// `unsafe` lives in one module, `native::monotonic` (a libc clock read), which says why.
+// `unsafe` lives in two small modules that say why: `native::monotonic` (a libc clock read) and
+// `native::store::os` (`flock`, `geteuid`).
 #![deny(unsafe_code)]
 
 extern crate alloc;
