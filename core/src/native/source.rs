@@ -436,11 +436,7 @@ impl Inner {
                     self.adopt_stored();
                     flight = self.lock();
                 }
-                Action::LoginRequired => {
-                    return Err(Error::LoginRequired(
-                        "no valid token, and nothing that may renew this session (no usable refresh token; a user's session never falls back to client credentials); start a new login".into(),
-                    ))
-                }
+                Action::LoginRequired => return Err(crate::cache::state::login_required(false)),
             }
         }
     }
@@ -489,9 +485,7 @@ impl Inner {
                                 self.drop_refresh_token();
                             }
                             Err(if login_required {
-                                Error::LoginRequired(
-                                    "the server refused the refresh token (it expired, was revoked or was already used); start a new login".into(),
-                                )
+                                crate::cache::state::login_required(true)
                             } else {
                                 e
                             })
