@@ -440,6 +440,16 @@ pub struct RefreshArgs {
     pub secret: SecretArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub refresh_token: RefreshTokenArgs,
+    /// HTTP timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<u64>,
+}
+
+/// Where a refresh token is read from: never the command line itself.
+#[derive(Debug, Args)]
+pub struct RefreshTokenArgs {
     /// Read the refresh token from this environment variable.
     #[arg(
         long,
@@ -456,12 +466,28 @@ pub struct RefreshArgs {
         help_heading = "Refresh token"
     )]
     pub refresh_token_file: Option<PathBuf>,
-    /// Read the refresh token from standard input (the default).
+    /// Read the refresh token from standard input (the default; `logout` first looks for the
+    /// session `login` kept in the store).
     #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
     pub refresh_token_stdin: bool,
-    /// HTTP timeout in seconds [default: 30].
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub timeout: Option<u64>,
+}
+
+impl RefreshTokenArgs {
+    /// Where to read it, for [`crate::secrets::SecretReader`].
+    pub fn input(&self) -> TokenInput {
+        TokenInput {
+            env: self.refresh_token_env.clone(),
+            file: self.refresh_token_file.clone(),
+            flag: "refresh-token",
+        }
+    }
+
+    /// Whether the command line names a source at all.
+    pub fn named(&self) -> bool {
+        self.refresh_token_env.is_some()
+            || self.refresh_token_file.is_some()
+            || self.refresh_token_stdin
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -231,11 +231,7 @@ pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
         // Core's refresh_token_grant keeps the login's scopes; say so rather than drop it quietly.
         ctx.warn("--scope is not sent on refresh: the new token keeps the scopes of the login");
     }
-    let input = TokenInput {
-        env: args.refresh_token_env.clone(),
-        file: args.refresh_token_file.clone(),
-        flag: "refresh-token",
-    };
+    let input = args.refresh_token.input();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
     let refresh_token = reader.read(&input.spec(), "refresh token")?;

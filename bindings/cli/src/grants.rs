@@ -8,7 +8,9 @@ use std::sync::atomic::AtomicBool;
 use clap::{ArgAction, Args, ValueEnum};
 use tokenward::{DeviceOptions, Secret, TokenKind, TokenType};
 
-use crate::args::{parse_secs, ClientArgs, KindArg, OutputArgs, SecretArgs, TokenInput};
+use crate::args::{
+    parse_secs, ClientArgs, KindArg, OutputArgs, RefreshTokenArgs, SecretArgs, TokenInput,
+};
 use crate::commands::{bare_jwt, build_client, client_secret, Ctx};
 use crate::config::cmdline_layer;
 use crate::exit::{CliError, CliResult, REFUSED};
@@ -120,26 +122,8 @@ pub struct LogoutArgs {
     pub client: ClientArgs,
     #[command(flatten)]
     pub secret: SecretArgs,
-    /// Read the session's refresh token from this environment variable.
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "refresh-token",
-        help_heading = "Refresh token"
-    )]
-    pub refresh_token_env: Option<String>,
-    /// Read the refresh token from this file (`-` is standard input).
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "refresh-token",
-        help_heading = "Refresh token"
-    )]
-    pub refresh_token_file: Option<PathBuf>,
-    /// Read the refresh token from standard input (the default when the store keeps no session
-    /// of this client).
-    #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
-    pub refresh_token_stdin: bool,
+    #[command(flatten)]
+    pub refresh_token: RefreshTokenArgs,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
@@ -244,14 +228,8 @@ pub fn logout(ctx: &Ctx, args: &LogoutArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &args.secret, args.timeout),
         args.client.profile.as_deref(),
     )?;
-    let input = TokenInput {
-        env: args.refresh_token_env.clone(),
-        file: args.refresh_token_file.clone(),
-        flag: "refresh-token",
-    };
-    let named = args.refresh_token_env.is_some()
-        || args.refresh_token_file.is_some()
-        || args.refresh_token_stdin;
+    let input = args.refresh_token.input();
+    let named = args.refresh_token.named();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
     let client = build_client(ctx, &settings, secret, None)?;
