@@ -14,8 +14,9 @@ def rejected(status: int, body: bytes, www_authenticate: Optional[str], response
     `{"message": null, "code": "NOT_AUTHORIZED"}`), or an OAuth `error` from the body or the
     `WWW-Authenticate` challenge. The body is never put in the message (an API may echo the
     request)."""
-    header = None if www_authenticate is None else www_authenticate.encode("utf-8", "replace")
-    found = _ffi.last_error(_ffi.F["tw_api_error"](status, header, body, len(body)))
+    header = _ffi.NULL if www_authenticate is None else www_authenticate.encode("utf-8", "replace")
+    data = _ffi.ffi.from_buffer("uint8_t[]", body)
+    found = _ffi.last_error(_ffi.F["tw_api_error"](status, header, data, len(body)))
     code = getattr(found, "error", None)
     shown = f" {code}" if code else ""
     err = ApiError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import atexit
 import enum
 import logging
@@ -10,13 +9,12 @@ import threading
 import time
 import urllib.parse
 import weakref
-from ctypes import c_size_t, c_void_p
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Union, overload
 
 from . import _ffi
-from ._device import DeviceLogin, _DeviceHandle  # issue 17
+from ._device import DeviceLogin, _own as _own_device  # issue 17
 from ._errors import ConfigError, LoginRequiredError, TokenwardError
-from ._login import Login, _LoginHandle
+from ._login import Login, _own as _own_login
 from ._options import OPTION_NAMES
 from ._token import TokenInfo
 from ._util import (
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
 
 _F = _ffi.F
 _C = _ffi.C
+_cffi = _ffi.ffi
 _log = logging.getLogger("tokenward")
 
 
@@ -96,18 +95,15 @@ _CLOSED = 1 << 64
 class _Scratch:
     """A thread's buffer for tw_client_access_token_view (the library copies the token into it)."""
 
-    __slots__ = ("ba", "buf", "cap", "len", "plen", "fresh", "pfresh", "gen", "pgen")
+    __slots__ = ("ba", "buf", "cap", "plen", "pfresh", "pgen")
 
     def __init__(self, size: int) -> None:
         self.ba = bytearray(size)
-        self.buf = (ctypes.c_char * size).from_buffer(self.ba)
-        self.cap = c_size_t(size)
-        self.len = c_size_t()
-        self.plen = ctypes.pointer(self.len)
-        self.fresh = ctypes.c_uint64()
-        self.pfresh = ctypes.pointer(self.fresh)
-        self.gen = ctypes.c_uint64()
-        self.pgen = ctypes.pointer(self.gen)
+        self.buf = _cffi.from_buffer("char[]", self.ba)  # writes land in self.ba
+        self.cap = size
+        self.plen = _cffi.new("size_t *")
+        self.pfresh = _cffi.new("uint64_t *")
+        self.pgen = _cffi.new("uint64_t *")
 
 
 def _scratch(size: int = 4096) -> _Scratch:
@@ -116,32 +112,33 @@ def _scratch(size: int = 4096) -> _Scratch:
     return s
 
 
-class _ClientHandle(c_void_p):
-    """Owns a `tw_client *` and the token hook it calls.
+#: A `tw_client *` that owns the client (cffi's ffi.gc), and through its destructor the token
+#: hook the client calls.
+#:
+#: The library must not free a client while another thread uses it. `Client.close()` drops
+#: the Client's reference to this handle; a call running in another thread holds its own
+#: reference until it returns, so the client is freed (by `_free_client`) when the last user
+#: is done.
+_ClientHandle = Any
 
-    The library must not free a client while another thread uses it. `Client.close()` drops
-    the Client's reference to this handle; a call running in another thread holds its own
-    reference until it returns, so the client is freed (here) when the last user is done."""
 
-    hook: Any = None
+def _free_client(p: Any, hook: Any) -> None:
+    if getattr(_tls, "in_hook", 0):
+        # Dropped inside a token hook (its last reference, or a garbage collection that ran
+        # there): tw_client_free waits for running hooks, this one included, so it must run on
+        # another thread. It returns once this hook has returned.
+        threading.Thread(
+            target=_free_client, args=(p, hook), name="tokenward-free", daemon=True
+        ).start()
+        return
+    try:
+        _F["tw_client_free"](p)
+    except Exception:  # interpreter shutdown
+        pass
 
-    def __del__(self) -> None:
-        if not self.value:
-            return
-        if getattr(_tls, "in_hook", 0):
-            # Dropped inside a token hook (its last reference, or a garbage collection that
-            # ran there): tw_client_free waits for running hooks, this one included, so it
-            # must run on another thread. It returns once this hook has returned.
-            keep = _ClientHandle(self.value)
-            keep.hook = self.hook
-            self.value = None
-            threading.Thread(target=keep.__del__, name="tokenward-free", daemon=True).start()
-            return
-        try:
-            _F["tw_client_free"](self)
-        except Exception:  # interpreter shutdown
-            pass
-        self.value = None
+
+def _own_client(p: Any, hook: Any) -> _ClientHandle:
+    return _cffi.gc(p, lambda p: _free_client(p, hook))
 
 
 def _safe_url(url: str) -> str:
@@ -160,9 +157,10 @@ class _Options:
     """A `tw_options` filled from keyword arguments; freed on exit."""
 
     def __init__(self, client_id: Any, kw: Dict[str, Any]) -> None:
-        self.ptr = c_void_p()
+        out = _cffi.new("tw_options **")
         self.hook: Any = None
-        _ffi.check(_F["tw_options_new"](text_arg(client_id, "client_id"), ctypes.byref(self.ptr)))
+        _ffi.check(_F["tw_options_new"](text_arg(client_id, "client_id"), out))
+        self.ptr: Any = out[0]
         try:
             self._apply(kw)
         except BaseException:
@@ -244,14 +242,14 @@ class _Options:
             if not callable(on_token):
                 raise TypeError(f"on_token must be callable, not {type(on_token).__name__}")
             self.hook = _make_hook(on_token)
-            self._set("tw_options_set_on_token", self.hook, None)
+            self._set("tw_options_set_on_token", self.hook, _ffi.NULL)
         if kw:
             raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(kw))}")
 
     def close(self) -> None:
-        if self.ptr.value:
+        if self.ptr != _ffi.NULL:
             _F["tw_options_free"](self.ptr)
-            self.ptr = c_void_p()
+            self.ptr = _ffi.NULL
 
 
 def _make_hook(fn: TokenHook) -> Any:
@@ -259,7 +257,7 @@ def _make_hook(fn: TokenHook) -> Any:
         # Runs on the thread that obtained the token (maybe the library's renewal thread).
         _tls.in_hook = getattr(_tls, "in_hook", 0) + 1
         try:
-            fn(TokenInfo._from_ptr(c_void_p(token)))
+            fn(TokenInfo._from_ptr(token))
         except BaseException as e:  # never let an exception cross into the library
             _log.warning(
                 "tokenward: the on_token hook raised %s; it was ignored", type(e).__name__
@@ -268,7 +266,7 @@ def _make_hook(fn: TokenHook) -> Any:
         finally:
             _tls.in_hook -= 1
 
-    return _ffi.TOKEN_CALLBACK(hook)
+    return _cffi.callback("tw_token_callback", hook)
 
 
 # Clients with a token hook, closed when the interpreter exits: the library's renewal thread
@@ -368,13 +366,13 @@ class Client:
         desc: str,
         client_id: Any,
         options: Dict[str, Any],
-        build: Callable[[c_void_p, _ClientHandle], int],
+        build: Callable[[Any, Any], int],
     ) -> "Client":
         opts = _Options(client_id, options)
         try:
-            h = _ClientHandle()
-            _ffi.check(build(opts.ptr, h))
-            h.hook = opts.hook
+            out = _cffi.new("tw_client **")
+            _ffi.check(build(opts.ptr, out))
+            h = _own_client(out[0], opts.hook)
         finally:
             opts.close()
         self = object.__new__(cls)
@@ -386,7 +384,7 @@ class Client:
         self._desc = desc
         self._client_id = str(client_id)
         self._last_login = None
-        if h.hook is not None:
+        if opts.hook is not None:
             _hooked.add(self)
         return self
 
@@ -407,7 +405,7 @@ class Client:
             f"keycloak {_safe_url(base_url)} realm {realm}",
             client_id,
             opts,
-            lambda o, h: _F["tw_client_from_keycloak"](b, r, o, ctypes.byref(h)),
+            lambda o, h: _F["tw_client_from_keycloak"](b, r, o, h),
         )
 
     @classmethod
@@ -424,7 +422,7 @@ class Client:
             f"issuer {_safe_url(issuer)}",
             client_id,
             opts,
-            lambda o, h: _F["tw_client_discover"](i, o, ctypes.byref(h)),
+            lambda o, h: _F["tw_client_discover"](i, o, h),
         )
 
     @classmethod
@@ -442,7 +440,7 @@ class Client:
             f"token_url {_safe_url(token_url)}",
             client_id,
             opts,
-            lambda o, h: _F["tw_client_from_token_url"](u, o, ctypes.byref(h)),
+            lambda o, h: _F["tw_client_from_token_url"](u, o, h),
         )
 
     @overload
@@ -482,20 +480,13 @@ class Client:
             if k in merged:
                 raise ConfigError(f"template value {k!r} is given twice (values and keyword)")
             merged[k] = v
-        keep = []  # the C strings must outlive the call
-        params = (_ffi.tw_param * max(len(merged), 1))()
-        for i, (k, v) in enumerate(merged.items()):
-            kb = text_arg(k, "template value name")
-            vb = text_arg(v, f"template value {k!r}")
-            keep += [kb, vb]
-            params[i].name = kb
-            params[i].value = vb
-        n = len(merged)
+        # keep: the C strings must outlive the call
+        params, n, keep = _ffi.params(merged.items(), "template value name", lambda k: f"template value {k!r}")
         return cls._make(
             f"template {_safe_url(template)}",
             client_id,
             opts,
-            lambda o, h: _F["tw_client_from_template"](t, params, n, o, ctypes.byref(h)),
+            lambda o, h: _F["tw_client_from_template"](t, params, n, o, h),
         )
 
     @classmethod
@@ -526,22 +517,16 @@ class Client:
         win over both."""
         if isinstance(profile, Mapping) and environ is None:
             profile, environ = None, profile
-        p = None if profile is None else text_arg(profile, "profile")
-        keep = []  # the C strings must outlive the call
-        params: Any = None
+        p = opt_text_arg(profile, "profile")
+        keep: Any = None  # the C strings must outlive the call
+        params: Any = _ffi.NULL
         n = 0
         if environ is not None:
             if not isinstance(environ, Mapping):
                 raise TypeError(f"environ must be a mapping, not {type(environ).__name__}")
-            items = list(environ.items())
-            params = (_ffi.tw_param * max(len(items), 1))()
-            for i, (k, v) in enumerate(items):
-                kb = text_arg(k, "environ key")
-                vb = text_arg(v, f"environ[{k!r}]", secret=True)
-                keep += [kb, vb]
-                params[i].name = kb
-                params[i].value = vb
-            n = len(items)
+            params, n, keep = _ffi.params(
+                environ.items(), "environ key", lambda k: f"environ[{k!r}]", secret=True
+            )
         opts: Dict[str, Any] = dict(options)
         client_id = opts.pop("client_id", None)
         desc = "settings from the environment" + ("" if profile is None else f" and profile {profile!r}")
@@ -549,7 +534,7 @@ class Client:
             desc,
             "" if client_id is None else client_id,
             opts,
-            lambda o, h: _F["tw_client_from_env_with"](p, params, n, o, ctypes.byref(h)),
+            lambda o, h: _F["tw_client_from_env_with"](p, params, n, o, h),
         )
         client._client_id = _ffi.call_string(_F["tw_client_client_id"], client._handle()) or ""
         return client
@@ -574,9 +559,9 @@ class Client:
         except AttributeError:
             s = _scratch()
         t0 = _monotonic_ns()  # before the call: t0 + "fresh for" is never late
-        if _access_token(h, s.buf, s.cap, s.plen, s.pfresh, s.pgen):
+        if h is None or _access_token(h, s.buf, s.cap, s.plen, s.pfresh, s.pgen):
             return self._token_slow()
-        n = s.len.value
+        n = s.plen[0]
         last = self._memo
         if n == len(last[0]) and s.ba.startswith(last[0]):
             t = last[1]
@@ -584,9 +569,9 @@ class Client:
             b = bytes(memoryview(s.ba)[:n])
             t = b.decode("utf-8")
             self._memo = (b, t)
-        fresh = s.fresh.value
+        fresh = s.pfresh[0]
         if fresh:
-            self._keep(t0 + fresh, s.gen.value, t)
+            self._keep(t0 + fresh, s.pgen[0], t)
         return t
 
     def _token_slow(self) -> str:
@@ -597,15 +582,15 @@ class Client:
             t0 = _monotonic_ns()
             rc = _access_token(h, s.buf, s.cap, s.plen, s.pfresh, s.pgen)
             if rc == _ffi.TW_OK:
-                b = bytes(memoryview(s.ba)[: s.len.value])
+                b = bytes(memoryview(s.ba)[: s.plen[0]])
                 t = b.decode("utf-8")
                 self._memo = (b, t)
-                if s.fresh.value:
-                    self._keep(t0 + s.fresh.value, s.gen.value, t)
+                if s.pfresh[0]:
+                    self._keep(t0 + s.pfresh[0], s.pgen[0], t)
                 return t
             if rc != _TOO_SMALL:
                 raise _ffi.last_error(rc)
-            _scratch(max(s.len.value, 2 * s.cap.value))
+            _scratch(max(s.plen[0], 2 * s.cap))
 
     def _keep(self, deadline: int, generation: int, token: str) -> None:
         """Stores a view unless a session change newer than it has answered meanwhile."""
@@ -617,12 +602,12 @@ class Client:
         """After a call that may have changed the session (whatever its outcome): the library's
         generation now becomes the floor, and a view older than it goes."""
         h = self._h
-        g = ctypes.c_uint64()
-        if h is None or _generation(h, ctypes.byref(g)) != _ffi.TW_OK:
-            g.value = 0
+        g = _cffi.new("uint64_t *")
+        if h is None or _generation(h, g) != _ffi.TW_OK:
+            g[0] = 0
         with self._lock:
-            if g.value > self._floor:
-                self._floor = g.value
+            if g[0] > self._floor:
+                self._floor = g[0]
             if self._view[1] < self._floor:
                 self._view = _NO_VIEW
 
@@ -633,9 +618,9 @@ class Client:
     def token_info(self) -> TokenInfo:
         """The current token with everything that came with it (expiry, scope, claims, roles,
         refresh and ID token), from the cache or renewed as for `token()`."""
-        out = c_void_p()
-        _ffi.check(_F["tw_client_token"](self._handle(), ctypes.byref(out)))
-        return TokenInfo._take(out)
+        out = _cffi.new("tw_token **")
+        _ffi.check(_F["tw_client_token"](self._handle(), out))
+        return TokenInfo._take(out[0])
 
     def claims(self) -> Dict[str, Any]:
         """The current access token's claims (decoded by the library, not verified); empty
@@ -646,23 +631,23 @@ class Client:
     def refresh(self) -> TokenInfo:
         """Renews the token now, whatever its age: with the refresh token if there is one
         (`invalid_grant` drops it), else client credentials, else LoginRequiredError."""
-        out = c_void_p()
+        out = _cffi.new("tw_token **")
         try:
-            _ffi.check(_F["tw_client_refresh"](self._handle(), ctypes.byref(out)))
+            _ffi.check(_F["tw_client_refresh"](self._handle(), out))
         finally:
             self._session_changed()
-        return TokenInfo._take(out)
+        return TokenInfo._take(out[0])
 
     def resume(self, refresh_token: str) -> TokenInfo:
         """Resumes a session from a refresh token stored earlier (e.g. by an `on_token` hook):
         redeems it and caches the new tokens."""
         rt = text_arg(refresh_token, "refresh_token", secret=True)
-        out = c_void_p()
+        out = _cffi.new("tw_token **")
         try:
-            _ffi.check(_F["tw_client_resume"](self._handle(), rt, ctypes.byref(out)))
+            _ffi.check(_F["tw_client_resume"](self._handle(), rt, out))
         finally:
             self._session_changed()
-        return TokenInfo._take(out)
+        return TokenInfo._take(out[0])
 
     def token_after_rejection(self, rejected: str) -> str:
         """The API answered 401 to `rejected` (a token from `token()`): a renewed token, or
@@ -695,26 +680,15 @@ class Client:
         default to the client's. `extra` / keyword arguments are further query parameters
         (`prompt="login"`, `login_hint=...`, `kc_idp_hint=...`). No network traffic."""
         rd = opt_text_arg(redirect_uri, "redirect_uri")
-        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
+        sc = _ffi.NULL if scope is None else text_arg(scope_arg(scope), "scope")
         if extra is not None and not isinstance(extra, Mapping):
             raise TypeError(f"extra must be a mapping of str to str, not {type(extra).__name__}")
         merged: Dict[str, Any] = dict(extra or {})
         merged.update(extra_params)
-        keep = []
-        params = (_ffi.tw_param * max(len(merged), 1))()
-        for i, (k, v) in enumerate(merged.items()):
-            kb = text_arg(k, "extra parameter name")
-            vb = text_arg(v, f"extra parameter {k!r}")
-            keep += [kb, vb]
-            params[i].name = kb
-            params[i].value = vb
-        h = _LoginHandle()
-        _ffi.check(
-            _F["tw_client_login_begin"](
-                self._handle(), rd, sc, params, len(merged), ctypes.byref(h)
-            )
-        )
-        login = Login(h)
+        params, n, keep = _ffi.params(merged.items(), "extra parameter name", lambda k: f"extra parameter {k!r}")
+        out = _cffi.new("tw_login **")
+        _ffi.check(_F["tw_client_login_begin"](self._handle(), rd, sc, params, n, out))
+        login = Login(_own_login(out[0]))
         self._last_login = login
         return login
 
@@ -740,17 +714,15 @@ class Client:
                 )
         elif not isinstance(login, Login):
             raise TypeError(f"login must be a tokenward.Login, not {type(login).__name__}")
-        out = c_void_p()
+        out = _cffi.new("tw_token **")
         try:
-            _ffi.check(
-                _F["tw_client_login_finish"](self._handle(), login._handle(), cb, ctypes.byref(out))
-            )
+            _ffi.check(_F["tw_client_login_finish"](self._handle(), login._handle(), cb, out))
         finally:
             self._session_changed()
             # Spent by this callback whatever the outcome: the default is no longer this one.
             if login is self._last_login:
                 self._last_login = None
-        return TokenInfo._take(out)
+        return TokenInfo._take(out[0])
 
     def logout_url(self, post_logout_redirect_uri: Optional[str] = None) -> str:
         """The end-session URL to send the user's browser to, with the session's ID token as
@@ -798,12 +770,10 @@ class Client:
         """Starts a device login (RFC 8628) for a user on another device: show the returned
         login's `user_code` and `verification_uri`, then call its `wait()`. `scope` defaults to
         the client's; `pkce=True` sends a PKCE S256 challenge."""
-        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
-        h = _DeviceHandle()
-        _ffi.check(
-            _F["tw_client_device_begin"](self._handle(), sc, bool_arg(pkce, "pkce"), ctypes.byref(h))
-        )
-        return DeviceLogin(self, h)
+        sc = _ffi.NULL if scope is None else text_arg(scope_arg(scope), "scope")
+        out = _cffi.new("tw_device **")
+        _ffi.check(_F["tw_client_device_begin"](self._handle(), sc, bool_arg(pkce, "pkce"), out))
+        return DeviceLogin(self, _own_device(out[0]))
 
     def exchange_token(
         self,
@@ -823,14 +793,12 @@ class Client:
             )
         st = text_arg(subject_token, "subject_token", secret=True)
         au = opt_text_arg(audience, "audience")
-        sc = None if scope is None else text_arg(scope_arg(scope), "scope")
-        out = c_void_p()
+        sc = _ffi.NULL if scope is None else text_arg(scope_arg(scope), "scope")
+        out = _cffi.new("tw_token **")
         _ffi.check(
-            _F["tw_client_exchange_token"](
-                self._handle(), st, au, sc, _KINDS[requested_token_type], ctypes.byref(out)
-            )
+            _F["tw_client_exchange_token"](self._handle(), st, au, sc, _KINDS[requested_token_type], out)
         )
-        return TokenInfo._take(out)
+        return TokenInfo._take(out[0])
 
     def logout(self, refresh_token: Optional[str] = None) -> None:
         """Logs the user out without a browser: ends the session at the end-session endpoint
@@ -865,11 +833,11 @@ class Client:
         each of `required_roles` granted (Keycloak realm or client roles). A token that does
         not verify raises InvalidTokenError; its message names the rule, never the token."""
         t = text_arg(token, "token", secret=True)
-        a = None if audience is None else text_arg(audience, "audience")
+        a = opt_text_arg(audience, "audience")
         claims = [text_arg(c, "required_claims item") for c in names_arg(required_claims, "required_claims")]
         roles = [text_arg(r, "required_roles item") for r in names_arg(required_roles, "required_roles")]
-        c_claims = (ctypes.c_char_p * max(len(claims), 1))(*claims)
-        c_roles = (ctypes.c_char_p * max(len(roles), 1))(*roles)
+        c_claims, keep_claims = _ffi.string_array(claims)
+        c_roles, keep_roles = _ffi.string_array(roles)
         answer = _ffi.call_json(
             _F["tw_client_verify_access_token"],
             self._handle(),

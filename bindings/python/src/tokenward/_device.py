@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
-from ctypes import c_void_p
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _ffi
 from ._token import TokenInfo
@@ -15,20 +13,16 @@ if TYPE_CHECKING:  # pragma: no cover
 _F = _ffi.F
 
 
-class _DeviceHandle(c_void_p):
-    """Owns a `tw_device *`; freed (its device code zeroed) when the last reference goes."""
-
-    def __del__(self) -> None:
-        if self.value:
-            try:
-                _F["tw_device_free"](self)
-            except Exception:  # interpreter shutdown
-                pass
-            self.value = None
+#: A `tw_device *` that owns the login: freed (its device code zeroed) when the last
+#: reference goes (cffi's ffi.gc).
+_DeviceHandle = Any
 
 
-def _borrowed(b: Optional[bytes]) -> Optional[str]:
-    return None if b is None else b.decode("utf-8")
+def _own(p: Any) -> _DeviceHandle:
+    return _ffi.ffi.gc(p, _F["tw_device_free"])
+
+
+_borrowed = _ffi.borrowed
 
 
 class DeviceLogin:
@@ -57,14 +51,12 @@ class DeviceLogin:
         renewed with the refresh token), refuses (`OAuthError` with `access_denied`), the codes
         expire (`OAuthError` with `expired_token`) or `cancel()` is called from another thread
         (`LoginRequiredError`). Polls no faster than the provider asks, +5 s per `slow_down`."""
-        out = c_void_p()
+        out = _ffi.ffi.new("tw_token **")
         try:
-            _ffi.check(
-                _F["tw_client_device_wait"](self._client._handle(), self._h, ctypes.byref(out))
-            )
+            _ffi.check(_F["tw_client_device_wait"](self._client._handle(), self._h, out))
         finally:
             self._client._session_changed()
-        return TokenInfo._take(out)
+        return TokenInfo._take(out[0])
 
     def cancel(self) -> None:
         """Makes a running (or later) `wait()` raise `LoginRequiredError` within 0.1 s."""

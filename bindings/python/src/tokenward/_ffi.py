@@ -1,166 +1,98 @@
-"""Loads the bundled libtokenward and declares its functions with ctypes, from `_abi.FUNCTIONS`.
+"""The bundled libtokenward through cffi, with the declarations of include/tokenward.h.
 
-Pure translation: C types to ctypes, the thread's last error to an exception, owned C strings
-to Python strings (freed, and so zeroed, by `tw_string_free`).
+`_native` is written by the build (maturin, `bindings = "cffi"`): cbindgen emits the header
+from ffi/src with ffi/cbindgen.toml, cffi's recompiler turns it into `_native/ffi.py` (ABI
+mode: no compiler at install time) and `_native/__init__.py` opens the library with it. No
+C type is written by hand in this package.
+
+Pure translation: the thread's last error to an exception, owned C strings to Python strings
+(freed, and so zeroed, by `tw_string_free`).
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
-import sys
-from ctypes import (
-    CFUNCTYPE,
-    POINTER,
-    Structure,
-    c_bool,
-    c_char_p,
-    c_size_t,
-    c_uint16,
-    c_uint32,
-    c_uint64,
-    c_void_p,
-)
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Optional
 
-from . import _abi
 from ._errors import error_for
 
-# --- C types -> ctypes ---------------------------------------------------------------------
+try:
+    from ._native import ffi as ffi, lib as lib
+except ImportError as e:  # pragma: no cover - a source tree without a build
+    raise ImportError(
+        f"tokenward: the bundled library could not be loaded ({e}); reinstall the package "
+        "(`pip install ./bindings/python` builds it with maturin and cargo)"
+    ) from e
+
+NULL: Any = ffi.NULL
 
 
-class tw_param(Structure):
-    _fields_ = [("name", c_char_p), ("value", c_char_p)]
+class _Functions:
+    """`F["tw_x"]`: the library's function `tw_x`, as the header declares it."""
+
+    __slots__ = ()
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(lib, name)
 
 
-TOKEN_CALLBACK = CFUNCTYPE(None, c_void_p, c_void_p)
-
-# Opaque objects travel as c_void_p; owned strings (`char **` out) as c_void_p so they can be
-# freed with tw_string_free; borrowed `const char *` results as c_char_p (copied to bytes).
-CTYPES: Dict[str, Any] = {
-    "void": None,
-    "bool": c_bool,
-    "size_t": c_size_t,
-    "size_t *": POINTER(c_size_t),
-    "uint16_t": c_uint16,
-    "uint64_t": c_uint64,
-    "uint64_t *": POINTER(c_uint64),
-    "tw_result": c_uint32,
-    "tw_token_kind": c_uint32,
-    "tw_auth_method": c_uint32,
-    "tw_trust": c_uint32,
-    "const char *": c_char_p,
-    "const uint8_t *": c_char_p,
-    "char *": c_void_p,
-    "char **": POINTER(c_void_p),
-    "void *": c_void_p,
-    "const tw_param *": POINTER(tw_param),
-    "const char *const *": POINTER(c_char_p),
-    "tw_token_callback": TOKEN_CALLBACK,
-}
-for _name in _abi.OPAQUE:
-    CTYPES[f"{_name} *"] = c_void_p
-    CTYPES[f"const {_name} *"] = c_void_p
-    CTYPES[f"{_name} **"] = POINTER(c_void_p)
-
-
-def ctypes_for(c_type: str) -> Any:
-    try:
-        return CTYPES[c_type]
-    except KeyError:
-        raise TypeError(f"no ctypes mapping for the C type `{c_type}`; add it to _ffi.CTYPES") from None
-
-
-# --- the library ---------------------------------------------------------------------------
-
-if sys.platform == "darwin":
-    LIBRARY_NAME = "libtokenward.dylib"
-elif sys.platform == "win32":
-    LIBRARY_NAME = "tokenward.dll"
-else:
-    LIBRARY_NAME = "libtokenward.so"
-
-LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), LIBRARY_NAME)
-
-
-def _load() -> ctypes.CDLL:
-    if not os.path.exists(LIBRARY_PATH):
-        raise ImportError(
-            f"tokenward: the bundled library {LIBRARY_PATH} is missing; reinstall the package "
-            "(`pip install ./bindings/python` builds it with cargo)"
-        )
-    return ctypes.CDLL(LIBRARY_PATH)
-
-
-lib = _load()
-
-
-class _Absent:
-    """A function the header declares but this build of the library lacks."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, *args: Any) -> Any:
-        raise ImportError(
-            f"tokenward: {LIBRARY_PATH} has no function {self.name}; the library is older than "
-            "the package's declarations: reinstall the package"
-        )
-
-
-def _declare() -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for name, decl in _abi.FUNCTIONS.items():
-        try:
-            fn = getattr(lib, name)
-        except AttributeError:
-            out[name] = _Absent(name)
-            continue
-        fn.restype = ctypes_for(decl.restype)
-        fn.argtypes = [ctypes_for(t) for t in decl.argtypes]
-        out[name] = fn
-    return out
-
-
-F = _declare()
+F = _Functions()
 
 
 def raw(name: str) -> Any:
-    """A second function object for `name` without argtypes: no per-argument conversion, for
-    the hot path, which passes ready-made ctypes objects of exactly the declared types."""
-    fn = lib[name]
-    fn.restype = ctypes_for(_abi.FUNCTIONS[name].restype)
-    return fn
+    """The function `name` itself, for the hot path (cffi converts arguments by the header's
+    types; there is no cheaper variant to ask for)."""
+    return getattr(lib, name)
 
 
-C = _abi.CONSTANTS
-TW_OK = C["TW_OK"]
-TW_ERR_BUFFER_TOO_SMALL = C["TW_ERR_BUFFER_TOO_SMALL"]
+class _Constants:
+    """`C["TW_X"]`: an integer constant (#define) of the header."""
 
-_last_message = F["tw_last_error_message"]
-_last_oauth_error = F["tw_last_error_oauth_error"]
-_last_oauth_description = F["tw_last_error_oauth_description"]
-_last_status = F["tw_last_error_http_status"]
-_result_name = F["tw_result_name"]
+    __slots__ = ()
+
+    def __getitem__(self, name: str) -> int:
+        value = getattr(lib, name)
+        assert isinstance(value, int), name
+        return value
 
 
-def _text(b: Optional[bytes]) -> Optional[str]:
-    return None if b is None else b.decode("utf-8", "replace")
+C = _Constants()
+TW_OK: int = lib.TW_OK
+TW_ERR_BUFFER_TOO_SMALL: int = lib.TW_ERR_BUFFER_TOO_SMALL
+
+_last_message = lib.tw_last_error_message
+_last_oauth_error = lib.tw_last_error_oauth_error
+_last_oauth_description = lib.tw_last_error_oauth_description
+_last_status = lib.tw_last_error_http_status
+_result_name = lib.tw_result_name
+
+
+def borrowed(p: Any) -> Optional[str]:
+    """A borrowed `const char *` result as a str (None for NULL); not freed."""
+    if p == NULL:
+        return None
+    s: bytes = ffi.string(p)
+    return s.decode("utf-8", "replace")
+
+
+def cstr(b: Optional[bytes]) -> Any:
+    """A `const char *` argument: the bytes (cffi passes a pointer to them for the call), or
+    NULL for None."""
+    return NULL if b is None else b
 
 
 def last_error(rc: int) -> Exception:
     """The exception for a failed call that returned `rc`, from this thread's last error.
     Call it right after the failing call, on the same thread."""
-    message = _text(_last_message()) or ""
-    name = _text(_result_name(rc)) or "unknown"
+    message = borrowed(_last_message()) or ""
+    name = borrowed(_result_name(rc)) or "unknown"
     status = int(_last_status()) or None
     return error_for(
         rc,
         name,
         message,
-        error=_text(_last_oauth_error()),
-        error_description=_text(_last_oauth_description()),
+        error=borrowed(_last_oauth_error()),
+        error_description=borrowed(_last_oauth_description()),
         status=status,
     )
 
@@ -170,24 +102,25 @@ def check(rc: int) -> None:
         raise last_error(rc)
 
 
-_string_free = F["tw_string_free"]
+_string_free = lib.tw_string_free
 
 
-def take_string(p: c_void_p) -> Optional[str]:
+def take_string(p: Any) -> Optional[str]:
     """An owned `char *` from the library as a str (None for NULL); the C copy is freed."""
-    if not p.value:
+    if p == NULL:
         return None
     try:
-        return ctypes.string_at(p.value).decode("utf-8")
+        s: bytes = ffi.string(p)
+        return s.decode("utf-8")
     finally:
         _string_free(p)
 
 
 def call_string(fn: Callable[..., int], *args: Any) -> Optional[str]:
     """Calls a function whose last parameter is `char **out` and returns the string."""
-    out = c_void_p()
-    check(fn(*args, ctypes.byref(out)))
-    return take_string(out)
+    out = ffi.new("char **")
+    check(fn(*args, out))
+    return take_string(out[0])
 
 
 def call_json(fn: Callable[..., int], *args: Any) -> Any:
@@ -198,16 +131,40 @@ def call_json(fn: Callable[..., int], *args: Any) -> Any:
 def call_buffer(fn: Callable[..., int], *args: Any) -> str:
     """Calls a function with the (buf, buf_len, out_len) convention and returns the string."""
     size = 2048
-    n = c_size_t()
+    n = ffi.new("size_t *")
     while True:
-        buf = ctypes.create_string_buffer(size)
-        rc = fn(*args, buf, size, ctypes.byref(n))
+        buf = ffi.new("char[]", size)
+        rc = fn(*args, buf, size, n)
         if rc == TW_OK:
-            return buf.raw[: n.value].decode("utf-8")
+            b: bytes = ffi.buffer(buf, n[0])[:]
+            return b.decode("utf-8")
         if rc != TW_ERR_BUFFER_TOO_SMALL:
             raise last_error(rc)
-        size = max(n.value, size * 2)
+        size = max(n[0], size * 2)
+
+
+def params(items: Any, what: str, value_what: Callable[[Any], str], secret: bool = False) -> Any:
+    """A `tw_param[]` from (name, value) pairs, and the C strings it points to (keep both
+    alive for the call): (array, count, keep)."""
+    from ._util import text_arg
+
+    pairs = list(items)
+    arr = ffi.new("tw_param[]", max(len(pairs), 1))
+    keep = []
+    for i, (k, v) in enumerate(pairs):
+        kb = ffi.new("char[]", text_arg(k, what))
+        vb = ffi.new("char[]", text_arg(v, value_what(k), secret=secret))
+        keep += [kb, vb]
+        arr[i].name = kb
+        arr[i].value = vb
+    return arr, len(pairs), keep
+
+
+def string_array(items: Any) -> Any:
+    """A `const char *const *` from a list of bytes: (array, keep)."""
+    keep = [ffi.new("char[]", b) for b in items]
+    return ffi.new("const char *[]", keep or [NULL]), keep
 
 
 def version() -> str:
-    return (F["tw_version"]() or b"").decode()
+    return borrowed(lib.tw_version()) or ""

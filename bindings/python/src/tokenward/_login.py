@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
-from ctypes import c_void_p
-from typing import Optional
+from typing import Any, Optional
 
 from . import _ffi
 from ._util import text_arg
@@ -12,16 +10,13 @@ from ._util import text_arg
 _F = _ffi.F
 
 
-class _LoginHandle(c_void_p):
-    """Owns a `tw_login *`; freed (and its secrets zeroed) when the last reference goes."""
+#: A `tw_login *` that owns the login: freed (and its secrets zeroed) when the last reference
+#: goes (cffi's ffi.gc).
+_LoginHandle = Any
 
-    def __del__(self) -> None:
-        if self.value:
-            try:
-                _F["tw_login_free"](self)
-            except Exception:  # interpreter shutdown
-                pass
-            self.value = None
+
+def _own(p: Any) -> _LoginHandle:
+    return _ffi.ffi.gc(p, _F["tw_login_free"])
 
 
 class Login:
@@ -41,8 +36,7 @@ class Login:
 
     def __init__(self, handle: _LoginHandle) -> None:
         self._h: Optional[_LoginHandle] = handle
-        raw = _F["tw_login_url"](handle)
-        self._url: Optional[str] = raw.decode("utf-8") if raw is not None else None
+        self._url: Optional[str] = _ffi.borrowed(_F["tw_login_url"](handle))
 
     @property
     def url(self) -> Optional[str]:
@@ -58,9 +52,9 @@ class Login:
     def from_json(cls, text: str) -> "Login":
         """Restores a login saved with `to_json()`."""
         raw = text_arg(text, "text")
-        h = _LoginHandle()
-        _ffi.check(_F["tw_login_from_json"](raw, ctypes.byref(h)))
-        return cls(h)
+        out = _ffi.ffi.new("tw_login **")
+        _ffi.check(_F["tw_login_from_json"](raw, out))
+        return cls(_own(out[0]))
 
     def _handle(self) -> _LoginHandle:
         h = self._h

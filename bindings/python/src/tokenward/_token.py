@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
@@ -86,7 +85,7 @@ class TokenInfo:
         self.id_token_claims = _freeze(dict(id_token_claims)) if id_token_claims else _EMPTY
 
     @classmethod
-    def _from_ptr(cls, token: ctypes.c_void_p) -> "TokenInfo":
+    def _from_ptr(cls, token: Any) -> "TokenInfo":
         """Copies a `tw_token` (owned or borrowed; not freed here)."""
         expires_in = int(_F["tw_token_expires_in"](token))
         lifetime_ms = int(_F["tw_token_lifetime_ms"](token))
@@ -106,7 +105,7 @@ class TokenInfo:
         )
 
     @classmethod
-    def _take(cls, token: ctypes.c_void_p) -> "TokenInfo":
+    def _take(cls, token: Any) -> "TokenInfo":
         """Copies an owned `tw_token` and frees it."""
         try:
             return cls._from_ptr(token)

@@ -30,8 +30,13 @@ def text_arg(value: Any, name: str, *, secret: bool = False) -> bytes:
         raise ConfigError(f"{name} is not valid Unicode text (lone surrogates)") from None
 
 
-def opt_text_arg(value: Any, name: str, *, secret: bool = False) -> Optional[bytes]:
-    return None if value is None else text_arg(value, name, secret=secret)
+def opt_text_arg(value: Any, name: str, *, secret: bool = False) -> Any:
+    """An optional str argument: its UTF-8, or NULL (cffi's, for `const char *`) for None."""
+    if value is None:
+        from ._ffi import NULL
+
+        return NULL
+    return text_arg(value, name, secret=secret)
 
 
 def path_arg(value: Any, name: str) -> bytes:
