@@ -1,5 +1,5 @@
-"""Packaging: `pip wheel ./bindings/python` gives a wheel that installs without Rust; a build
-without cargo, or against a header that no longer matches the declarations, fails clearly."""
+"""Packaging: `pip wheel ./bindings/python` (maturin, from PyPI by the build isolation) gives a
+manylinux wheel that installs without Rust; a build without cargo fails clearly."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ import tokenward
 from conftest import REPO
 
 PKG = os.path.join(REPO, "bindings", "python")
-LIB = os.path.join(os.path.dirname(tokenward.__file__), "libtokenward.so")
 
 
 def _no_rust_env(tmp_path):
@@ -25,8 +24,8 @@ def _no_rust_env(tmp_path):
         p for p in os.environ.get("PATH", "").split(os.pathsep) if p and not shutil.which("cargo", path=p)
     )
     env["HOME"] = str(tmp_path / "home")  # no ~/.cargo/bin either
-    env.pop("TOKENWARD_LIB", None)
-    env.pop("TOKENWARD_WORKSPACE", None)
+    # maturin would otherwise install Rust itself (puccinialin) when cargo is missing
+    env["MATURIN_NO_INSTALL_RUST"] = "1"
     return env
 
 
@@ -49,13 +48,31 @@ def wheel(tmp_path_factory):
     return os.path.join(out, w)
 
 
-def test_the_wheel_holds_the_library_and_is_not_tied_to_a_python(wheel):
+def test_the_wheel_is_manylinux_and_holds_the_library(wheel):
     name = os.path.basename(wheel)
-    assert re.match(r"tokenward-\d+\.\d+\.\d+-py3-none-\w+\.whl$", name), name
-    assert "any" not in name.split("-")[-1]
-    names = zipfile.ZipFile(wheel).namelist()
-    for f in ("tokenward/libtokenward.so", "tokenward/py.typed", "tokenward/tokenward.h", "tokenward/__init__.py"):
+    # py3-none: cffi's ABI mode ties it to no Python version; manylinux: the tag maturin's
+    # auditwheel check gave it (a package index refuses linux_x86_64)
+    m = re.match(r"tokenward-\d+\.\d+\.\d+-py3-none-((?:manylinux\w+\.)*manylinux_\d+_\d+_\w+)\.whl$", name)
+    assert m, name
+    if sys.platform.startswith("linux"):
+        assert "linux_x86_64" not in re.sub(r"manylinux", "", m.group(1)), name
+    zf = zipfile.ZipFile(wheel)
+    names = zf.namelist()
+    for f in (
+        "tokenward/__init__.py",
+        "tokenward/py.typed",
+        "tokenward/_native/__init__.py",  # maturin: opens the library with ffi
+        "tokenward/_native/ffi.py",  # maturin + cffi: the header's declarations
+        "tokenward/_native/__init__.pyi",
+    ):
         assert f in names, names
+    assert [f for f in names if f.startswith("tokenward/_native/") and f.endswith(".so")], names
+    assert not [f for f in names if f.endswith(("_abi.py", "setup.py"))], names
+    (wheel_meta,) = [f for f in names if f.endswith(".dist-info/WHEEL")]
+    meta = zf.read(wheel_meta).decode()
+    assert "Root-Is-Purelib: false" in meta and f"Tag: py3-none-{m.group(1).split('.')[-1]}" in meta, meta
+    (metadata,) = [f for f in names if f.endswith(".dist-info/METADATA")]
+    assert "Requires-Dist: cffi" in zf.read(metadata).decode()
 
 
 def test_the_wheel_installs_and_works_without_rust(wheel, tmp_path):
@@ -63,7 +80,8 @@ def test_the_wheel_installs_and_works_without_rust(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(venv / "bin" / "python")
     env = _no_rust_env(tmp_path)
-    p = subprocess.run([py, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check", wheel], capture_output=True, text=True, env=env)
+    # its one dependency, cffi, comes from the index as a wheel: no compiler either
+    p = subprocess.run([py, "-m", "pip", "install", "--disable-pip-version-check", wheel], capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
     code = (
         "import sys; sys.path.insert(0, %r)\n"
@@ -82,33 +100,5 @@ def test_building_without_cargo_says_what_to_do(tmp_path):
     p = _pip(["wheel", "--no-deps", "-w", str(tmp_path), PKG], env=_no_rust_env(tmp_path))
     assert p.returncode != 0
     out = p.stdout + p.stderr
-    assert "cargo (Rust) is needed to build libtokenward" in out, out[-2000:]
+    assert "Cargo, the Rust package manager, is not installed" in out, out[-2000:]
     assert "https://rustup.rs" in out
-
-
-def test_a_header_that_no_longer_matches_fails_the_build(tmp_path):
-    ws = tmp_path / "ws"
-    (ws / "ffi").mkdir(parents=True)
-    (ws / "include").mkdir()
-    shutil.copy(os.path.join(REPO, "Cargo.toml"), ws / "Cargo.toml")
-    shutil.copy(os.path.join(REPO, "ffi", "Cargo.toml"), ws / "ffi" / "Cargo.toml")
-    with open(os.path.join(REPO, "include", "tokenward.h"), encoding="utf-8") as f:
-        header = f.read()
-    changed = header.replace(
-        "tw_result tw_client_access_token(const tw_client *client,\n                                 char *buf,\n                                 size_t buf_len,",
-        "tw_result tw_client_access_token(const tw_client *client,\n                                 char *buf,\n                                 uint32_t buf_len,",
-    )
-    assert changed != header
-    (ws / "include" / "tokenward.h").write_text(changed)
-    src = tmp_path / "src"
-    shutil.copytree(PKG, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    env = dict(os.environ, TOKENWARD_WORKSPACE=str(ws), TOKENWARD_LIB=LIB)
-    p = _pip(["wheel", "--no-deps", "-w", str(tmp_path / "out"), str(src)], env=env)
-    assert p.returncode != 0
-    out = p.stdout + p.stderr
-    assert "no longer matches the Python declarations" in out, out[-2000:]
-    assert "tw_client_access_token: the header says" in out
-    # and the same workspace with the real header builds, from the prebuilt library
-    (ws / "include" / "tokenward.h").write_text(header)
-    p = _pip(["wheel", "--no-deps", "-w", str(tmp_path / "out"), str(src)], env=env)
-    assert p.returncode == 0, (p.stdout + p.stderr)[-2000:]
