@@ -40,8 +40,6 @@ from typing import Awaitable, Callable, Dict, List, Optional
 
 os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "0"  # every peer talks https here
 
-import ctypes
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -508,13 +506,13 @@ def run(server, short, ca, rounds_cold, quick) -> int:
     getters = {lib.name: lib.getter(c) for lib, c in zip(libs, clients)}
     for get in getters.values():
         assert isinstance(get(), str)
-    # ctypes' own cost on this machine: a call without arguments, and the token call alone.
+    # cffi's own cost on this machine: a call without arguments, and the token call alone.
     s = tokenward._client._Scratch(8192)
     raw = _ffi.raw("tw_client_access_token")
     version = _ffi.raw("tw_version")
     h = clients[0]._h
-    getters["(ctypes: tw_version())"] = version
-    getters["(ctypes: tw_client_access_token)"] = lambda: raw(h, s.buf, s.cap, s.plen)
+    getters["(cffi: tw_version())"] = version
+    getters["(cffi: tw_client_access_token)"] = lambda: raw(h, s.buf, s.cap, s.plen)
     cached = cached_ns(getters, rounds=11 if quick else 31)
     print("  cached: done", file=sys.stderr, flush=True)
 
@@ -572,8 +570,8 @@ def run(server, short, ca, rounds_cold, quick) -> int:
             f"{hreq:>14,} {hcalls:>11,}{extra}"
         )
     print()
-    print(f"ctypes on this machine: tw_version() {fmt_ns(cached['(ctypes: tw_version())'])}, "
-          f"tw_client_access_token() alone {fmt_ns(cached['(ctypes: tw_client_access_token)'])}")
+    print(f"cffi on this machine: tw_version() {fmt_ns(cached['(cffi: tw_version())'])}, "
+          f"tw_client_access_token() alone {fmt_ns(cached['(cffi: tw_client_access_token)'])}")
     print("cached: CPU time per call of the calling thread, libraries interleaved")
     print("cold fetch: a new client object and its first token (token requests per sample: "
           + ", ".join(f"{r[0]} {r[3]:.1f}" for r in rows) + ")")
