@@ -1,5 +1,7 @@
 """Packaging: `pip wheel ./bindings/python` (maturin, from PyPI by the build isolation) gives a
-manylinux wheel that installs without Rust; a build without cargo fails clearly."""
+manylinux wheel, checked by maturin's auditwheel, that installs without Rust; a build without
+cargo fails clearly. (`pip install ./bindings/python` itself is how tests/python/run installs
+the package under test.)"""
 
 from __future__ import annotations
 
@@ -42,7 +44,9 @@ def _pip(args, env=None, cwd=None):
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    p = _pip(["wheel", "--no-deps", "-w", str(out), PKG])
+    # A wheel to publish: maturin's "pypi" compatibility, as pyproject.toml sets it for
+    # `maturin build` (pip's PEP 517 path would otherwise pass --compatibility off).
+    p = _pip(["wheel", "--no-deps", "-C", "maturin.build-args=--compatibility pypi", "-w", str(out), PKG])
     assert p.returncode == 0, p.stdout + p.stderr
     (w,) = [f for f in os.listdir(out) if f.endswith(".whl")]
     return os.path.join(out, w)
