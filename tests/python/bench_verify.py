@@ -13,6 +13,8 @@ from typing import Callable, Dict
 
 import jwt as pyjwt
 
+import authlib.deprecate  # noqa: F401 (adds an "always" filter, which the ignore below must follow)
+
 with warnings.catch_warnings():  # authlib.jose is deprecated for joserfc, and still its jose
     warnings.simplefilter("ignore")
     from authlib.jose import JsonWebKey, jwt as authlib_jwt
