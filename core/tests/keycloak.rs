@@ -1329,13 +1329,18 @@ fn an_offline_session_survives_the_users_sso_session_ending() {
     let (status, body) = admin.call("POST", &format!("/vion/users/{id}/logout"), None);
     assert_eq!(status, 204, "{body}");
 
+    // The offline session outlives it: the cache renews, and the newest refresh token still
+    // refreshes. (Not the first offline token: once the session was refreshed, Keycloak may
+    // call a token issued in an earlier second than that "Stale token".)
     let renewed = c.refresh().unwrap();
     assert_ne!(renewed.access_token(), t.access_token());
-    let resumed = c.refresh_token_grant(&offline).unwrap();
+    let resumed = c
+        .refresh_token_grant(renewed.refresh_token().unwrap())
+        .unwrap();
     assert!(resumed.refresh_token().is_some());
 
     // Revoking the offline token ends the offline session for good.
-    c.revoke(renewed.refresh_token().unwrap(), TokenKind::RefreshToken)
+    c.revoke(resumed.refresh_token().unwrap(), TokenKind::RefreshToken)
         .unwrap();
     let e = c.refresh_token_grant(&offline).unwrap_err();
     assert_eq!(e.oauth_error(), Some("invalid_grant"), "{e:?}");
