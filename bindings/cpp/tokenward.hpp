@@ -229,6 +229,13 @@ class Options {
         return *this;
     }
     Options &&auth_method(AuthMethod m) && { return std::move(auth_method(m)); }
+    // By name, as a config file spells it: "client_secret_basic" (or "basic"), "private_key_jwt",
+    // "auto", ...; the library parses it and throws Error (config) for an unknown one.
+    Options &auth_method(const std::string &name) & {
+        detail::check(tw_options_set_auth_method_name(p_.get(), detail::cstr(name)));
+        return *this;
+    }
+    Options &&auth_method(const std::string &name) && { return std::move(auth_method(name)); }
     // Space-separated, e.g. "openid user_impersonation".
     Options &scope(const std::string &s) & {
         detail::check(tw_options_set_scope(p_.get(), detail::cstr(s)));

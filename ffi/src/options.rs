@@ -172,6 +172,27 @@ pub unsafe extern "C" fn tw_options_set_auth_method(
     })
 }
 
+/// Sets how the client authenticates by name, as the CLI and the environment spell it:
+/// `client_secret_post` (or `post`), `client_secret_basic` (or `basic`), `none`,
+/// `private_key_jwt`, `client_secret_jwt`, or `auto` (the default). The library parses the
+/// name, so every binding accepts the same names and refuses others with the same message.
+///
+/// Errors: `TW_ERR_NULL_ARGUMENT`, `TW_ERR_INVALID_UTF8`, `TW_ERR_CONFIG` for an unknown name
+/// (the message lists the known ones).
+/// Ownership: strings are copied; the caller keeps its own. Thread-safety: one thread at a
+/// time per `tw_options`.
+#[no_mangle]
+pub unsafe extern "C" fn tw_options_set_auth_method_name(
+    options: *mut tw_options,
+    name: *const c_char,
+) -> tw_result {
+    with_options(options, |o| {
+        let name = arg_str(name, "name")?;
+        o.config.auth_method = AuthMethod::parse_setting(name)?;
+        Ok(())
+    })
+}
+
 /// Sets the scopes requested by default, space-separated as OAuth writes them
 /// (`"openid user_impersonation"`). `""` requests none (the server's defaults).
 ///

@@ -56,6 +56,14 @@ static void test_ecoinvent() {
             .secret(tw_env("TW_ECOINVENT_CLIENT_SECRET"))
             .auth_method(tw::AuthMethod::ClientSecretBasic));
     CHECK(!basic.access_token().empty(), "C++ ecoinvent: basic auth");
+    auto by_name = tw::Client::from_token_url(
+        kc + "/realms/ecoinvent/protocol/openid-connect/token",
+        tw::Options("ecoinvent-client").secret(tw_env("TW_ECOINVENT_CLIENT_SECRET")).auth_method("basic"));
+    CHECK(!by_name.access_token().empty(), "C++ ecoinvent: basic auth chosen by name");
+    tw::Error unknown(TW_OK, "");
+    CHECK(throws([&] { tw::Options("c").auth_method("basik"); }, TW_ERR_CONFIG, &unknown) &&
+              std::string(unknown.what()).find("`basik`") != std::string::npos,
+          "C++: an unknown auth method name throws a config error naming it");
 
     tw::Error e(TW_OK, "");
     auto wrong = tw::Client::from_token_url(kc + "/realms/ecoinvent/protocol/openid-connect/token",

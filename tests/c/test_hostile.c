@@ -64,6 +64,20 @@ static void test_options(void) {
     CHECK_RC(tw_options_set_auth_method(NULL, TW_AUTH_METHOD_NONE), TW_ERR_NULL_ARGUMENT,
              "set_auth_method(NULL options)");
     CHECK_RC(tw_options_set_auth_method(o, 99), TW_ERR_INVALID_ARGUMENT, "set_auth_method(99)");
+    CHECK_RC(tw_options_set_auth_method_name(NULL, "basic"), TW_ERR_NULL_ARGUMENT,
+             "set_auth_method_name(NULL options)");
+    CHECK_RC(tw_options_set_auth_method_name(o, NULL), TW_ERR_NULL_ARGUMENT,
+             "set_auth_method_name(NULL)");
+    CHECK_RC(tw_options_set_auth_method_name(o, BAD_UTF8), TW_ERR_INVALID_UTF8,
+             "set_auth_method_name(bad UTF-8)");
+    CHECK_RC(tw_options_set_auth_method_name(o, "basik"), TW_ERR_CONFIG,
+             "set_auth_method_name(\"basik\")");
+    CHECK(tw_contains(tw_last_error_message(), "`basik`") &&
+              tw_contains(tw_last_error_message(), "private_key_jwt"),
+          "an unknown auth method name is quoted beside the known ones");
+    CHECK_RC(tw_options_set_auth_method_name(o, "client_secret_basic"), TW_OK,
+             "set_auth_method_name(\"client_secret_basic\")");
+    CHECK_RC(tw_options_set_auth_method_name(o, "auto"), TW_OK, "set_auth_method_name(\"auto\")");
     CHECK_RC(tw_options_set_trust(NULL, TW_TRUST_WEBPKI), TW_ERR_NULL_ARGUMENT,
              "set_trust(NULL options)");
     CHECK_RC(tw_options_set_trust(o, 7), TW_ERR_INVALID_ARGUMENT, "set_trust(7)");

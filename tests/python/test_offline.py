@@ -67,7 +67,7 @@ def test_wrong_types_raise_type_error(call):
         (dict(client_id=""), ["client id"]),
         (dict(client_id="c", auth_method="client_secret_post"), ["secret"]),
         (dict(client_id="c", client_secret=""), ["secret"]),
-        (dict(client_id="c", auth_method="magic"), ["auth_method", "magic"]),
+        (dict(client_id="c", auth_method="magic"), ["auth method", "`magic`", "private_key_jwt"]),
         (dict(client_id="c", timeout=0), ["timeout"]),
         (dict(client_id="c", timeout=-1), ["timeout"]),
         (dict(client_id="c", timeout=float("nan")), ["timeout"]),

@@ -60,6 +60,15 @@ impl AuthMethod {
             ))),
         }
     }
+
+    /// A binding's `auth_method` setting: [`parse`](Self::parse)'s names, or `auto` (`None`:
+    /// `client_secret_post` when a secret is set, else `none`).
+    pub fn parse_setting(s: &str) -> Result<Option<AuthMethod>> {
+        match s {
+            "auto" => Ok(None),
+            _ => AuthMethod::parse(s).map(Some),
+        }
+    }
 }
 
 /// The client's registration and preferences. Build with [`ClientConfig::new`] and the

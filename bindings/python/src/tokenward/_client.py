@@ -49,16 +49,6 @@ class AuthMethod(str, enum.Enum):
     CLIENT_SECRET_JWT = "client_secret_jwt"  #: a JWT signed with HS256 and the secret
 
 
-_AUTH_METHODS: Dict[str, int] = {
-    "auto": _C["TW_AUTH_METHOD_AUTO"],
-    "client_secret_post": _C["TW_AUTH_METHOD_CLIENT_SECRET_POST"],
-    "post": _C["TW_AUTH_METHOD_CLIENT_SECRET_POST"],
-    "client_secret_basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
-    "basic": _C["TW_AUTH_METHOD_CLIENT_SECRET_BASIC"],
-    "none": _C["TW_AUTH_METHOD_NONE"],
-    "private_key_jwt": _C["TW_AUTH_METHOD_PRIVATE_KEY_JWT"],  # issue 17
-    "client_secret_jwt": _C["TW_AUTH_METHOD_CLIENT_SECRET_JWT"],
-}
 _TRUST: Dict[str, int] = {"webpki": _C["TW_TRUST_WEBPKI"], "platform": _C["TW_TRUST_PLATFORM"]}
 _KINDS: Dict[str, int] = {
     "access": _C["TW_TOKEN_KIND_ACCESS"],
@@ -176,15 +166,11 @@ class _Options:
             self._set("tw_options_set_secret", text_arg(secret, "client_secret", secret=True))
         method = kw.pop("auth_method", None)
         if method is not None:
+            # The library parses the name (the same names and message in every binding).
             name = method.value if isinstance(method, AuthMethod) else method
             if not isinstance(name, str):
                 raise TypeError(f"auth_method must be a str or AuthMethod, not {type(method).__name__}")
-            if name not in _AUTH_METHODS:
-                raise ConfigError(
-                    f"unknown auth_method {name!r}; use client_secret_post, client_secret_basic, "
-                    "client_secret_jwt, private_key_jwt, none or auto"
-                )
-            self._set("tw_options_set_auth_method", _AUTH_METHODS[name])
+            self._set("tw_options_set_auth_method_name", text_arg(name, "auth_method"))
         # issue 17: private_key_jwt's key, from a PEM file or PEM text, and its kid.
         key_file = kw.pop("private_key_file", None)
         key_pem = kw.pop("private_key_pem", None)
