@@ -212,14 +212,19 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
     let result = client.exchange_code(request.pending, &callback.url);
     callback.answer(result.is_ok());
     let token = result?;
-    match shared_store(&settings) {
+    say_signed_in(ctx, &settings);
+    print(render_token(&token, args.output.format()).expose())
+}
+
+/// After a login (browser or device): where the session is kept, and how to use it next.
+pub(crate) fn say_signed_in(ctx: &Ctx, settings: &Settings) {
+    match shared_store(settings) {
         Some(store) => eprintln!(
             "tokenward: signed in; the session is kept in {store}: `tokenward token` with the same \
              settings prints its access token, `tokenward logout` ends it"
         ),
         None => ctx.note("signed in (not kept: the store is `memory`)"),
     }
-    print(render_token(&token, args.output.format()).expose())
 }
 
 pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {

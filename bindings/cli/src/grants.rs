@@ -11,7 +11,7 @@ use tokenward::{DeviceOptions, Secret, TokenKind, TokenType};
 use crate::args::{
     parse_secs, ClientArgs, KindArg, OutputArgs, RefreshTokenArgs, SecretArgs, TokenInput,
 };
-use crate::commands::{bare_jwt, build_client, client_secret, Ctx};
+use crate::commands::{bare_jwt, build_client, client_secret, say_signed_in, Ctx};
 use crate::config::cmdline_layer;
 use crate::exit::{CliError, CliResult, REFUSED};
 use crate::output::{print, render_token};
@@ -158,7 +158,7 @@ pub fn device(ctx: &Ctx, args: &DeviceArgs) -> CliResult<()> {
     );
     // Ctrl-C ends the process, and with it the polling; nothing else cancels here.
     let token = client.device_wait(&started, &AtomicBool::new(false))?;
-    ctx.note("signed in");
+    say_signed_in(ctx, &settings);
     print(render_token(&token, args.output.format()).expose())
 }
 

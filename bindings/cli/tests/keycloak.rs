@@ -921,6 +921,22 @@ fn device_then_exchange_introspect_and_logout() {
     let refresh = login["refresh_token"].as_str().unwrap().to_string();
     common::register_secret(&access);
     common::register_secret(&refresh);
+    assert!(rest.contains("the session is kept in file://"), "{rest}");
+
+    // Kept in the store like a browser login: `token` with the same settings prints its access
+    // token, with no secret and no token on the command line.
+    let device_settings = [
+        "--keycloak",
+        &kc.url,
+        "--realm",
+        "vion",
+        "--client-id",
+        "vion-device",
+        "--scope",
+        "openid offline_access",
+    ];
+    let stored = printed_token(&tw.run(&[&["token"][..], &device_settings].concat()));
+    assert_eq!(stored, access, "the device login's token, from the store");
 
     let tw = tw.env("USER_TOKEN", &access).env("RT", &refresh);
     let vion = ["--keycloak", &kc.url, "--realm", "vion"];
