@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from ._options import ClientOptions, EnvOptions
 
 T = TypeVar("T")
-_monotonic_ns = time.monotonic_ns
+_monotonic = time.monotonic  # the clock of Client's view (seconds)
 
 
 def _consume(f: "asyncio.Future[Any]") -> None:
@@ -136,7 +136,7 @@ class AsyncClient:
         """A valid access token, as `Client.token()`: a cache hit returns at once, on the event
         loop; otherwise every coroutine asking meanwhile waits for one renewal."""
         view = self._c._view
-        if _monotonic_ns() < view[0]:
+        if _monotonic() < view[0]:
             return view[2]
         return await self._flight("token", self._c.token)
 
