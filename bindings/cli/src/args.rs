@@ -7,6 +7,7 @@ use clap_complete::Shell;
 
 use crate::output::Format;
 use tokenward::settings::{parse_set, SecretSource, SecretSpec};
+use tokenward::TokenKind;
 
 const EXAMPLES: &str = "\
 Examples, one per system tokenward was built for:
@@ -432,6 +433,33 @@ impl TokenInput {
     }
 }
 
+/// `--token-env VAR`, `--token-file PATH` or `--token-stdin` (the default): where `revoke`,
+/// `introspect` and `userinfo` read the token they act on. Each command names the section
+/// of its help (`next_help_heading`).
+#[derive(Debug, Args)]
+pub struct TokenFlags {
+    /// Read the token from this environment variable.
+    #[arg(long, value_name = "VAR", group = "token")]
+    pub token_env: Option<String>,
+    /// Read the token from this file (`-` is standard input).
+    #[arg(long, value_name = "PATH", group = "token")]
+    pub token_file: Option<PathBuf>,
+    /// Read the token from standard input (the default).
+    #[arg(long, group = "token")]
+    pub token_stdin: bool,
+}
+
+impl TokenFlags {
+    /// Where to read it, for [`crate::secrets::SecretReader`].
+    pub fn input(&self) -> TokenInput {
+        TokenInput {
+            env: self.token_env.clone(),
+            file: self.token_file.clone(),
+            flag: "token",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     #[command(flatten)]
@@ -496,6 +524,16 @@ pub enum KindArg {
     Refresh,
 }
 
+impl KindArg {
+    /// Core's kind, and its name for messages.
+    pub fn kind(self) -> (TokenKind, &'static str) {
+        match self {
+            KindArg::Access => (TokenKind::AccessToken, "access token"),
+            KindArg::Refresh => (TokenKind::RefreshToken, "refresh token"),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
     #[command(flatten)]
@@ -505,28 +543,12 @@ pub struct RevokeArgs {
     /// Which kind of token it is.
     #[arg(long, value_enum, default_value = "refresh")]
     pub kind: KindArg,
-    /// Read the token from this environment variable.
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "token",
-        help_heading = "Token to revoke"
-    )]
-    pub token_env: Option<String>,
-    /// Read the token from this file (`-` is standard input).
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "token",
-        help_heading = "Token to revoke"
-    )]
-    pub token_file: Option<PathBuf>,
-    /// Read the token from standard input (the default).
-    #[arg(long, group = "token", help_heading = "Token to revoke")]
-    pub token_stdin: bool,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
+    // Last: the heading it names applies to the arguments after it.
+    #[command(flatten, next_help_heading = "Token to revoke")]
+    pub token: TokenFlags,
 }
 
 #[derive(Debug, Args)]
@@ -564,31 +586,15 @@ pub struct VerifyArgs {
 pub struct UserinfoArgs {
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Read the access token from this environment variable.
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "token",
-        help_heading = "Access token"
-    )]
-    pub token_env: Option<String>,
-    /// Read the access token from this file (`-` is standard input).
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "token",
-        help_heading = "Access token"
-    )]
-    pub token_file: Option<PathBuf>,
-    /// Read the access token from standard input (the default).
-    #[arg(long, group = "token", help_heading = "Access token")]
-    pub token_stdin: bool,
     /// An error comes as one JSON object on stderr.
     #[arg(long)]
     pub json: bool,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
+    // Last: the heading it names applies to the arguments after it.
+    #[command(flatten, next_help_heading = "Access token")]
+    pub token: TokenFlags,
 }
 
 pub(crate) fn parse_secs(s: &str) -> Result<u64, String> {

@@ -4,11 +4,10 @@ use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokenward::settings::{Env, Layer, ProviderSpec, Settings};
-use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret, TokenKind};
+use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret};
 
 use crate::args::{
-    DecodeArgs, KindArg, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, TokenInput, UserinfoArgs,
-    VerifyArgs,
+    DecodeArgs, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, UserinfoArgs, VerifyArgs,
 };
 use crate::config::{self, cmdline_layer};
 use crate::exit::{CliError, CliResult};
@@ -250,18 +249,10 @@ pub fn revoke(ctx: &Ctx, args: &RevokeArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &args.secret, args.timeout),
         args.client.profile.as_deref(),
     )?;
-    let input = TokenInput {
-        env: args.token_env.clone(),
-        file: args.token_file.clone(),
-        flag: "token",
-    };
-    let (kind, what) = match args.kind {
-        KindArg::Access => (TokenKind::AccessToken, "access token"),
-        KindArg::Refresh => (TokenKind::RefreshToken, "refresh token"),
-    };
+    let (kind, what) = args.kind.kind();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
-    let token = reader.read(&input.spec(), what)?;
+    let token = reader.read(&args.token.input().spec(), what)?;
     let client = build_client(ctx, &settings, secret, None)?;
     client.revoke(&token, kind)?;
     ctx.note(&format!("{what} revoked"));
@@ -334,13 +325,8 @@ pub fn userinfo(ctx: &Ctx, args: &UserinfoArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &Default::default(), args.timeout),
         args.client.profile.as_deref(),
     )?;
-    let input = TokenInput {
-        env: args.token_env.clone(),
-        file: args.token_file.clone(),
-        flag: "token",
-    };
     let mut reader = SecretReader::new(ctx.env);
-    let token = reader.read(&input.spec(), "access token")?;
+    let token = reader.read(&args.token.input().spec(), "access token")?;
     let token = Secret::new(bare_jwt(token.expose()));
     let client = checking_client(ctx, &settings)?;
     let claims = client.userinfo_of(&token, None)?;

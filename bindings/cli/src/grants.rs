@@ -9,7 +9,8 @@ use clap::{ArgAction, Args, ValueEnum};
 use tokenward::{DeviceOptions, Secret, TokenKind, TokenType};
 
 use crate::args::{
-    parse_secs, ClientArgs, KindArg, OutputArgs, RefreshTokenArgs, SecretArgs, TokenInput,
+    parse_secs, ClientArgs, KindArg, OutputArgs, RefreshTokenArgs, SecretArgs, TokenFlags,
+    TokenInput,
 };
 use crate::commands::{bare_jwt, build_client, client_secret, say_signed_in, Ctx};
 use crate::config::cmdline_layer;
@@ -89,31 +90,15 @@ pub struct IntrospectArgs {
     /// Which kind of token it is.
     #[arg(long, value_enum, default_value = "access")]
     pub kind: KindArg,
-    /// Read the token from this environment variable.
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "token",
-        help_heading = "Token to introspect"
-    )]
-    pub token_env: Option<String>,
-    /// Read the token from this file (`-` is standard input).
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "token",
-        help_heading = "Token to introspect"
-    )]
-    pub token_file: Option<PathBuf>,
-    /// Read the token from standard input (the default).
-    #[arg(long, group = "token", help_heading = "Token to introspect")]
-    pub token_stdin: bool,
     /// An error comes as one JSON object on stderr.
     #[arg(long)]
     pub json: bool,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
+    // Last: the heading it names applies to the arguments after it.
+    #[command(flatten, next_help_heading = "Token to introspect")]
+    pub token: TokenFlags,
 }
 
 #[derive(Debug, Args)]
@@ -194,18 +179,10 @@ pub fn introspect(ctx: &Ctx, args: &IntrospectArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &args.secret, args.timeout),
         args.client.profile.as_deref(),
     )?;
-    let input = TokenInput {
-        env: args.token_env.clone(),
-        file: args.token_file.clone(),
-        flag: "token",
-    };
-    let (kind, what) = match args.kind {
-        KindArg::Access => (TokenKind::AccessToken, "access token"),
-        KindArg::Refresh => (TokenKind::RefreshToken, "refresh token"),
-    };
+    let (kind, what) = args.kind.kind();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
-    let token = reader.read(&input.spec(), what)?;
+    let token = reader.read(&args.token.input().spec(), what)?;
     let token = Secret::new(bare_jwt(token.expose()));
     let client = build_client(ctx, &settings, secret, None)?;
     let answer = client.introspect(&token, kind)?;
