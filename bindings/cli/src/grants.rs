@@ -29,12 +29,23 @@ pub struct DeviceArgs {
     /// Send a PKCE S256 challenge (for clients that require PKCE).
     #[arg(long, help_heading = "Device")]
     pub pkce: bool,
+    /// Show the verification URL as a QR code on stderr, for a phone's camera: `auto` when
+    /// stderr is a terminal.
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Device")]
+    pub qr: QrArg,
     /// An extra device request parameter, e.g. --param acr_values=gold (repeatable).
     #[arg(long, value_name = "KEY=VALUE", value_parser = tokenward::settings::parse_set, action = ArgAction::Append, help_heading = "Device")]
     pub param: Vec<(String, String)>,
     /// HTTP timeout in seconds [default: 30].
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QrArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -135,6 +146,22 @@ pub fn device(ctx: &Ctx, args: &DeviceArgs) -> CliResult<()> {
     if let Some(complete) = &started.verification_uri_complete {
         shown.push_str(&format!("\n(or open {complete})\n"));
     }
+    let qr = match args.qr {
+        QrArg::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        QrArg::Always => true,
+        QrArg::Never => false,
+    };
+    if qr {
+        // The complete URL carries the code, so the phone needs no typing.
+        let url = started
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&started.verification_uri);
+        match qr_code(url) {
+            Some(code) => shown.push_str(&format!("\nor scan\n\n{code}\n")),
+            None => ctx.warn("the URL is too long for a QR code; open it as printed above"),
+        }
+    }
     eprintln!("{shown}");
     eprintln!(
         "tokenward: waiting up to {} s for the approval (polling every {} s; Ctrl-C cancels)",
@@ -145,6 +172,19 @@ pub fn device(ctx: &Ctx, args: &DeviceArgs) -> CliResult<()> {
     let token = client.device_wait(&started, &AtomicBool::new(false))?;
     say_signed_in(ctx, &settings);
     print(render_token(&token, args.output.format()).expose())
+}
+
+/// `url` as a QR code in Unicode half blocks (two modules a character), drawn light on dark
+/// with its quiet zone, as terminals usually are; `None` if it does not fit in a QR code.
+fn qr_code(url: &str) -> Option<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+    Some(
+        code.render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .build(),
+    )
 }
 
 pub fn exchange(ctx: &Ctx, args: &ExchangeArgs) -> CliResult<()> {

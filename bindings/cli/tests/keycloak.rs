@@ -875,6 +875,8 @@ fn device_then_exchange_introspect_and_logout() {
             "--scope",
             "openid offline_access",
             "--pkce",
+            "--qr",
+            "always",
             "--json",
         ])
         .stdin(Stdio::null())
@@ -922,6 +924,10 @@ fn device_then_exchange_introspect_and_logout() {
     common::register_secret(&access);
     common::register_secret(&refresh);
     assert!(rest.contains("the session is kept in file://"), "{rest}");
+    // The QR code a phone scans opens the device page with the code filled in.
+    let complete = format!("{}/realms/vion/device?user_code={code}", kc.url);
+    assert!(rest.contains(&complete), "{rest}");
+    assert_eq!(read_qr(&rest).as_deref(), Some(complete.as_str()), "{rest}");
 
     // Kept in the store like a browser login: `token` with the same settings prints its access
     // token, with no secret and no token on the command line.
@@ -996,6 +1002,34 @@ fn device_then_exchange_introspect_and_logout() {
     ]
     .concat();
     tw.run(&refresh_args).fails(3, &["invalid_grant"]);
+}
+
+/// Decodes the QR code drawn in `text` (Unicode half blocks, drawn light on dark: a drawn half
+/// is a light module) the way a phone's camera would, from a picture of it.
+fn read_qr(text: &str) -> Option<String> {
+    let rows: Vec<Vec<char>> = text
+        .lines()
+        .filter(|l| l.chars().count() > 20 && l.chars().all(|c| " ▀▄█".contains(c)))
+        .map(|l| l.chars().collect())
+        .collect();
+    let width = rows.first()?.len();
+    const SCALE: usize = 4; // pixels per module
+    let light =
+        |x: usize, y: usize| matches!((rows[y / 2][x], y % 2), ('█', _) | ('▀', 0) | ('▄', 1));
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(
+        width * SCALE,
+        rows.len() * 2 * SCALE,
+        |x, y| {
+            if light(x / SCALE, y / SCALE) {
+                255
+            } else {
+                0
+            }
+        },
+    );
+    let grids = image.detect_grids();
+    let (_, content) = grids.first()?.decode().ok()?;
+    Some(content)
 }
 
 fn has_jwt_text(s: &str) -> bool {
