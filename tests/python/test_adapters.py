@@ -1,4 +1,4 @@
-"""The requests and httpx adapters in real calls to a resource server that validates the JWT
+"""The requests, httpx and aiohttp adapters in real calls to a resource server that validates the JWT
 against Keycloak's JWKS with PyJWT and answers in each seed API's error shape."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import urllib.parse
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -208,6 +209,36 @@ def test_httpx_async(api, vault, token_log):
 
     asyncio.run(main())
     assert len(token_log) == 3
+
+
+# --- aiohttp -------------------------------------------------------------------------------
+
+
+def test_aiohttp_middleware_attaches_renews_once_and_retries_once(api, vault, token_log):
+    async def main():
+        client = tokenward.AsyncClient(vault)
+        middleware = tokenward.aiohttp_middleware(client)
+        async with aiohttp.ClientSession(middlewares=[middleware]) as s:
+            async with s.get(api.url + DOCUMENTS) as r:
+                assert r.status == 200 and (await r.json())["tenant"] == "acme"
+            assert api.tokens()[-1] == await client.token()
+            assert len(token_log) == 1
+            # One refusal: one renewal, and the request (with its body) sent again once.
+            before = _start(api, 1)
+            async with s.post(api.url + DOCUMENTS, data=b"payload") as r:
+                assert r.status == 200
+            sent = api.tokens()[before:]
+            assert len(sent) == 2 and sent[0] != sent[1]
+            assert len(token_log) == 2
+            # Refused again after the renewal: that 401 is the API's answer, handed back.
+            before = _start(api, 2)
+            async with s.get(api.url + DOCUMENTS) as r:
+                assert r.status == 401
+            assert len(api.requests) - before == 2
+            assert len(token_log) == 3
+            api.reject(0)
+
+    asyncio.run(main())
 
 
 def test_adapters_refuse_a_non_client():
