@@ -545,7 +545,6 @@ fn browser_login(url: &str, user: &str, password: &str) -> String {
 fn login_refresh_revoke_refresh() {
     let kc = kc();
     let tw = tw("login");
-    let password = kc.var("TW_VION_USER_PASSWORD");
     let provider = [
         "--keycloak",
         &kc.url,
@@ -563,54 +562,23 @@ fn login_refresh_revoke_refresh() {
         "--timeout",
         "90",
     ]);
-    let mut child = tw
-        .command(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut stderr = String::new();
-    let url = loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            let _ = child.kill();
-            let status = child.wait();
-            panic!("login printed no URL ({status:?}): {stderr}");
-        }
-        stderr.push_str(&line);
-        if line.trim_start().starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
-    assert!(url.contains("code_challenge_method=S256"), "{url}");
-    let callback = browser_login(&url, "vion-user", password);
+    let signed_in = sign_in(&tw, &args);
     assert!(
-        callback.starts_with("http://127.0.0.1:") && callback.contains("code="),
-        "{callback}"
+        signed_in.url.contains("code_challenge_method=S256"),
+        "{}",
+        signed_in.url
     );
-    let mut page = ureq::get(&callback)
-        .call()
-        .expect("the loopback page answers");
-    let body = page.body_mut().read_to_string().unwrap();
-    assert!(body.contains("You can close this tab"), "{body}");
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    err.read_to_string(&mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    let run = Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-    };
-    common::check_no_leak(&run);
+    assert!(
+        signed_in.callback.starts_with("http://127.0.0.1:") && signed_in.callback.contains("code="),
+        "{}",
+        signed_in.callback
+    );
+    assert!(
+        signed_in.page.contains("You can close this tab"),
+        "{}",
+        signed_in.page
+    );
+    let run = signed_in.run;
     run.ok();
     let login = run.json();
     let rt = login["refresh_token"]
@@ -1208,8 +1176,20 @@ fn client_credentials_are_reused_across_runs_through_the_file_store() {
     assert_eq!(c, d);
 }
 
-/// Runs `tokenward login ARGS`, signs in as vion-user on Keycloak's page, and returns the run.
-fn sign_in(tw: &Tw, args: &[&str]) -> Run {
+/// A `tokenward login` run, signed in as vion-user on Keycloak's page.
+struct SignIn {
+    /// The authorization URL the CLI printed.
+    url: String,
+    /// Where Keycloak sent the browser back (the CLI's loopback listener).
+    callback: String,
+    /// What the loopback listener showed the browser.
+    page: String,
+    run: Run,
+}
+
+/// Runs `tokenward login ARGS` and plays the user's browser: Keycloak's login form as
+/// vion-user, then the redirect to the CLI's loopback listener.
+fn sign_in(tw: &Tw, args: &[&str]) -> SignIn {
     let kc = kc();
     let mut child = tw
         .command(args)
@@ -1233,9 +1213,12 @@ fn sign_in(tw: &Tw, args: &[&str]) -> Run {
         }
     };
     let callback = browser_login(&url, "vion-user", kc.var("TW_VION_USER_PASSWORD"));
-    ureq::get(&callback)
+    let page = ureq::get(&callback)
         .call()
-        .expect("the loopback page answers");
+        .expect("the loopback page answers")
+        .body_mut()
+        .read_to_string()
+        .unwrap();
     let mut stdout = String::new();
     child
         .stdout
@@ -1252,7 +1235,12 @@ fn sign_in(tw: &Tw, args: &[&str]) -> Run {
         stderr,
     };
     common::check_no_leak(&run);
-    run
+    SignIn {
+        url,
+        callback,
+        page,
+        run,
+    }
 }
 
 #[test]
@@ -1277,7 +1265,8 @@ fn login_once_then_token_and_logout_through_the_store() {
     let login = sign_in(
         &tw,
         &[&["login"][..], &profile, &["--timeout", "90"]].concat(),
-    );
+    )
+    .run;
     let at = printed_token(&login);
     assert!(
         login.stderr.contains("the session is kept in file://"),
