@@ -6,12 +6,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
-use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{closed_port, mode, register_secret, stdout_only, Run, Tw};
+use common::{
+    args, closed_port, keycloak_client, mode, register_secret, stdout_only, token_url_client, Run,
+    Tw,
+};
 use serde_json::Value;
 
 struct Kc {
@@ -101,34 +102,24 @@ fn lifetime_is(j: &Value, secs: u64) {
 fn token_for_each_seed_realm() {
     let kc = kc();
     let tw = tw("seeds");
+    let token_url = kc.token_url("ecoinvent");
 
     // VION: Keycloak base URL + realm.
-    let t = printed_token(&tw.run(&[
+    let t = printed_token(&tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-service",
-        "--client-secret-env",
-        "S_VION_SERVICE_SECRET",
-    ]));
+        &keycloak_client(&kc.url, "vion", "vion-service"),
+        &["--client-secret-env", "S_VION_SERVICE_SECRET"],
+    )));
     let c = claims(&t);
     assert_eq!(c["azp"], "vion-service");
     assert_eq!(c["iss"], format!("{}/realms/vion", kc.url));
 
     // ecoinvent: the bare token URL, 3600 s tokens with Keycloak's extras, no refresh token.
-    let r = tw.run(&[
+    let r = tw.run(&args(
         "token",
-        "--token-url",
-        &kc.token_url("ecoinvent"),
-        "--client-id",
-        "ecoinvent-client",
-        "--client-secret-env",
-        "S_ECOINVENT_CLIENT_SECRET",
-        "--json",
-    ]);
+        &token_url_client(&token_url, "ecoinvent-client", "S_ECOINVENT_CLIENT_SECRET"),
+        &["--json"],
+    ));
     r.ok();
     let j = r.json();
     assert_eq!(j["token_type"], "Bearer");
@@ -145,18 +136,11 @@ fn token_for_each_seed_realm() {
         ("iopole-user", "user", "admin"),
     ] {
         let secret_var = format!("S_{}_SECRET", client.to_uppercase().replace('-', "_"));
-        let r = tw.run(&[
+        let r = tw.run(&args(
             "token",
-            "--token-url",
-            &kc.token_url("iopole"),
-            "--client-id",
-            client,
-            "--client-secret-env",
-            &secret_var,
-            "--scope",
-            "invoicing directory",
-            "--json",
-        ]);
+            &token_url_client(&kc.token_url("iopole"), client, &secret_var),
+            &["--scope", "invoicing directory", "--json"],
+        ));
         r.ok();
         let j = r.json();
         lifetime_is(&j, 600);
@@ -217,25 +201,15 @@ fn token_for_each_seed_realm() {
 fn both_client_auth_methods_and_every_output_format() {
     let kc = kc();
     let tw = tw("auth-methods");
-    let base = [
+    let base = args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "ecoinvent",
-        "--client-id",
-        "ecoinvent-client",
-        "--client-secret-env",
-        "S_ECOINVENT_CLIENT_SECRET",
-    ];
+        &keycloak_client(&kc.url, "ecoinvent", "ecoinvent-client"),
+        &["--client-secret-env", "S_ECOINVENT_CLIENT_SECRET"],
+    );
     for method in ["post", "basic", "client_secret_basic"] {
-        let mut args = base.to_vec();
-        args.extend(["--auth-method", method]);
-        printed_token(&tw.run(&args));
+        printed_token(&tw.run(&[&base[..], &["--auth-method", method]].concat()));
     }
-    let mut args = base.to_vec();
-    args.push("--header");
-    let r = tw.run(&args);
+    let r = tw.run(&[&base[..], &["--header"]].concat());
     r.ok();
     let t = r
         .stdout
@@ -246,9 +220,9 @@ fn both_client_auth_methods_and_every_output_format() {
     register_secret(t);
     // Discovery gives the same endpoints.
     let issuer = format!("{}/realms/ecoinvent", kc.url);
-    let mut args = base.to_vec();
-    args.splice(1..5, ["--issuer", &issuer]);
-    printed_token(&tw.run(&args));
+    let mut by_issuer = base.clone();
+    by_issuer.splice(1..5, ["--issuer", &issuer]);
+    printed_token(&tw.run(&by_issuer));
 }
 
 #[test]
@@ -257,24 +231,22 @@ fn secrets_from_file_stdin_and_argv() {
     let tw = tw("secret-sources");
     let secret = kc.var("TW_VION_SERVICE_SECRET");
     let file = tw.file("vion.secret", &format!("{secret}\n"));
-    let base = [
+    let vion_service = keycloak_client(&kc.url, "vion", "vion-service");
+    let file = file.to_str().unwrap();
+    printed_token(&tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-service",
-    ];
-    let mut a = base.to_vec();
-    a.extend(["--client-secret-file", file.to_str().unwrap()]);
-    printed_token(&tw.run(&a));
-    let mut a = base.to_vec();
-    a.push("--client-secret-stdin");
-    printed_token(&tw.run_with(&a, Some(&format!("{secret}\n"))));
-    let mut a = base.to_vec();
-    a.extend(["--client-secret", secret, "--verbose"]);
-    let r = tw.run(&a);
+        &vion_service,
+        &["--client-secret-file", file],
+    )));
+    printed_token(&tw.run_with(
+        &args("token", &vion_service, &["--client-secret-stdin"]),
+        Some(&format!("{secret}\n")),
+    ));
+    let r = tw.run(&args(
+        "token",
+        &vion_service,
+        &["--client-secret", secret, "--verbose"],
+    ));
     printed_token(&r);
     assert!(
         r.stderr.contains("tokenward: warning: --client-secret"),
@@ -289,16 +261,8 @@ fn refusals_exit_3_with_the_servers_words() {
     let tw = tw("refusals").env("WRONG", "definitely-not-the-secret");
     register_secret("definitely-not-the-secret");
     let token_url = kc.token_url("ecoinvent");
-    let wrong_secret = [
-        "token",
-        "--token-url",
-        &token_url,
-        "--client-id",
-        "ecoinvent-client",
-        "--client-secret-env",
-        "WRONG",
-    ];
-    let r = tw.run(&[&wrong_secret[..], &["--verbose"]].concat());
+    let wrong_secret = token_url_client(&token_url, "ecoinvent-client", "WRONG");
+    let r = tw.run(&args("token", &wrong_secret, &["--verbose"]));
     // Keycloak 26 answers a wrong secret with 401 `unauthorized_client`; the core reports it as
     // `invalid_client` (RFC 6749 5.2, older Keycloaks, the ecoinvent page), with its hint.
     r.fails(
@@ -312,7 +276,7 @@ fn refusals_exit_3_with_the_servers_words() {
     assert!(r.stderr.starts_with("tokenward: "), "{r:#?}");
     // The same with --json: one object a script can read, with the server's own words.
     let e = tw
-        .run(&[&wrong_secret[..], &["--json"]].concat())
+        .run(&args("token", &wrong_secret, &["--json"]))
         .json_error(3);
     assert_eq!(e["code"], "oauth", "{e}");
     assert_eq!(e["oauth_error"], "invalid_client", "{e}");
@@ -321,15 +285,11 @@ fn refusals_exit_3_with_the_servers_words() {
         "{e}"
     );
     assert_eq!(e["status"], 401, "{e}");
-    tw.run(&[
+    tw.run(&args(
         "token",
-        "--token-url",
-        &kc.token_url("ecoinvent"),
-        "--client-id",
-        "no-such-client",
-        "--client-secret-env",
-        "S_ECOINVENT_CLIENT_SECRET",
-    ])
+        &token_url_client(&token_url, "no-such-client", "S_ECOINVENT_CLIENT_SECRET"),
+        &[],
+    ))
     .fails(
         3,
         &[
@@ -338,35 +298,30 @@ fn refusals_exit_3_with_the_servers_words() {
         ],
     );
 
-    tw.run(&[
+    tw.run(&args(
         "token",
-        "--token-url",
-        &kc.token_url("iopole"),
-        "--client-id",
-        "iopole-user",
-        "--client-secret-env",
-        "S_IOPOLE_USER_SECRET",
-        "--scope",
-        "no-such-scope",
-    ])
+        &token_url_client(
+            &kc.token_url("iopole"),
+            "iopole-user",
+            "S_IOPOLE_USER_SECRET",
+        ),
+        &["--scope", "no-such-scope"],
+    ))
     .fails(3, &["invalid_scope", "Invalid scopes"]);
 
     // Docbyte rejects tokens without a tenant claim: so does --require-claim.
-    tw.run(&[
+    tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "acme",
-        "--client-id",
-        "vault-notenant",
-        "--client-secret-env",
-        "S_VAULT_NOTENANT_SECRET",
-        "--scope",
-        "openid",
-        "--require-claim",
-        "tenant",
-    ])
+        &keycloak_client(&kc.url, "acme", "vault-notenant"),
+        &[
+            "--client-secret-env",
+            "S_VAULT_NOTENANT_SECRET",
+            "--scope",
+            "openid",
+            "--require-claim",
+            "tenant",
+        ],
+    ))
     .fails(3, &["no `tenant` claim"]);
 }
 
@@ -375,19 +330,16 @@ fn network_trouble_exits_4_and_bad_input_exits_2() {
     let kc = kc();
     let tw = tw("exit-codes");
     let dead = format!("http://127.0.0.1:{}", closed_port());
-    tw.run(&[
+    tw.run(&args(
         "token",
-        "--keycloak",
-        &dead,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-service",
-        "--client-secret-env",
-        "S_VION_SERVICE_SECRET",
-        "--timeout",
-        "5",
-    ])
+        &keycloak_client(&dead, "vion", "vion-service"),
+        &[
+            "--client-secret-env",
+            "S_VION_SERVICE_SECRET",
+            "--timeout",
+            "5",
+        ],
+    ))
     .fails(4, &["could not reach the server"]);
     tw.run(&[
         "token",
@@ -491,15 +443,21 @@ client_secret = "{secret}"
     printed_token(&with_file.run(&["token", "--profile", "inline"]));
 }
 
-/// Drives Keycloak's login form like a browser: follows `url`, posts the credentials, and
-/// returns where Keycloak redirects (the loopback callback).
-fn browser_login(url: &str, user: &str, password: &str) -> String {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// An HTTP client that plays a browser one step at a time: redirects and error statuses are
+/// answers for the test to look at, not something to follow or fail on.
+fn browser() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .max_redirects(0)
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
-        .into();
+        .into()
+}
+
+/// Drives Keycloak's login form like a browser: follows `url`, posts the credentials, and
+/// returns where Keycloak redirects (the loopback callback).
+fn browser_login(url: &str, user: &str, password: &str) -> String {
+    let agent = browser();
     let mut page = agent.get(url).call().expect("the login page loads");
     assert_eq!(page.status().as_u16(), 200, "login page");
     // Keycloak marks its cookies Secure even on http loopback: send them by hand.
@@ -545,24 +503,21 @@ fn browser_login(url: &str, user: &str, password: &str) -> String {
 fn login_refresh_revoke_refresh() {
     let kc = kc();
     let tw = tw("login");
-    let provider = [
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-spa",
-    ];
-    let mut args = vec!["login"];
-    args.extend(provider);
-    args.extend([
-        "--scope",
-        "openid user_impersonation",
-        "--json",
-        "--timeout",
-        "90",
-    ]);
-    let signed_in = sign_in(&tw, &args);
+    let vion_spa = keycloak_client(&kc.url, "vion", "vion-spa");
+    let signed_in = sign_in(
+        &tw,
+        &args(
+            "login",
+            &vion_spa,
+            &[
+                "--scope",
+                "openid user_impersonation",
+                "--json",
+                "--timeout",
+                "90",
+            ],
+        ),
+    );
     assert!(
         signed_in.url.contains("code_challenge_method=S256"),
         "{}",
@@ -609,10 +564,11 @@ fn login_refresh_revoke_refresh() {
 
     // refresh with the refresh token from an environment variable.
     let tw = tw.env("RT", &rt);
-    let mut a = vec!["refresh"];
-    a.extend(provider);
-    a.extend(["--refresh-token-env", "RT", "--json"]);
-    let r = tw.run(&a);
+    let r = tw.run(&args(
+        "refresh",
+        &vion_spa,
+        &["--refresh-token-env", "RT", "--json"],
+    ));
     r.ok();
     let new = r.json();
     let new_at = new["access_token"].as_str().unwrap();
@@ -626,15 +582,13 @@ fn login_refresh_revoke_refresh() {
     );
 
     // revoke it (from stdin), then the session is gone: refresh is refused.
-    let mut a = vec!["revoke"];
-    a.extend(provider);
-    a.extend(["--kind", "refresh"]);
-    let r = tw.run_with(&a, Some(&format!("{rt}\n")));
+    let r = tw.run_with(
+        &args("revoke", &vion_spa, &["--kind", "refresh"]),
+        Some(&format!("{rt}\n")),
+    );
     r.ok();
     assert!(r.stdout.is_empty(), "{r:#?}");
-    let mut a = vec!["refresh"];
-    a.extend(provider);
-    let r = tw.run_with(&a, Some(&rt));
+    let r = tw.run_with(&args("refresh", &vion_spa, &[]), Some(&rt));
     r.fails(3, &["invalid_grant"]);
 }
 
@@ -642,32 +596,23 @@ fn login_refresh_revoke_refresh() {
 fn verify_and_userinfo() {
     let kc = kc();
     let tw = tw("verify");
-    let provider = [
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-service",
-    ];
-    let mut args = vec!["token"];
-    args.extend(provider);
-    args.extend([
-        "--client-secret-env",
-        "S_VION_SERVICE_SECRET",
-        "--scope",
-        "openid",
-    ]);
-    let at = printed_token(&tw.run(&args));
+    let vion_service = keycloak_client(&kc.url, "vion", "vion-service");
+    let at = printed_token(&tw.run(&args(
+        "token",
+        &vion_service,
+        &[
+            "--client-secret-env",
+            "S_VION_SERVICE_SECRET",
+            "--scope",
+            "openid",
+        ],
+    )));
     let verify = |extra: &[&str], env: Option<(&str, &str)>| {
-        let mut a = vec!["verify"];
-        a.extend(provider);
-        a.extend(extra);
         let t = match env {
             Some((k, v)) => Tw::new("verify-env").env(k, v),
             None => Tw::new("verify-plain"),
         };
-        t.run_with(&a, Some(&at))
+        t.run_with(&args("verify", &vion_service, extra), Some(&at))
     };
 
     // From standard input: exit 0 with the verified claims.
@@ -677,10 +622,12 @@ fn verify_and_userinfo() {
     assert_eq!(c["iss"], format!("{}/realms/vion", kc.url));
     assert_eq!(c["azp"], "vion-service");
     // As an argument, with a leeway and a claim that is there.
-    let mut a = vec!["verify"];
-    a.extend(provider);
-    a.extend(["--leeway", "0", "--require-claim", "azp", &at]);
-    tw.run(&a).ok();
+    tw.run(&args(
+        "verify",
+        &vion_service,
+        &["--leeway", "0", "--require-claim", "azp", &at],
+    ))
+    .ok();
 
     // Each rule that fails is exit 3 with the rule's words, never the token.
     verify(&["--audience", "billing-api"], None).fails(3, &["`aud`", "billing-api"]);
@@ -704,19 +651,13 @@ fn verify_and_userinfo() {
     // The public issuer the tokens carry, set explicitly: still verifies.
     let iss = format!("{}/realms/vion", kc.url);
     verify(&["--expected-issuer", &iss], None).ok();
-    let mut a = vec!["verify"];
-    a.extend(provider);
-    a.extend(["--leeway", "soon", &at]);
-    tw.run(&a).fails(2, &["not a whole number of seconds"]);
-    let mut a = vec!["verify"];
-    a.extend(provider);
-    a.push("not-a-jwt");
-    tw.run(&a).fails(3, &["JWT"]);
+    tw.run(&args("verify", &vion_service, &["--leeway", "soon", &at]))
+        .fails(2, &["not a whole number of seconds"]);
+    tw.run(&args("verify", &vion_service, &["not-a-jwt"]))
+        .fails(3, &["JWT"]);
 
     // userinfo: the service account's claims for that token, from standard input.
-    let mut a = vec!["userinfo"];
-    a.extend(provider);
-    let r = tw.run_with(&a, Some(&at));
+    let r = tw.run_with(&args("userinfo", &vion_service, &[]), Some(&at));
     r.ok();
     assert!(r.json()["sub"].is_string(), "{r:#?}");
     assert_eq!(r.json()["sub"], c["sub"]);
@@ -733,12 +674,7 @@ fn verify_and_userinfo() {
 /// its login form, its consent page. Keycloak's cookies are `Secure` even on http: sent by hand.
 fn approve_device(user_code: &str) {
     let kc = kc();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .max_redirects(0)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = browser();
     let mut jar: Vec<(String, String)> = Vec::new();
     let keep = |resp: &ureq::http::Response<ureq::Body>, jar: &mut Vec<(String, String)>| {
         for v in resp.headers().get_all("set-cookie") {
@@ -831,58 +767,30 @@ fn approve_device(user_code: &str) {
 fn device_then_exchange_introspect_and_logout() {
     let kc = kc();
     let tw = tw("device");
-    let mut child = tw
-        .command(&[
-            "device",
-            "--keycloak",
-            &kc.url,
-            "--realm",
-            "vion",
-            "--client-id",
-            "vion-device",
-            "--scope",
-            "openid offline_access",
-            "--pkce",
-            "--qr",
-            "always",
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut shown = String::new();
-    let code = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no code shown: {shown}"
-        );
-        shown.push_str(&line);
-        let t = line.trim();
-        if t.len() == 9 && t.as_bytes()[4] == b'-' {
-            break t.to_string();
-        }
-    };
+    // The device client, as `device` signs in with it and `token` finds its session after.
+    let device_settings = [
+        &keycloak_client(&kc.url, "vion", "vion-device")[..],
+        &["--scope", "openid offline_access"],
+    ]
+    .concat();
+    let mut device = tw.spawn(&args(
+        "device",
+        &device_settings,
+        &["--pkce", "--qr", "always", "--json"],
+    ));
+    let code = device.read_until("no code shown", |t| {
+        (t.len() == 9 && t.as_bytes()[4] == b'-').then(|| t.to_string())
+    });
+    let shown = device.shown.clone();
     assert!(shown.contains("/realms/vion/device"), "{shown}");
     approve_device(&code);
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "{shown}{rest}");
+    let (run, rest) = device.finish();
+    assert_eq!(run.code, 0, "{run:#?}");
     assert!(
-        !has_jwt_text(&shown) && !has_jwt_text(&rest),
+        !common::has_jwt(&shown) && !common::has_jwt(&rest),
         "stderr shows no token"
     );
-    let login: Value = serde_json::from_str(&out).unwrap();
+    let login = run.json();
     assert_eq!(
         login["refresh_expires_in"], 0,
         "offline_access: no refresh deadline"
@@ -899,27 +807,14 @@ fn device_then_exchange_introspect_and_logout() {
 
     // Kept in the store like a browser login: `token` with the same settings prints its access
     // token, with no secret and no token on the command line.
-    let device_settings = [
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-device",
-        "--scope",
-        "openid offline_access",
-    ];
-    let stored = printed_token(&tw.run(&[&["token"][..], &device_settings].concat()));
+    let stored = printed_token(&tw.run(&args("token", &device_settings, &[])));
     assert_eq!(stored, access, "the device login's token, from the store");
 
     let tw = tw.env("USER_TOKEN", &access).env("RT", &refresh);
-    let vion = ["--keycloak", &kc.url, "--realm", "vion"];
-    let exchange = [
-        &["exchange"][..],
-        &vion,
+    let exchange = args(
+        "exchange",
+        &keycloak_client(&kc.url, "vion", "vion-exchange"),
         &[
-            "--client-id",
-            "vion-exchange",
             "--client-secret-env",
             "S_VION_EXCHANGE_SECRET",
             "--subject-token-env",
@@ -927,27 +822,22 @@ fn device_then_exchange_introspect_and_logout() {
             "--audience",
             "vion-service",
         ],
-    ]
-    .concat();
+    );
     let exchanged = printed_token(&tw.run(&exchange));
     let c = claims(&exchanged);
     assert_eq!(c["aud"], "vion-service");
     assert_eq!(c["azp"], "vion-exchange");
     let file = tw.file("exchanged.txt", &exchanged);
-    let introspect = [
-        &["introspect"][..],
-        &vion,
+    let r = tw.run(&args(
+        "introspect",
+        &keycloak_client(&kc.url, "vion", "vion-service"),
         &[
-            "--client-id",
-            "vion-service",
             "--client-secret-env",
             "S_VION_SERVICE_SECRET",
             "--token-file",
             file.to_str().unwrap(),
         ],
-    ]
-    .concat();
-    let r = tw.run(&introspect);
+    ));
     r.ok();
     assert_eq!(r.json()["active"], true);
 
@@ -956,20 +846,11 @@ fn device_then_exchange_introspect_and_logout() {
     *refused.last_mut().unwrap() = "vion-web";
     tw.run(&refused).fails(3, &["invalid_"]);
 
-    let logout = [
-        &["logout"][..],
-        &vion,
-        &["--client-id", "vion-device", "--refresh-token-env", "RT"],
-    ]
-    .concat();
-    tw.run(&logout).ok();
-    let refresh_args = [
-        &["refresh"][..],
-        &vion,
-        &["--client-id", "vion-device", "--refresh-token-env", "RT"],
-    ]
-    .concat();
-    tw.run(&refresh_args).fails(3, &["invalid_grant"]);
+    let vion_device = keycloak_client(&kc.url, "vion", "vion-device");
+    let from_rt = ["--refresh-token-env", "RT"];
+    tw.run(&args("logout", &vion_device, &from_rt)).ok();
+    tw.run(&args("refresh", &vion_device, &from_rt))
+        .fails(3, &["invalid_grant"]);
 }
 
 /// Decodes the QR code drawn in `text` (Unicode half blocks, drawn light on dark: a drawn half
@@ -1000,33 +881,22 @@ fn read_qr(text: &str) -> Option<String> {
     Some(content)
 }
 
-fn has_jwt_text(s: &str) -> bool {
-    common::has_jwt(s)
-}
-
 #[test]
 fn private_key_jwt_and_client_secret_jwt() {
     let kc = kc();
     let tw = tw("signed-jwt");
     let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/keycloak/keys/");
+    let vion_jwt = keycloak_client(&kc.url, "vion", "vion-jwt");
     for (file, kid) in [
         ("vion-jwt-rsa.pem", "vion-jwt-rsa"),
         ("vion-jwt-ec.pem", "vion-jwt-ec"),
     ] {
         let path = format!("{keys}{file}");
-        let r = tw.run(&[
+        let r = tw.run(&args(
             "token",
-            "--keycloak",
-            &kc.url,
-            "--realm",
-            "vion",
-            "--client-id",
-            "vion-jwt",
-            "--private-key-file",
-            &path,
-            "--key-id",
-            kid,
-        ]);
+            &vion_jwt,
+            &["--private-key-file", &path, "--key-id", kid],
+        ));
         let t = printed_token(&r);
         assert_eq!(claims(&t)["azp"], "vion-jwt");
     }
@@ -1037,58 +907,38 @@ fn private_key_jwt_and_client_secret_jwt() {
             &format!("{keys}vion-jwt-rsa.pem"),
         )
         .env("TOKENWARD_KEY_ID", "vion-jwt-rsa");
-    printed_token(&tw2.run(&[
-        "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-jwt",
-    ]));
+    printed_token(&tw2.run(&args("token", &vion_jwt, &[])));
     // A key the client does not have: refused, and no key material in the message. (A fresh
     // home: the store would otherwise answer with the token the right key got above.)
     let tw = self::tw("signed-jwt-wrong");
-    let r = tw.run(&[
+    let r = tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-jwt",
-        "--private-key-file",
-        &format!("{keys}vion-jwt-ec.pem"),
-        "--key-id",
-        "vion-jwt-rsa",
-    ]);
+        &vion_jwt,
+        &[
+            "--private-key-file",
+            &format!("{keys}vion-jwt-ec.pem"),
+            "--key-id",
+            "vion-jwt-rsa",
+        ],
+    ));
     r.fails(3, &["invalid_client"]);
     assert!(!r.stderr.contains("PRIVATE KEY"));
-    let r = tw.run(&[
+    let r = tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-jwt",
-        "--private-key-file",
-        "/nonexistent/key.pem",
-    ]);
+        &vion_jwt,
+        &["--private-key-file", "/nonexistent/key.pem"],
+    ));
     r.fails(2, &["cannot read the private key file"]);
-    let t = printed_token(&tw.run(&[
+    let t = printed_token(&tw.run(&args(
         "token",
-        "--keycloak",
-        &kc.url,
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-secret-jwt",
-        "--client-secret-env",
-        "S_VION_SECRET_JWT_SECRET",
-        "--auth-method",
-        "client_secret_jwt",
-    ]));
+        &keycloak_client(&kc.url, "vion", "vion-secret-jwt"),
+        &[
+            "--client-secret-env",
+            "S_VION_SECRET_JWT_SECRET",
+            "--auth-method",
+            "client_secret_jwt",
+        ],
+    )));
     assert_eq!(claims(&t)["azp"], "vion-secret-jwt");
 }
 
@@ -1118,22 +968,15 @@ fn client_credentials_are_reused_across_runs_through_the_file_store() {
     let kc = kc();
     let tw = tw("reuse");
     let token_url = kc.token_url("ecoinvent");
-    let args = [
-        "token",
-        "--token-url",
-        &token_url,
-        "--client-id",
-        "ecoinvent-client",
-        "--client-secret-env",
-        "S_ECOINVENT_CLIENT_SECRET",
-    ];
+    let ecoinvent = token_url_client(&token_url, "ecoinvent-client", "S_ECOINVENT_CLIENT_SECRET");
+    let token = args("token", &ecoinvent, &[]);
     // 500 runs within the token's 3600 s: every one prints the same token, so the first run's
     // request is the only one (a new request always gets a new token: its jti differs).
     let started = std::time::Instant::now();
-    let first = printed_token(&tw.run(&args));
+    let first = printed_token(&tw.run(&token));
     let mut same = 1;
     for _ in 1..500 {
-        let r = tw.run(&args);
+        let r = tw.run(&token);
         r.ok();
         assert_eq!(r.stdout.trim_end(), first, "a run made a new request");
         same += 1;
@@ -1157,22 +1000,22 @@ fn client_credentials_are_reused_across_runs_through_the_file_store() {
     );
 
     // --json of a kept token counts expires_in from now.
-    let r = tw.run(&[&args[..], &["--json"]].concat());
+    let r = tw.run(&args("token", &ecoinvent, &["--json"]));
     r.ok();
     assert_eq!(r.json()["access_token"], first.as_str());
     assert!(r.json()["expires_in"].as_u64().unwrap() <= 3600);
 
     // --store memory (and TOKENWARD_STORE=memory) keep nothing: each run asks anew.
-    let a = printed_token(&tw.run(&[&args[..], &["--store", "memory"]].concat()));
+    let a = printed_token(&tw.run(&args("token", &ecoinvent, &["--store", "memory"])));
     assert_ne!(a, first);
-    let b = printed_token(&tw.run_env(&args, "TOKENWARD_STORE", "memory"));
+    let b = printed_token(&tw.run_env(&token, "TOKENWARD_STORE", "memory"));
     assert_ne!(b, first);
     assert_ne!(b, a);
     // Another store: its own cache.
     let elsewhere = format!("file://{}", tw.dir.join("other").display());
-    let c = printed_token(&tw.run(&[&args[..], &["--store", &elsewhere]].concat()));
+    let c = printed_token(&tw.run(&args("token", &ecoinvent, &["--store", &elsewhere])));
     assert_ne!(c, first);
-    let d = printed_token(&tw.run(&[&args[..], &["--store", &elsewhere]].concat()));
+    let d = printed_token(&tw.run(&args("token", &ecoinvent, &["--store", &elsewhere])));
     assert_eq!(c, d);
 }
 
@@ -1191,27 +1034,8 @@ struct SignIn {
 /// vion-user, then the redirect to the CLI's loopback listener.
 fn sign_in(tw: &Tw, args: &[&str]) -> SignIn {
     let kc = kc();
-    let mut child = tw
-        .command(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut stderr = String::new();
-    let url = loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            let _ = child.kill();
-            let status = child.wait();
-            panic!("login printed no URL ({status:?}): {stderr}");
-        }
-        stderr.push_str(&line);
-        if line.trim_start().starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
+    let mut login = tw.spawn(args);
+    let url = login.printed_url();
     let callback = browser_login(&url, "vion-user", kc.var("TW_VION_USER_PASSWORD"));
     let page = ureq::get(&callback)
         .call()
@@ -1219,22 +1043,7 @@ fn sign_in(tw: &Tw, args: &[&str]) -> SignIn {
         .body_mut()
         .read_to_string()
         .unwrap();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    err.read_to_string(&mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    let run = Run {
-        args: args.iter().map(|s| s.to_string()).collect(),
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-    };
-    common::check_no_leak(&run);
+    let (run, _) = login.finish();
     SignIn {
         url,
         callback,
@@ -1259,14 +1068,10 @@ fn login_once_then_token_and_logout_through_the_store() {
     let profile = ["--profile", "vion-user"];
 
     // Nothing kept yet, and a public client has no client credentials: say how to sign in.
-    tw.run(&[&["token"][..], &profile].concat())
+    tw.run(&args("token", &profile, &[]))
         .fails(2, &["tokenward login", "no session of this client is kept"]);
 
-    let login = sign_in(
-        &tw,
-        &[&["login"][..], &profile, &["--timeout", "90"]].concat(),
-    )
-    .run;
+    let login = sign_in(&tw, &args("login", &profile, &["--timeout", "90"])).run;
     let at = printed_token(&login);
     assert!(
         login.stderr.contains("the session is kept in file://"),
@@ -1276,7 +1081,7 @@ fn login_once_then_token_and_logout_through_the_store() {
     assert_eq!(files.len(), 1, "{files:?}");
 
     // `token` prints the session's access token, no token on the command line.
-    let t = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    let t = printed_token(&tw.run(&args("token", &profile, &[])));
     assert_eq!(t, at);
     assert_eq!(claims(&t)["preferred_username"], "vion-user");
 
@@ -1293,21 +1098,21 @@ fn login_once_then_token_and_logout_through_the_store() {
     record["refresh_unix_ms"] = past.into();
     record["expires_unix_ms"] = past.into();
     std::fs::write(&files[0], record.to_string()).unwrap();
-    let renewed = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    let renewed = printed_token(&tw.run(&args("token", &profile, &[])));
     assert_ne!(renewed, at, "the expired token was printed");
     assert_eq!(claims(&renewed)["preferred_username"], "vion-user");
-    let again = printed_token(&tw.run(&[&["token"][..], &profile].concat()));
+    let again = printed_token(&tw.run(&args("token", &profile, &[])));
     assert_eq!(again, renewed, "the refreshed token was not kept");
 
     // logout: ends the session, revokes its refresh token, deletes the record.
-    let r = tw.run(&[&["logout"][..], &profile].concat());
+    let r = tw.run(&args("logout", &profile, &[]));
     r.ok();
     assert!(r.stdout.is_empty(), "{r:#?}");
     assert!(records(&tw).is_empty(), "{:?}", records(&tw));
-    tw.run(&[&["token"][..], &profile].concat())
+    tw.run(&args("token", &profile, &[]))
         .fails(2, &["tokenward login"]);
     let r = tw.run_env(
-        &[&["refresh"][..], &profile, &["--refresh-token-env", "RT"]].concat(),
+        &args("refresh", &profile, &["--refresh-token-env", "RT"]),
         "RT",
         &rt,
     );

@@ -3,12 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::{closed_port, fake_jwt, register_secret, Tw};
+use common::{
+    args, closed_port, fake_jwt, keycloak_client, register_secret, token_url_client, Running, Tw,
+};
 
 #[test]
 fn help_shows_the_four_seed_systems() {
@@ -62,33 +63,20 @@ fn usage_mistakes_exit_2() {
     // run by tests/vectors.rs.
     tw.run(&["token", "--set", "novalue"])
         .fails(2, &["not key=value"]);
-    tw.run(&[
+    let sso = "https://sso.example.org/token";
+    tw.run(&args(
         "token",
-        "--token-url",
-        "http://sso.example.org/token",
-        "--client-id",
-        "x",
-        "--client-secret-env",
-        "PATH",
-    ])
+        &token_url_client("http://sso.example.org/token", "x", "PATH"),
+        &[],
+    ))
     .fails(2, &["refusing plain http"]);
-    tw.run(&[
+    tw.run(&["token", "--token-url", sso, "--client-id", "x"])
+        .fails(2, &["need a client secret"]);
+    tw.run(&args(
         "token",
-        "--token-url",
-        "https://sso.example.org/token",
-        "--client-id",
-        "x",
-    ])
-    .fails(2, &["need a client secret"]);
-    tw.run(&[
-        "token",
-        "--token-url",
-        "https://sso.example.org/token",
-        "--client-id",
-        "x",
-        "--client-secret-env",
-        "TW_NOT_SET_ANYWHERE",
-    ])
+        &token_url_client(sso, "x", "TW_NOT_SET_ANYWHERE"),
+        &[],
+    ))
     .fails(2, &["`TW_NOT_SET_ANYWHERE`", "is not set"]);
     tw.run(&[
         "token",
@@ -100,17 +88,11 @@ fn usage_mistakes_exit_2() {
     .fails(2, &["needs --realm"]);
     tw.run(&["token", "--profile", "nope", "--client-id", "x"])
         .fails(2, &["cannot read the profiles file"]);
-    tw.run(&[
+    tw.run(&args(
         "token",
-        "--token-url",
-        "https://sso.example.org/token",
-        "--client-id",
-        "x",
-        "--client-secret-env",
-        "PATH",
-        "--ca-file",
-        "/no/such/ca.pem",
-    ])
+        &token_url_client(sso, "x", "PATH"),
+        &["--ca-file", "/no/such/ca.pem"],
+    ))
     .fails(2, &["cannot read CA file `/no/such/ca.pem`"]);
 }
 
@@ -122,18 +104,10 @@ fn unreachable_server_exits_4() {
         "http://127.0.0.1:{}/realms/x/protocol/openid-connect/token",
         closed_port()
     );
-    let token = [
-        "token",
-        "--token-url",
-        &url,
-        "--client-id",
-        "x",
-        "--client-secret-env",
-        "TW_S",
-    ];
-    tw.run(&[&token[..], &["--verbose"]].concat())
+    let client = token_url_client(&url, "x", "TW_S");
+    tw.run(&args("token", &client, &["--verbose"]))
         .fails(4, &["could not reach the server"]);
-    let e = tw.run(&[&token[..], &["--json"]].concat()).json_error(4);
+    let e = tw.run(&args("token", &client, &["--json"])).json_error(4);
     assert_eq!(e["code"], "transport", "{e}");
     assert!(
         e["message"]
@@ -232,49 +206,14 @@ fn decode_shows_claims_and_human_expiry() {
         .fails(2, &["no token given"]);
 }
 
-/// Starts `tokenward login` and returns it with the URL it printed.
-// The child is handed to the caller, which waits for it; clippy cannot see that.
-#[allow(clippy::zombie_processes)]
-fn start_login(
-    tw: &Tw,
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    String,
-    BufReader<std::process::ChildStderr>,
-) {
-    let mut args = vec![
-        "login",
-        "--keycloak",
-        "http://127.0.0.1:9/",
-        "--realm",
-        "vion",
-        "--client-id",
-        "vion-spa",
-        "--scope",
-        "openid user_impersonation",
-    ];
-    args.extend_from_slice(extra);
-    let mut child = tw
-        .command(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if err.read_line(&mut line).unwrap() == 0 {
-            let _ = child.kill();
-            let status = child.wait();
-            panic!("login printed no URL ({status:?})");
-        }
-        if line.trim_start().starts_with("http") {
-            return (child, line.trim().to_string(), err);
-        }
-    }
+/// Starts `tokenward login` against a Keycloak nobody runs and returns it with the URL it
+/// printed: the loopback half of a login needs no provider until the code comes back.
+fn start_login(tw: &Tw, extra: &[&str]) -> (Running, String) {
+    let vion_spa = keycloak_client("http://127.0.0.1:9/", "vion", "vion-spa");
+    let more = [&["--scope", "openid user_impersonation"][..], extra].concat();
+    let mut login = tw.spawn(&args("login", &vion_spa, &more));
+    let url = login.printed_url();
+    (login, url)
 }
 
 fn query_param(url: &str, name: &str) -> String {
@@ -289,24 +228,21 @@ fn query_param(url: &str, name: &str) -> String {
 #[test]
 fn login_url_is_pkce_s256_on_a_loopback_redirect() {
     let tw = Tw::new("login-url");
-    let (mut child, url, mut err) = start_login(&tw, &["--timeout", "1"]);
+    let (login, url) = start_login(&tw, &["--timeout", "1"]);
     assert!(url.starts_with("http://127.0.0.1:9/realms/vion/protocol/openid-connect/auth?"));
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     assert!(url.contains("scope=openid+user_impersonation"), "{url}");
     let redirect = query_param(&url, "redirect_uri");
     assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"));
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    assert_eq!(status.code(), Some(4), "{rest}");
+    let (run, rest) = login.finish();
+    assert_eq!(run.code, 4, "{rest}");
     assert!(rest.contains("did not come back"), "{rest}");
 }
 
 #[test]
 fn forged_callback_is_refused_with_exit_3() {
     let tw = Tw::new("login-forged");
-    let (mut child, url, mut err) =
-        start_login(&tw, &["--timeout", "30", "--redirect-path", "/cb"]);
+    let (login, url) = start_login(&tw, &["--timeout", "30", "--redirect-path", "/cb"]);
     let redirect = query_param(&url, "redirect_uri");
     let hostport = redirect
         .strip_prefix("http://")
@@ -330,10 +266,8 @@ fn forged_callback_is_refused_with_exit_3() {
         !page.contains("forged") && !page.contains("stolen"),
         "{page}"
     );
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    assert_eq!(status.code(), Some(3), "{rest}");
+    let (run, rest) = login.finish();
+    assert_eq!(run.code, 3, "{rest}");
     assert!(
         rest.contains("tokenward: error: ") && rest.contains("`state`"),
         "{rest}"
@@ -376,45 +310,19 @@ fn verify_and_decode_say_what_was_checked() {
     // A token that is not even a JWT never reaches the network: exit 3, invalid_token.
     let port = closed_port().to_string();
     let base = format!("http://127.0.0.1:{port}");
-    let a = [
-        "verify",
-        "--keycloak",
-        &base,
-        "--realm",
-        "r",
-        "--client-id",
-        "api",
-        "--json",
-        "not-a-jwt",
-    ];
-    let e = tw.run(&a).json_error(3);
+    let api = keycloak_client(&base, "r", "api");
+    let e = tw
+        .run(&args("verify", &api, &["--json", "not-a-jwt"]))
+        .json_error(3);
     assert_eq!(e["code"], "invalid_token", "{e}");
     // A well-formed token whose keys cannot be fetched is the network's trouble (exit 4, not
     // a refusal of the token: an API answers 503 for it, not 401), and the message says where
     // the keys were looked for.
-    let a = [
-        "verify",
-        "--keycloak",
-        &base,
-        "--realm",
-        "r",
-        "--client-id",
-        "api",
-        &jwt,
-    ];
-    tw.run(&a).fails(
+    tw.run(&args("verify", &api, &[&jwt])).fails(
         4,
         &["the provider's keys at", "/protocol/openid-connect/certs"],
     );
     // userinfo needs a token.
-    let a = [
-        "userinfo",
-        "--keycloak",
-        &base,
-        "--realm",
-        "r",
-        "--client-id",
-        "api",
-    ];
-    tw.run_with(&a, Some("")).fails(2, &[]);
+    tw.run_with(&args("userinfo", &api, &[]), Some(""))
+        .fails(2, &[]);
 }

@@ -7,9 +7,9 @@
 #![allow(dead_code)]
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tokenward");
@@ -153,6 +153,111 @@ impl Tw {
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, None)
     }
+
+    /// Starts `tokenward args...` without waiting for it, for the commands a test must answer
+    /// while they run (login's browser, device's code); stdin is closed.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the tokenward binary runs");
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        Running {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            child,
+            stderr,
+            shown: String::new(),
+        }
+    }
+}
+
+/// A `tokenward` process started by [`Tw::spawn`] and still running.
+pub struct Running {
+    args: Vec<String>,
+    child: Child,
+    stderr: BufReader<ChildStderr>,
+    /// Standard error as far as it has been read.
+    pub shown: String,
+}
+
+impl Running {
+    /// Reads standard error a line at a time until `pick` accepts one (trimmed), and returns
+    /// what it gave; if standard error ends first, kills the process and panics with `what`.
+    #[track_caller]
+    pub fn read_until<T>(&mut self, what: &str, mut pick: impl FnMut(&str) -> Option<T>) -> T {
+        loop {
+            let mut line = String::new();
+            if self.stderr.read_line(&mut line).unwrap() == 0 {
+                let _ = self.child.kill();
+                let status = self.child.wait();
+                panic!("{what} ({status:?}): {}", self.shown);
+            }
+            self.shown.push_str(&line);
+            if let Some(found) = pick(line.trim()) {
+                return found;
+            }
+        }
+    }
+
+    /// The URL a login prints for the browser: the first line of standard error that is one.
+    #[track_caller]
+    pub fn printed_url(&mut self) -> String {
+        self.read_until("login printed no URL", |l| {
+            l.starts_with("http").then(|| l.to_string())
+        })
+    }
+
+    /// Waits for the process to end. Returns its run (all of standard error, through the leak
+    /// check like every run) and, apart, what standard error said after the lines read so far.
+    pub fn finish(mut self) -> (Run, String) {
+        let mut stdout = String::new();
+        let mut out = self.child.stdout.take().unwrap();
+        out.read_to_string(&mut stdout).unwrap();
+        let mut rest = String::new();
+        self.stderr.read_to_string(&mut rest).unwrap();
+        let status = self.child.wait().unwrap();
+        let run = Run {
+            args: self.args,
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr: self.shown + &rest,
+        };
+        check_no_leak(&run);
+        (run, rest)
+    }
+}
+
+/// `--keycloak URL --realm REALM --client-id ID`: how most tests name the provider and client.
+pub fn keycloak_client<'a>(url: &'a str, realm: &'a str, client_id: &'a str) -> [&'a str; 6] {
+    [
+        "--keycloak",
+        url,
+        "--realm",
+        realm,
+        "--client-id",
+        client_id,
+    ]
+}
+
+/// `--token-url URL --client-id ID --client-secret-env VAR`: a confidential client named by
+/// its token endpoint alone, its secret in an environment variable.
+pub fn token_url_client<'a>(url: &'a str, client_id: &'a str, secret_env: &'a str) -> [&'a str; 6] {
+    [
+        "--token-url",
+        url,
+        "--client-id",
+        client_id,
+        "--client-secret-env",
+        secret_env,
+    ]
+}
+
+/// `COMMAND PROVIDER... MORE...`: a command line from its parts, so tests need not splice arrays.
+pub fn args<'a>(command: &'a str, provider: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+    [&[command][..], provider, more].concat()
 }
 
 impl Drop for Tw {
