@@ -158,9 +158,9 @@ Example:\n  tokenward login --keycloak https://auth.test.ecocoa.ch --realm vion 
 --client-id my-app --scope 'openid user_impersonation' --json > login.json"
     )]
     Login(LoginArgs),
-    /// Trade a refresh token for a new token.
+    /// Trade a refresh token for a new token (by default the session `login` kept in the store).
     #[command(
-        after_help = "Example:\n  RT=$(jq -r .refresh_token login.json) tokenward refresh \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app \\\n      --refresh-token-env RT --json"
+        after_help = "Examples:\n  tokenward refresh --profile vion-user\n  RT=$(jq -r .refresh_token login.json) tokenward refresh \\\n      --keycloak https://auth.test.ecocoa.ch --realm vion --client-id my-app \\\n      --refresh-token-env RT --json"
     )]
     Refresh(RefreshArgs),
     /// Revoke a token (RFC 7009); revoking a refresh token ends the user's session.
@@ -494,8 +494,8 @@ pub struct RefreshTokenArgs {
         help_heading = "Refresh token"
     )]
     pub refresh_token_file: Option<PathBuf>,
-    /// Read the refresh token from standard input (the default; `logout` first looks for the
-    /// session `login` kept in the store).
+    /// Read the refresh token from standard input (the default; `refresh` and `logout` first
+    /// look for the session `login` kept in the store).
     #[arg(long, group = "refresh-token", help_heading = "Refresh token")]
     pub refresh_token_stdin: bool,
 }

@@ -235,11 +235,26 @@ pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
         // Core's refresh_token_grant keeps the login's scopes; say so rather than drop it quietly.
         ctx.warn("--scope is not sent on refresh: the new token keeps the scopes of the login");
     }
-    let input = args.refresh_token.input();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
-    let refresh_token = reader.read(&input.spec(), "refresh token")?;
     let client = build_client(ctx, &settings, secret, None)?;
+    if let (false, Some(store)) = (args.refresh_token.named(), shared_store(&settings)) {
+        // No refresh token given: renew the session `login` kept in the store, and keep the
+        // new token (and a rotated refresh token) there.
+        if client.token_source().peek_shared().is_some() {
+            let token = client.refresh()?;
+            ctx.note(&format!("session refreshed; kept in {store}"));
+            return print(render_token(&token, args.output.format()).expose());
+        }
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            return Err(CliError::usage(format!(
+                "no session of this client is kept in {store} (sign in with `tokenward login` \
+                 and the same settings); to refresh another session pass its refresh token \
+                 with --refresh-token-env VAR, --refresh-token-file PATH or --refresh-token-stdin"
+            )));
+        }
+    }
+    let refresh_token = reader.read(&args.refresh_token.input().spec(), "refresh token")?;
     let token = client.refresh_token_grant(&refresh_token)?;
     print(render_token(&token, args.output.format()).expose())
 }

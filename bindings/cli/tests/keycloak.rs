@@ -1104,6 +1104,13 @@ fn login_once_then_token_and_logout_through_the_store() {
     let again = printed_token(&tw.run(&args("token", &profile, &[])));
     assert_eq!(again, renewed, "the refreshed token was not kept");
 
+    // `refresh` without a refresh token renews the kept session now, and keeps the result.
+    let forced = printed_token(&tw.run(&args("refresh", &profile, &[])));
+    assert_ne!(forced, again, "refresh printed the kept token");
+    assert_eq!(claims(&forced)["preferred_username"], "vion-user");
+    let kept = printed_token(&tw.run(&args("token", &profile, &[])));
+    assert_eq!(kept, forced, "the refreshed session was not kept");
+
     // logout: ends the session, revokes its refresh token, deletes the record.
     let r = tw.run(&args("logout", &profile, &[]));
     r.ok();
