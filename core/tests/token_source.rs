@@ -8,7 +8,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tokenward::{
-    Client, ClientConfig, Error, HttpRequest, HttpResponse, ManualClock, Provider, Result,
+    Client, ClientBuilder, ClientConfig, Error, HttpRequest, HttpResponse, ManualClock, Provider,
+    Result,
 };
 
 /// What the scripted token endpoint saw and how it answers.
@@ -47,13 +48,22 @@ impl Endpoint {
         self.requests.lock().unwrap().len()
     }
 
+    /// The forms received so far, copied out so a test can index them without holding the lock.
+    fn forms(&self) -> Vec<HashMap<String, String>> {
+        self.requests.lock().unwrap().clone()
+    }
+
     fn grant_types(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .unwrap()
+        self.forms()
             .iter()
             .map(|r| r["grant_type"].clone())
             .collect()
+    }
+
+    /// Answers the next request 400 with this `invalid_grant` body, as Keycloak refuses a
+    /// refresh token it no longer honours.
+    fn refuse_next_with_invalid_grant(&self, body: &'static str) {
+        self.push(Reply::Status(400, body, None));
     }
 
     fn answer(&self, req: &HttpRequest) -> Result<HttpResponse> {
@@ -101,7 +111,39 @@ impl Endpoint {
     }
 }
 
-fn client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>, config: ClientConfig) -> Client {
+/// Keycloak's `invalid_grant` for a refresh token that is no longer valid.
+const TOKEN_NOT_ACTIVE: &str =
+    r#"{"error":"invalid_grant","error_description":"Token is not active"}"#;
+/// Keycloak's `invalid_grant` for a refresh token whose user session has ended.
+const SESSION_NOT_ACTIVE: &str =
+    r#"{"error":"invalid_grant","error_description":"Session not active"}"#;
+
+/// One second past the endpoint's 300 s lifetime: the cached token has expired.
+const PAST_EXPIRY: Duration = Duration::from_secs(301);
+
+/// A scripted endpoint issuing 300 s access tokens only (as for client credentials) and a
+/// manual clock at a fixed start, so every test counts seconds from the same place.
+fn access_tokens_only() -> (Arc<Endpoint>, Arc<ManualClock>) {
+    (
+        Endpoint::new(300, false),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    )
+}
+
+/// The same, with a refresh token (rotated on every answer) as a user's session has.
+fn with_refresh_tokens() -> (Arc<Endpoint>, Arc<ManualClock>) {
+    (
+        Endpoint::new(300, true),
+        Arc::new(ManualClock::new(1_700_000_000)),
+    )
+}
+
+/// A client of the scripted endpoint on the manual clock, left open for extra settings (a hook).
+fn builder(
+    endpoint: &Arc<Endpoint>,
+    clock: &Arc<ManualClock>,
+    config: ClientConfig,
+) -> ClientBuilder {
     let e = endpoint.clone();
     Client::builder(
         Provider::keycloak("https://sso.example.com", "r").unwrap(),
@@ -109,12 +151,50 @@ fn client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>, config: ClientConf
     )
     .transport(Arc::new(move |req: &HttpRequest| e.answer(req)))
     .clock(clock.clone())
-    .build()
-    .unwrap()
+}
+
+fn client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>, config: ClientConfig) -> Client {
+    builder(endpoint, clock, config).build().unwrap()
 }
 
 fn service_client(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>) -> Client {
     client(endpoint, clock, ClientConfig::new("svc").secret("s3cret"))
+}
+
+/// A service client that has already fetched and cached `at-1`: where the tests about what
+/// becomes of a cached token start.
+fn service_client_holding_at_1(endpoint: &Arc<Endpoint>, clock: &Arc<ManualClock>) -> Client {
+    let c = service_client(endpoint, clock);
+    assert_eq!(served(&c), "at-1");
+    c
+}
+
+/// The access token `token()` serves now, as text: what most assertions here compare.
+fn served(c: &Client) -> String {
+    c.token().unwrap().access_token().expose().to_string()
+}
+
+/// Puts a user's session in the cache as a login would (a refresh grant for `rt-0`).
+fn log_in(c: &Client) {
+    c.token_source()
+        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+}
+
+/// Runs `call` on `n` threads released together and returns what each got, so the callers
+/// really race for one renewal.
+fn on_threads<T: Send>(n: usize, call: impl Fn() -> T + Sync) -> Vec<T> {
+    let start = Barrier::new(n);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    call()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }
 
 fn wait_until(what: &str, cond: impl Fn() -> bool) {
@@ -130,10 +210,7 @@ fn wait_until(what: &str, cond: impl Fn() -> bool) {
 
 #[test]
 fn a_fresh_token_is_served_from_the_cache() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = service_client(&ep, &clock);
     let a = c.token().unwrap();
     clock.advance(Duration::from_secs(269));
@@ -145,10 +222,7 @@ fn a_fresh_token_is_served_from_the_cache() {
 
 #[test]
 fn a_300s_token_renews_in_the_background_at_270s_without_making_callers_wait() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = service_client(&ep, &clock);
     let first = c.token().unwrap();
     let gate = Arc::new(Barrier::new(2));
@@ -156,11 +230,11 @@ fn a_300s_token_renews_in_the_background_at_270s_without_making_callers_wait() {
     clock.advance(Duration::from_secs(271));
     // The renewal is now stuck inside the endpoint; callers still get the valid token at once.
     for _ in 0..100 {
-        assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+        assert_eq!(served(&c), "at-1");
     }
     gate.wait(); // the renewal has reached the endpoint
     assert_eq!(ep.count(), 2, "exactly one background renewal");
-    assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    assert_eq!(served(&c), "at-1");
     gate.wait(); // let it finish
     wait_until("the renewed token", || {
         c.token_source().peek().unwrap().access_token().expose() == "at-2"
@@ -171,35 +245,18 @@ fn a_300s_token_renews_in_the_background_at_270s_without_making_callers_wait() {
 
 #[test]
 fn sixteen_threads_after_expiry_make_one_request() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = Arc::new(service_client(&ep, &clock));
-    c.token().unwrap();
+    let (ep, clock) = access_tokens_only();
+    let c = service_client_holding_at_1(&ep, &clock);
     *ep.delay.lock().unwrap() = Duration::from_millis(100);
-    clock.advance(Duration::from_secs(301));
-    let start = Arc::new(Barrier::new(16));
-    let handles: Vec<_> = (0..16)
-        .map(|_| {
-            let (c, start) = (c.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                c.token().unwrap().access_token().expose().to_string()
-            })
-        })
-        .collect();
-    let tokens: Vec<String> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    clock.advance(PAST_EXPIRY);
+    let tokens = on_threads(16, || served(&c));
     assert!(tokens.iter().all(|t| t == "at-2"), "{tokens:?}");
     assert_eq!(ep.count(), 2);
 }
 
 #[test]
 fn renewal_uses_the_refresh_token_and_keeps_the_rotated_one() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = client(&ep, &clock, ClientConfig::new("spa"));
     let seeded = c.client_credentials_for(&[]).err();
     assert!(
@@ -207,11 +264,10 @@ fn renewal_uses_the_refresh_token_and_keeps_the_rotated_one() {
         "a public client has no client credentials"
     );
     // Seed as a login would, then expire.
-    let first = c.refresh_token_grant(&"rt-0".into()).unwrap();
-    c.token_source().set(first);
-    clock.advance(Duration::from_secs(301));
-    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
-    let reqs = ep.requests.lock().unwrap().clone();
+    log_in(&c);
+    clock.advance(PAST_EXPIRY);
+    assert_eq!(served(&c), "at-2");
+    let reqs = ep.forms();
     assert_eq!(reqs.last().unwrap()["grant_type"], "refresh_token");
     assert_eq!(
         reqs.last().unwrap()["refresh_token"],
@@ -223,19 +279,11 @@ fn renewal_uses_the_refresh_token_and_keeps_the_rotated_one() {
 
 #[test]
 fn invalid_grant_on_refresh_falls_back_to_client_credentials() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = service_client(&ep, &clock);
-    c.token().unwrap();
-    ep.push(Reply::Status(
-        400,
-        r#"{"error":"invalid_grant","error_description":"Token is not active"}"#,
-        None,
-    ));
-    clock.advance(Duration::from_secs(301));
-    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
+    let (ep, clock) = with_refresh_tokens();
+    let c = service_client_holding_at_1(&ep, &clock);
+    ep.refuse_next_with_invalid_grant(TOKEN_NOT_ACTIVE);
+    clock.advance(PAST_EXPIRY);
+    assert_eq!(served(&c), "at-2");
     assert_eq!(
         ep.grant_types(),
         ["client_credentials", "refresh_token", "client_credentials"]
@@ -247,19 +295,11 @@ fn a_users_session_never_turns_into_the_service_account() {
     // A confidential web client that also has service accounts enabled: the user's session
     // renews by its refresh token, and once that is refused it needs a new login. It must
     // not silently become the client's own (client-credentials) token.
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = service_client(&ep, &clock);
-    c.token_source()
-        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
-    ep.push(Reply::Status(
-        400,
-        r#"{"error":"invalid_grant","error_description":"Session not active"}"#,
-        None,
-    ));
-    clock.advance(Duration::from_secs(301));
+    log_in(&c);
+    ep.refuse_next_with_invalid_grant(SESSION_NOT_ACTIVE);
+    clock.advance(PAST_EXPIRY);
     let e = c.token().unwrap_err();
     assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
     assert_eq!(ep.grant_types(), ["refresh_token", "refresh_token"]);
@@ -272,19 +312,11 @@ fn a_users_session_never_turns_into_the_service_account() {
 
 #[test]
 fn invalid_grant_without_a_secret_means_login_required() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = client(&ep, &clock, ClientConfig::new("spa"));
-    c.token_source()
-        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
-    ep.push(Reply::Status(
-        400,
-        r#"{"error":"invalid_grant","error_description":"Session not active"}"#,
-        None,
-    ));
-    clock.advance(Duration::from_secs(301));
+    log_in(&c);
+    ep.refuse_next_with_invalid_grant(SESSION_NOT_ACTIVE);
+    clock.advance(PAST_EXPIRY);
     let e = c.token().unwrap_err();
     assert!(matches!(e, Error::LoginRequired(_)), "{e:?}");
     assert!(
@@ -295,10 +327,7 @@ fn invalid_grant_without_a_secret_means_login_required() {
 
 #[test]
 fn no_token_and_no_secret_is_login_required() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = client(&ep, &clock, ClientConfig::new("spa"));
     assert!(matches!(c.token(), Err(Error::LoginRequired(_))));
     assert_eq!(ep.count(), 0);
@@ -306,40 +335,30 @@ fn no_token_and_no_secret_is_login_required() {
 
 #[test]
 fn a_failed_renewal_keeps_the_valid_token_and_backs_off() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = service_client(&ep, &clock);
-    c.token().unwrap();
+    let (ep, clock) = access_tokens_only();
+    let c = service_client_holding_at_1(&ep, &clock);
     ep.push(Reply::Status(500, "<h1>Internal Server Error</h1>", None));
     clock.advance(Duration::from_secs(280));
-    assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+    assert_eq!(served(&c), "at-1");
     wait_until("the failed background renewal", || ep.count() == 2);
     // Still valid: still served, and no new attempt during the back-off.
     for _ in 0..50 {
-        assert_eq!(c.token().unwrap().access_token().expose(), "at-1");
+        assert_eq!(served(&c), "at-1");
     }
     thread::sleep(Duration::from_millis(20));
     assert_eq!(ep.count(), 2);
     // After the back-off the next caller tries again, and succeeds.
     clock.advance(Duration::from_secs(1));
-    wait_until("the retried renewal", || {
-        c.token().unwrap().access_token().expose() == "at-2"
-    });
+    wait_until("the retried renewal", || served(&c) == "at-2");
     assert_eq!(ep.count(), 3);
 }
 
 #[test]
 fn after_expiry_a_failure_is_typed_and_retry_after_is_honoured() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = service_client(&ep, &clock);
-    c.token().unwrap();
+    let (ep, clock) = access_tokens_only();
+    let c = service_client_holding_at_1(&ep, &clock);
     ep.push(Reply::Status(503, "busy", Some("30")));
-    clock.advance(Duration::from_secs(301));
+    clock.advance(PAST_EXPIRY);
     let e = c.token().unwrap_err();
     assert!(matches!(e, Error::Http { status: 503, .. }), "{e:?}");
     assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
@@ -348,51 +367,37 @@ fn after_expiry_a_failure_is_typed_and_retry_after_is_honoured() {
     assert!(matches!(c.token(), Err(Error::Http { status: 503, .. })));
     assert_eq!(ep.count(), 2);
     clock.advance(Duration::from_secs(2));
-    assert_eq!(c.token().unwrap().access_token().expose(), "at-2");
+    assert_eq!(served(&c), "at-2");
 }
 
 #[test]
 fn a_rejected_token_is_renewed_once_for_many_callers() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = Arc::new(service_client(&ep, &clock));
+    let (ep, clock) = access_tokens_only();
+    let c = service_client(&ep, &clock);
     let rejected = c.token().unwrap();
     *ep.delay.lock().unwrap() = Duration::from_millis(50);
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let (c, r) = (c.clone(), rejected.clone());
-            thread::spawn(move || c.token_source().renew_after_rejection(&r).unwrap())
-        })
-        .collect();
-    for h in handles {
-        assert_eq!(h.join().unwrap().access_token().expose(), "at-2");
+    let renewed = on_threads(8, || {
+        c.token_source().renew_after_rejection(&rejected).unwrap()
+    });
+    for t in renewed {
+        assert_eq!(t.access_token().expose(), "at-2");
     }
     assert_eq!(ep.count(), 2);
 }
 
 #[test]
 fn a_rejected_copy_of_the_access_token_is_renewed_once() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
-    let c = Arc::new(service_client(&ep, &clock));
-    let rejected = c.token().unwrap().access_token().expose().to_string();
+    let (ep, clock) = access_tokens_only();
+    let c = service_client(&ep, &clock);
+    let rejected = served(&c);
     *ep.delay.lock().unwrap() = Duration::from_millis(50);
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let (c, r) = (c.clone(), rejected.clone());
-            thread::spawn(move || {
-                c.token_source()
-                    .renew_after_rejected_access_token(&r)
-                    .unwrap()
-            })
-        })
-        .collect();
-    for h in handles {
-        assert_eq!(h.join().unwrap().access_token().expose(), "at-2");
+    let renewed = on_threads(8, || {
+        c.token_source()
+            .renew_after_rejected_access_token(&rejected)
+            .unwrap()
+    });
+    for t in renewed {
+        assert_eq!(t.access_token().expose(), "at-2");
     }
     assert_eq!(ep.count(), 2, "eight rejections of one token, one renewal");
     // A late rejection of the old token: the cache already moved on, no request.
@@ -408,39 +413,27 @@ fn a_rejected_copy_of_the_access_token_is_renewed_once() {
 
 #[test]
 fn the_hook_sees_every_new_token_and_a_panicking_hook_is_harmless() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    let e = ep.clone();
-    let c = Client::builder(
-        Provider::keycloak("https://sso.example.com", "r").unwrap(),
-        ClientConfig::new("svc").secret("x"),
-    )
-    .transport(Arc::new(move |req: &HttpRequest| e.answer(req)))
-    .clock(clock.clone())
-    .on_token(move |t| {
-        s.lock()
-            .unwrap()
-            .push(t.refresh_token().unwrap().expose().to_string());
-        panic!("the application's hook is broken");
-    })
-    .build()
-    .unwrap();
+    let c = builder(&ep, &clock, ClientConfig::new("svc").secret("x"))
+        .on_token(move |t| {
+            s.lock()
+                .unwrap()
+                .push(t.refresh_token().unwrap().expose().to_string());
+            panic!("the application's hook is broken");
+        })
+        .build()
+        .unwrap();
     c.token().unwrap();
-    clock.advance(Duration::from_secs(301));
+    clock.advance(PAST_EXPIRY);
     c.token().unwrap();
     assert_eq!(*seen.lock().unwrap(), ["rt-1", "rt-2"]);
 }
 
 #[test]
 fn a_required_claim_fails_fast() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = client(
         &ep,
         &clock,
@@ -451,17 +444,14 @@ fn a_required_claim_fails_fast() {
 
 #[test]
 fn scopes_get_their_own_cache_entry() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = service_client(&ep, &clock);
     let invoicing = c.token_source_for(&["invoicing".into()]);
     let again = c.token_source_for(&["invoicing".into()]);
     invoicing.token().unwrap();
     again.token().unwrap();
     c.token().unwrap();
-    let reqs = ep.requests.lock().unwrap().clone();
+    let reqs = ep.forms();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0]["scope"], "invoicing");
     assert!(!reqs[1].contains_key("scope"));
@@ -469,10 +459,7 @@ fn scopes_get_their_own_cache_entry() {
 
 #[test]
 fn secrets_never_reach_debug_output_or_errors() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = service_client(&ep, &clock);
     let t = c.token().unwrap();
     ep.push(Reply::Status(401, r#"{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}"#, None));
@@ -493,34 +480,24 @@ fn secrets_never_reach_debug_output_or_errors() {
 
 #[test]
 fn with_token_borrows_the_cached_token_and_renews_like_token() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = service_client(&ep, &clock);
+    let borrowed = |c: &Client| {
+        c.with_token(|t| t.access_token().expose().to_string())
+            .unwrap()
+    };
     let len = c.with_token(|t| t.access_token().expose().len()).unwrap();
     assert_eq!(len, "at-1".len());
-    assert_eq!(
-        c.with_token(|t| t.access_token().expose().to_string())
-            .unwrap(),
-        "at-1"
-    );
+    assert_eq!(borrowed(&c), "at-1");
     assert_eq!(ep.count(), 1);
-    clock.advance(Duration::from_secs(301));
-    assert_eq!(
-        c.with_token(|t| t.access_token().expose().to_string())
-            .unwrap(),
-        "at-2"
-    );
+    clock.advance(PAST_EXPIRY);
+    assert_eq!(borrowed(&c), "at-2");
     assert_eq!(ep.count(), 2);
 }
 
 #[test]
 fn resume_caches_the_session_and_keeps_an_unrotated_refresh_token() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = client(&ep, &clock, ClientConfig::new("spa"));
     let t = c.resume(&"stored-rt".into()).unwrap();
     assert_eq!(
@@ -529,18 +506,14 @@ fn resume_caches_the_session_and_keeps_an_unrotated_refresh_token() {
         "the server did not rotate it"
     );
     assert!(Arc::ptr_eq(&t, &c.token().unwrap()));
-    clock.advance(Duration::from_secs(301));
+    clock.advance(PAST_EXPIRY);
     c.token().unwrap();
-    let reqs = ep.requests.lock().unwrap().clone();
-    assert_eq!(reqs[1]["refresh_token"], "stored-rt");
+    assert_eq!(ep.forms()[1]["refresh_token"], "stored-rt");
 }
 
 #[test]
 fn a_login_after_failed_attempts_is_not_held_back_by_their_backoff() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     // A public client asked for a token before anyone logged in: login_required, and the
     // renewal backoff starts (the clock does not move in this test).
     let c = client(&ep, &clock, ClientConfig::new("spa"));
@@ -558,10 +531,7 @@ fn a_login_after_failed_attempts_is_not_held_back_by_their_backoff() {
 
 #[test]
 fn with_token_view_reports_how_long_it_stays_fresh_and_zero_once_due() {
-    let (ep, clock) = (
-        Endpoint::new(300, false),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = access_tokens_only();
     let c = service_client(&ep, &clock);
     let fresh_for = c.with_token_view(|_, fresh_for, _| fresh_for).unwrap();
     assert_eq!(
@@ -582,10 +552,7 @@ fn with_token_view_reports_how_long_it_stays_fresh_and_zero_once_due() {
 
 #[test]
 fn every_change_of_the_session_bumps_the_generation() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = service_client(&ep, &clock);
     let view = |c: &Client| {
         c.with_token_view(|t, _, g| (t.access_token().expose().to_string(), g))
@@ -618,8 +585,7 @@ fn every_change_of_the_session_bumps_the_generation() {
     c.token_source().clear();
     let g4 = c.generation();
     assert!(g4 > g3, "clear");
-    c.token_source()
-        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    log_in(&c);
     let g5 = c.generation();
     assert!(g5 > g4, "set (a login)");
     assert_eq!(view(&c).1, g5);
@@ -627,13 +593,9 @@ fn every_change_of_the_session_bumps_the_generation() {
 
 #[test]
 fn a_renewal_still_running_at_logout_does_not_put_its_token_back() {
-    let (ep, clock) = (
-        Endpoint::new(300, true),
-        Arc::new(ManualClock::new(1_700_000_000)),
-    );
+    let (ep, clock) = with_refresh_tokens();
     let c = Arc::new(client(&ep, &clock, ClientConfig::new("spa")));
-    c.token_source()
-        .set(c.refresh_token_grant(&"rt-0".into()).unwrap());
+    log_in(&c);
     let gate = Arc::new(Barrier::new(2));
     ep.push(Reply::Block(gate.clone()));
     let renewing = {
