@@ -267,13 +267,24 @@ fn api() -> AccessTokenRequirements {
     }
 }
 
+/// A provider at `/jwks/<set>` publishing a fresh ES256 key `ec1` (and `others`): the key the
+/// genuine tokens of a test are signed with.
+fn provider_with_key<'a>(
+    server: &'a ScriptedServer,
+    set: &str,
+    others: &[Value],
+) -> (Provider<'a>, Signer) {
+    let op = provider(server, set);
+    let key = Signer::new("ec1");
+    op.put_keys(&[&[key.jwk()], others].concat());
+    (op, key)
+}
+
 #[test]
 fn hostile_access_tokens_are_typed_errors_without_the_token() {
     let server = ScriptedServer::start(8);
-    let op = provider(&server, "at");
-    let good_key = Signer::new("ec1");
     let rsa = rsa_jwk();
-    op.put_keys(&[good_key.jwk(), rsa.clone()]);
+    let (op, good_key) = provider_with_key(&server, "at", std::slice::from_ref(&rsa));
     let client = op.client(None, HttpOptions::default());
     let iss = op.base();
     let claims = access_claims(&iss);
@@ -287,215 +298,160 @@ fn hostile_access_tokens_are_typed_errors_without_the_token() {
         got: "Ok: verified".into(),
     });
 
-    let none = unsigned(&json!({"alg": "none", "typ": "JWT", "kid": "ec1"}), &claims);
-    let r = client.verify_access_token(&none, &api());
-    expect(
-        &mut table,
-        "alg: none",
-        r,
-        TokenCheck::Algorithm,
-        "alg: none",
-        &none,
-        &[],
-    );
-
-    let none_upper = unsigned(&json!({"alg": "None"}), &claims);
-    let r = client.verify_access_token(&none_upper, &api());
-    let case = "alg: None (other case)";
-    expect(
-        &mut table,
-        case,
-        r,
-        TokenCheck::Algorithm,
-        "not supported",
-        &none_upper,
-        &[],
-    );
-
-    // RS/HS confusion: the RSA key's JWK, its modulus, and the EC key's point as the secret.
-    let rsa_secrets: [(&str, Vec<u8>); 3] = [
-        (
-            "HS256, secret = the RSA key's JWK",
-            rsa.to_string().into_bytes(),
-        ),
-        (
-            "HS256, secret = the RSA modulus",
-            URL_SAFE_NO_PAD.decode(rsa["n"].as_str().unwrap()).unwrap(),
-        ),
-        (
-            "HS256, secret = the EC public key",
-            good_key.public().to_vec(),
-        ),
-    ];
-    for (case, secret) in rsa_secrets {
-        let kid = if case.contains("EC") { "ec1" } else { "rsa1" };
-        let forged = hs256(
+    // RS/HS confusion: HS256 tokens whose secret is public (the RSA key's JWK, its modulus, the
+    // EC key's point), naming the key the forger hopes is used as the HMAC secret.
+    let hs256_with = |kid: &str, secret: &[u8]| {
+        hs256(
             &json!({"alg": "HS256", "typ": "JWT", "kid": kid}),
             &claims,
-            &secret,
-        );
-        let r = client.verify_access_token(&forged, &api());
-        expect(
-            &mut table,
-            case,
-            r,
-            TokenCheck::Algorithm,
-            "shared secret",
-            &forged,
-            &[],
-        );
-    }
-
+            secret,
+        )
+    };
+    let rsa_modulus = URL_SAFE_NO_PAD.decode(rsa["n"].as_str().unwrap()).unwrap();
     // Bad signatures: a flipped byte in the signature; a payload swapped under a valid one.
     let (input, sig) = good.rsplit_once('.').unwrap();
     let mut raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
     raw[10] ^= 0x01;
     let flipped = format!("{input}.{}", b64(&raw));
-    let r = client.verify_access_token(&flipped, &api());
-    let case = "bad signature (a byte flipped)";
-    expect(
-        &mut table,
-        case,
-        r,
-        TokenCheck::Signature,
-        "signature",
-        &flipped,
-        &[],
-    );
     let elevated = with(claims.clone(), json!({"sub": "admin"}));
     let (header, _) = good.split_once('.').unwrap();
     let swapped = format!("{header}.{}.{sig}", b64(elevated.to_string().as_bytes()));
-    let r = client.verify_access_token(&swapped, &api());
-    let case = "payload swapped under a valid signature";
-    expect(
-        &mut table,
-        case,
-        r,
-        TokenCheck::Signature,
-        "altered",
-        &swapped,
-        &[],
-    );
     let forger = Signer::new("ec1");
-    let impostor = forger.sign(&claims);
-    let r = client.verify_access_token(&impostor, &api());
-    let case = "signed by another key with the same kid";
-    expect(
-        &mut table,
-        case,
-        r,
-        TokenCheck::Signature,
-        "not issued by this provider",
-        &impostor,
-        &[],
-    );
-
-    let unknown = forger.sign_as("kid-nobody-published", &claims);
-    let r = client.verify_access_token(&unknown, &api());
-    expect(
-        &mut table,
-        "unknown kid",
-        r,
-        TokenCheck::Key,
-        "key set",
-        &unknown,
-        &[],
-    );
-    // An ES256 token naming the RSA key: a key of another type is no key for it.
-    let wrong_type = good_key.sign_as("rsa1", &claims);
-    let r = client.verify_access_token(&wrong_type, &api());
-    let case = "ES256 token naming the RSA key's kid";
-    expect(
-        &mut table,
-        case,
-        r,
-        TokenCheck::Key,
-        "key set",
-        &wrong_type,
-        &[],
-    );
-
+    // Genuinely signed, with claims that must not pass.
+    let signed_with = |changes: Value| good_key.sign(&with(claims.clone(), changes));
     let t = now();
-    let claim_cases = [
+    // 70 KB: a validly signed token padded past the 64 KB cap.
+    let big = signed_with(json!({"pad": "x".repeat(70 * 1024)}));
+    assert!(big.len() > 70 * 1024);
+
+    // (case, token, the check that refuses it, a word its message must say), in table order.
+    let cases: Vec<(&str, String, TokenCheck, &str)> = vec![
+        (
+            "alg: none",
+            unsigned(&json!({"alg": "none", "typ": "JWT", "kid": "ec1"}), &claims),
+            TokenCheck::Algorithm,
+            "alg: none",
+        ),
+        (
+            "alg: None (other case)",
+            unsigned(&json!({"alg": "None"}), &claims),
+            TokenCheck::Algorithm,
+            "not supported",
+        ),
+        (
+            "HS256, secret = the RSA key's JWK",
+            hs256_with("rsa1", rsa.to_string().as_bytes()),
+            TokenCheck::Algorithm,
+            "shared secret",
+        ),
+        (
+            "HS256, secret = the RSA modulus",
+            hs256_with("rsa1", &rsa_modulus),
+            TokenCheck::Algorithm,
+            "shared secret",
+        ),
+        (
+            "HS256, secret = the EC public key",
+            hs256_with("ec1", good_key.public()),
+            TokenCheck::Algorithm,
+            "shared secret",
+        ),
+        (
+            "bad signature (a byte flipped)",
+            flipped,
+            TokenCheck::Signature,
+            "signature",
+        ),
+        (
+            "payload swapped under a valid signature",
+            swapped,
+            TokenCheck::Signature,
+            "altered",
+        ),
+        (
+            "signed by another key with the same kid",
+            forger.sign(&claims),
+            TokenCheck::Signature,
+            "not issued by this provider",
+        ),
+        (
+            "unknown kid",
+            forger.sign_as("kid-nobody-published", &claims),
+            TokenCheck::Key,
+            "key set",
+        ),
+        // An ES256 token naming the RSA key: a key of another type is no key for it.
+        (
+            "ES256 token naming the RSA key's kid",
+            good_key.sign_as("rsa1", &claims),
+            TokenCheck::Key,
+            "key set",
+        ),
         (
             "wrong iss",
-            json!({"iss": "https://evil.example/realms/vion"}),
+            signed_with(json!({"iss": "https://evil.example/realms/vion"})),
             TokenCheck::Issuer,
             "expected issuer",
         ),
         (
             "wrong aud",
-            json!({"aud": ["billing"]}),
+            signed_with(json!({"aud": ["billing"]})),
             TokenCheck::Audience,
             "audience mapper",
         ),
         (
             "no aud",
-            json!({"aud": null}),
+            signed_with(json!({"aud": null})),
             TokenCheck::Audience,
             "audience mapper",
         ),
         (
             "expired (1 h ago)",
-            json!({"exp": t - 3600, "iat": t - 7200}),
+            signed_with(json!({"exp": t - 3600, "iat": t - 7200})),
             TokenCheck::Expired,
             "clock",
         ),
-        ("no exp", json!({"exp": null}), TokenCheck::Expired, "exp"),
+        (
+            "no exp",
+            signed_with(json!({"exp": null})),
+            TokenCheck::Expired,
+            "exp",
+        ),
         (
             "future iat (+1 h)",
-            json!({"iat": t + 3600}),
+            signed_with(json!({"iat": t + 3600})),
             TokenCheck::IssuedInFuture,
             "clock",
         ),
         (
             "an ID token sent as access token",
-            json!({"typ": "ID"}),
+            signed_with(json!({"typ": "ID"})),
             TokenCheck::Type,
             "access token",
         ),
-    ];
-    for (case, change, want, hint) in claim_cases {
-        let token = good_key.sign(&with(claims.clone(), change));
-        let r = client.verify_access_token(&token, &api());
-        expect(&mut table, case, r, want, hint, &token, &[]);
-    }
-
-    // 70 KB: a validly signed token padded past the 64 KB cap.
-    let padded = with(claims.clone(), json!({"pad": "x".repeat(70 * 1024)}));
-    let big = good_key.sign(&padded);
-    assert!(big.len() > 70 * 1024);
-    let r = client.verify_access_token(&big, &api());
-    expect(
-        &mut table,
-        "a token of 70 KB",
-        r,
-        TokenCheck::Format,
-        "64 KB",
-        &big,
-        &[],
-    );
-    for (case, junk) in [
-        ("an opaque token", "tw-opaque-0123456789abcdef0123456789"),
+        ("a token of 70 KB", big, TokenCheck::Format, "64 KB"),
+        (
+            "an opaque token",
+            "tw-opaque-0123456789abcdef0123456789".into(),
+            TokenCheck::Format,
+            "signed JWT",
+        ),
         (
             "four dot-separated parts",
-            "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJlLXNpZ24.ZXh0cmEtcGFydA",
+            "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJlLXNpZ24.ZXh0cmEtcGFydA".into(),
+            TokenCheck::Format,
+            "signed JWT",
         ),
         (
             "header not base64url",
-            "!!!!!!!!!!!!!!!!!!!!.e30.c2lnbmF0dXJlLXNpZ24",
-        ),
-    ] {
-        let r = client.verify_access_token(junk, &api());
-        expect(
-            &mut table,
-            case,
-            r,
+            "!!!!!!!!!!!!!!!!!!!!.e30.c2lnbmF0dXJlLXNpZ24".into(),
             TokenCheck::Format,
             "signed JWT",
-            junk,
-            &[],
-        );
+        ),
+    ];
+    for (case, token, want, hint) in cases {
+        let r = client.verify_access_token(&token, &api());
+        expect(&mut table, case, r, want, hint, &token, &[]);
     }
 
     // All of it from one fetch of the key set (held, and no kid flood here reached 10 s).
@@ -633,9 +589,7 @@ fn answer(id_token: &str, access_token: &str) -> Vec<u8> {
 #[test]
 fn hostile_id_tokens_fail_the_login() {
     let server = ScriptedServer::start(8);
-    let op = provider(&server, "id");
-    let key = Signer::new("ec1");
-    op.put_keys(&[key.jwk()]);
+    let (op, key) = provider_with_key(&server, "id", &[]);
     let client = op.client(None, HttpOptions::default());
     let iss = op.base();
     let mut table = Vec::new();
@@ -672,6 +626,23 @@ fn hostile_id_tokens_fail_the_login() {
                "iat": t, "nonce": nonce, "auth_time": t, "typ": "ID"})
     };
     let es256 = |c: &Value| key.sign(c);
+    // A login with this ID token must fail the `want` check, and no secret of the login (the
+    // access token, nonce, PKCE verifier, client secret) may show in the error.
+    let refused_login = |table: &mut Vec<Outcome>,
+                         case: &str,
+                         id_claims: &dyn Fn(&str) -> Value,
+                         sign: &dyn Fn(&Value) -> String,
+                         want: TokenCheck,
+                         hint: &str| {
+        let (r, id_token, at, nonce, verifier) = login(id_claims, sign);
+        let secrets = [
+            at.as_str(),
+            nonce.as_str(),
+            verifier.as_str(),
+            "hostile-suite-secret",
+        ];
+        expect(table, case, r, want, hint, &id_token, &secrets);
+    };
 
     let (ok, ..) = login(&base, &es256);
     let token = ok.unwrap();
@@ -738,14 +709,7 @@ fn hostile_id_tokens_fail_the_login() {
     ];
     for (case, change, want, hint) in cases {
         let claims = |nonce: &str| with(base(nonce), change(t));
-        let (r, id_token, at, nonce, verifier) = login(&claims, &es256);
-        let secrets = [
-            at.as_str(),
-            nonce.as_str(),
-            verifier.as_str(),
-            "hostile-suite-secret",
-        ];
-        expect(&mut table, case, r, want, hint, &id_token, &secrets);
+        refused_login(&mut table, case, &claims, &es256, want, hint);
     }
 
     let forger = Signer::new("ec1");
@@ -777,14 +741,7 @@ fn hostile_id_tokens_fail_the_login() {
         ),
     ];
     for (case, sign, want, hint) in sign_cases {
-        let (r, id_token, at, nonce, verifier) = login(&base, sign);
-        let secrets = [
-            at.as_str(),
-            nonce.as_str(),
-            verifier.as_str(),
-            "hostile-suite-secret",
-        ];
-        expect(&mut table, case, r, want, hint, &id_token, &secrets);
+        refused_login(&mut table, case, &base, sign, want, hint);
     }
     print(
         "hostile ID tokens (Client::exchange_code: login, callback, code exchange)",
@@ -795,9 +752,7 @@ fn hostile_id_tokens_fail_the_login() {
 #[test]
 fn an_unknown_kid_flood_refetches_the_key_set_at_most_once() {
     let server = ScriptedServer::start(8);
-    let op = provider(&server, "flood");
-    let key = Signer::new("ec1");
-    op.put_keys(&[key.jwk()]);
+    let (op, key) = provider_with_key(&server, "flood", &[]);
     let clock = Arc::new(ManualClock::new(now()));
     let client = Arc::new(op.client(Some(clock.clone()), HttpOptions::default()));
     let forger = Arc::new(Signer::new("x"));
