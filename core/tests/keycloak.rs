@@ -280,13 +280,19 @@ fn log_in(auth_url: &str, username: &str, password: &str) -> String {
     resp.headers()["location"].to_str().unwrap().to_string()
 }
 
-#[test]
-fn vion_pkce_login_refresh_logout_and_revoke() {
-    let kc = Kc::get();
+/// The public PKCE client the login tests sign in with (`openid user_impersonation`, the
+/// loopback callback), so they all ask Keycloak for the same thing.
+fn vion_spa_login_client(kc: &Kc) -> Client {
     let config = ClientConfig::new("vion-spa")
         .scope("openid user_impersonation")
         .redirect_uri("http://127.0.0.1:8765/callback");
-    let c = Client::new(kc.realm("vion"), config).unwrap();
+    Client::new(kc.realm("vion"), config).unwrap()
+}
+
+#[test]
+fn vion_pkce_login_refresh_logout_and_revoke() {
+    let kc = Kc::get();
+    let c = vion_spa_login_client(&kc);
     assert!(
         matches!(c.token(), Err(Error::LoginRequired(_))),
         "nothing cached before login"
@@ -419,19 +425,26 @@ fn short_session(kc: &Kc, c: &Client) -> tokenward::Token {
     tokenward::token::parse_token_response(&transport.send(&req).unwrap(), sent).unwrap()
 }
 
-#[test]
-fn short_tokens_renew_by_refresh_token_and_a_refused_one_needs_a_new_login() {
-    let kc = Kc::get();
-    let seen = Arc::new(AtomicUsize::new(0));
-    let s = seen.clone();
-    let config =
-        ClientConfig::new("vion-short-service").secret(kc.secret("TW_VION_SHORT_SERVICE_SECRET"));
-    let c = Client::builder(kc.realm("vion"), config)
+/// A client whose `on_token` hook counts the tokens the cache takes in, so a test can tell how
+/// many token requests it made.
+fn counting_client(provider: Provider, config: ClientConfig) -> (Client, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let c = Client::builder(provider, config)
         .on_token(move |_| {
-            s.fetch_add(1, SeqCst);
+            counter.fetch_add(1, SeqCst);
         })
         .build()
         .unwrap();
+    (c, count)
+}
+
+#[test]
+fn short_tokens_renew_by_refresh_token_and_a_refused_one_needs_a_new_login() {
+    let kc = Kc::get();
+    let config =
+        ClientConfig::new("vion-short-service").secret(kc.secret("TW_VION_SHORT_SERVICE_SECRET"));
+    let (c, seen) = counting_client(kc.realm("vion"), config);
     let first = c.token_source().set(short_session(&kc, &c));
     assert_eq!(first.expires_in(), Some(2));
     thread::sleep(Duration::from_millis(2200));
@@ -475,18 +488,10 @@ fn short_tokens_renew_by_refresh_token_and_a_refused_one_needs_a_new_login() {
 #[test]
 fn sixteen_threads_through_expiry_never_get_an_expired_token() {
     let kc = Kc::get();
-    let requests = Arc::new(AtomicUsize::new(0));
-    let r = requests.clone();
     let config =
         ClientConfig::new("ecoinvent-short").secret(kc.secret("TW_ECOINVENT_SHORT_SECRET"));
-    let c = Arc::new(
-        Client::builder(kc.realm("ecoinvent"), config)
-            .on_token(move |_| {
-                r.fetch_add(1, SeqCst);
-            })
-            .build()
-            .unwrap(),
-    );
+    let (c, requests) = counting_client(kc.realm("ecoinvent"), config);
+    let c = Arc::new(c);
     let late = Arc::new(Mutex::new(Vec::new()));
     let span = Duration::from_secs(5);
     let start = Instant::now();
@@ -623,10 +628,7 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
 #[test]
 fn a_login_verifies_the_id_token_and_userinfo_is_the_same_user() {
     let kc = Kc::get();
-    let config = ClientConfig::new("vion-spa")
-        .scope("openid user_impersonation")
-        .redirect_uri("http://127.0.0.1:8765/callback");
-    let c = Client::new(kc.realm("vion"), config).unwrap();
+    let c = vion_spa_login_client(&kc);
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
     let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
     let t = c.exchange_code(login.pending, &callback).unwrap();
@@ -741,6 +743,13 @@ impl Admin {
         .unwrap();
         let status = resp.status().as_u16();
         (status, resp.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    /// Replaces the representation at `path`, asserting Keycloak took it (204), so a test
+    /// never goes on against a realm it did not manage to change.
+    fn put(&self, path: &str, representation: serde_json::Value) {
+        let (status, body) = self.call("PUT", path, Some(representation));
+        assert_eq!(status, 204, "PUT {path}: {body}");
     }
 
     /// Adds a key provider (`rsa-generated`, `ecdsa-generated`) to `realm`; returns its id.
@@ -873,12 +882,7 @@ fn key_rotation_refetches_once_for_sixteen_threads_and_a_disabled_key_fails() {
     let mut rep = serde_json::from_str::<serde_json::Value>(&clients).unwrap()[0].clone();
     rep["attributes"]["access.token.signed.response.alg"] = "ES256".into();
     let id = rep["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        admin
-            .call("PUT", &format!("/{realm}/clients/{id}"), Some(rep))
-            .0,
-        204
-    );
+    admin.put(&format!("/{realm}/clients/{id}"), rep);
     let es = client().token().unwrap();
     let header = es
         .access_token()
@@ -902,12 +906,7 @@ fn key_rotation_refetches_once_for_sixteen_threads_and_a_disabled_key_fails() {
         let mut k = k.clone();
         k["config"]["enabled"] = serde_json::json!(["false"]);
         let id = k["id"].as_str().unwrap().to_string();
-        assert_eq!(
-            admin
-                .call("PUT", &format!("/{realm}/components/{id}"), Some(k))
-                .0,
-            204
-        );
+        admin.put(&format!("/{realm}/components/{id}"), k);
     }
     let fresh = client();
     let e = fresh
@@ -1228,14 +1227,17 @@ fn token_exchange_for_another_audience_is_cached_per_subject_audience_and_scope(
         ClientConfig::new("vion-exchange").secret(kc.secret("TW_VION_EXCHANGE_SECRET")),
     )
     .unwrap();
-    let exchanged = service
-        .exchange_token(
+    // The user's token exchanged by the service for an access token for `audience`: only the
+    // audience changes between the calls below, and the cache is keyed on it.
+    let exchange_for = |audience: &str| {
+        service.exchange_token(
             subject.access_token(),
-            Some("vion-service"),
+            Some(audience),
             None,
             tokenward::TokenType::AccessToken,
         )
-        .unwrap();
+    };
+    let exchanged = exchange_for("vion-service").unwrap();
     let claims = exchanged.claims().unwrap();
     assert!(
         claims
@@ -1252,28 +1254,14 @@ fn token_exchange_for_another_audience_is_cached_per_subject_audience_and_scope(
         subject.claims().unwrap().str("sub"),
         "the same user"
     );
-    let cached = service
-        .exchange_token(
-            subject.access_token(),
-            Some("vion-service"),
-            None,
-            tokenward::TokenType::AccessToken,
-        )
-        .unwrap();
+    let cached = exchange_for("vion-service").unwrap();
     assert!(
         Arc::ptr_eq(&exchanged, &cached),
         "cached per (subject, audience, scope)"
     );
 
     // An audience the requester may not reach: Keycloak's refusal, typed.
-    let e = service
-        .exchange_token(
-            subject.access_token(),
-            Some("vion-web"),
-            None,
-            tokenward::TokenType::AccessToken,
-        )
-        .unwrap_err();
+    let e = exchange_for("vion-web").unwrap_err();
     assert_eq!(e.code(), tokenward::ErrorCode::OAuth, "{e:?}");
 }
 
