@@ -7,7 +7,8 @@ use tokenward::settings::{Env, Layer, ProviderSpec, Settings};
 use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret};
 
 use crate::args::{
-    DecodeArgs, LoginArgs, RefreshArgs, RevokeArgs, TokenArgs, UserinfoArgs, VerifyArgs,
+    ClientArgs, DecodeArgs, LoginArgs, RefreshArgs, RevokeArgs, SecretArgs, TokenArgs, TokenFlags,
+    UserinfoArgs, VerifyArgs,
 };
 use crate::config::{self, cmdline_layer};
 use crate::exit::{CliError, CliResult};
@@ -259,16 +260,32 @@ pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
     print(render_token(&token, args.output.format()).expose())
 }
 
-pub fn revoke(ctx: &Ctx, args: &RevokeArgs) -> CliResult<()> {
+/// The client and the token a command acts on (`revoke`, `introspect`): the settings merged,
+/// then the client secret and the token (`what`, for messages) read from where the flags say.
+pub(crate) fn client_and_token(
+    ctx: &Ctx,
+    (client, secret, timeout): (&ClientArgs, &SecretArgs, Option<u64>),
+    token: &TokenFlags,
+    what: &str,
+) -> CliResult<(Client, Secret)> {
     let settings = ctx.settings(
-        cmdline_layer(&args.client, &args.secret, args.timeout),
-        args.client.profile.as_deref(),
+        cmdline_layer(client, secret, timeout),
+        client.profile.as_deref(),
     )?;
-    let (kind, what) = args.kind.kind();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
-    let token = reader.read(&args.token.input().spec(), what)?;
-    let client = build_client(ctx, &settings, secret, None)?;
+    let token = reader.read(&token.input().spec(), what)?;
+    Ok((build_client(ctx, &settings, secret, None)?, token))
+}
+
+pub fn revoke(ctx: &Ctx, args: &RevokeArgs) -> CliResult<()> {
+    let (kind, what) = args.kind.kind();
+    let (client, token) = client_and_token(
+        ctx,
+        (&args.client, &args.secret, args.timeout),
+        &args.token,
+        what,
+    )?;
     client.revoke(&token, kind)?;
     ctx.note(&format!("{what} revoked"));
     Ok(())

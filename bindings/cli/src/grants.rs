@@ -12,7 +12,9 @@ use crate::args::{
     parse_secs, ClientArgs, KindArg, OutputArgs, RefreshTokenArgs, SecretArgs, TokenFlags,
     TokenInput,
 };
-use crate::commands::{bare_jwt, build_client, client_secret, say_signed_in, Ctx};
+use crate::commands::{
+    bare_jwt, build_client, client_and_token, client_secret, say_signed_in, Ctx,
+};
 use crate::config::cmdline_layer;
 use crate::exit::{CliError, CliResult, REFUSED};
 use crate::output::{print, render_token};
@@ -215,16 +217,14 @@ pub fn exchange(ctx: &Ctx, args: &ExchangeArgs) -> CliResult<()> {
 }
 
 pub fn introspect(ctx: &Ctx, args: &IntrospectArgs) -> CliResult<()> {
-    let settings = ctx.settings(
-        cmdline_layer(&args.client, &args.secret, args.timeout),
-        args.client.profile.as_deref(),
-    )?;
     let (kind, what) = args.kind.kind();
-    let mut reader = SecretReader::new(ctx.env);
-    let secret = client_secret(&mut reader, &settings)?;
-    let token = reader.read(&args.token.input().spec(), what)?;
+    let (client, token) = client_and_token(
+        ctx,
+        (&args.client, &args.secret, args.timeout),
+        &args.token,
+        what,
+    )?;
     let token = Secret::new(bare_jwt(token.expose()));
-    let client = build_client(ctx, &settings, secret, None)?;
     let answer = client.introspect(&token, kind)?;
     let json = serde_json::to_string_pretty(&serde_json::Value::Object(answer.claims.0.clone()))
         .expect("a JSON map always serializes");
