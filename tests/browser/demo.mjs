@@ -5,66 +5,30 @@
 //
 // Environment as tests/browser/e2e.mjs: TW_KC_ENV, TW_APP_DIR, TW_BROWSER_TOOLS, TW_ARTIFACTS,
 // TW_SPA_PORT.
-import { createServer } from 'node:http';
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join, extname, normalize } from 'node:path';
+import { join } from 'node:path';
+import { env, KC, ORIGIN, artifacts, serveSpa, launchChromium, waitStatus } from './spa.mjs';
 
-const env = Object.fromEntries(
-  readFileSync(process.env.TW_KC_ENV, 'utf8').split('\n')
-    .filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
-const KC = env.KC_URL;
-const PORT = +(process.env.TW_SPA_PORT ?? 8765);
-const ORIGIN = `http://127.0.0.1:${PORT}`;
-const pkgDir = join(process.env.TW_APP_DIR, 'node_modules', 'tokenward');
-const artifacts = process.env.TW_ARTIFACTS;
-mkdirSync(artifacts, { recursive: true });
-const { chromium } = createRequire(join(process.env.TW_BROWSER_TOOLS, 'x.js'))('playwright-core');
-
-// The SPA: the package README's quickstart, pointed at the bundled Keycloak.
-const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-const appJs = readme.match(/```js\n([\s\S]*?)```/)[1].replace("'http://127.0.0.1:8080'", JSON.stringify(KC));
-const html = `<!doctype html><html><head><meta charset="utf-8"><title>tokenward SPA</title>
-<script type="importmap">{"imports":{"tokenward":"/node_modules/tokenward/index.js"}}</script>
-<script type="module" src="/app.js"></script></head>
-<body style="font: 16px sans-serif; margin: 2em"><h1>tokenward demo SPA</h1><button id="login">Log in</button>
-<p id="status">loading</p><pre id="out"></pre></body></html>`;
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm' };
-const server = createServer((req, res) => {
-  const url = new URL(req.url, ORIGIN);
-  const send = (status, type, body) => res.writeHead(status, { 'content-type': type }).end(body);
-  if (url.pathname === '/' || url.pathname === '/callback') return send(200, 'text/html', html);
-  if (url.pathname === '/app.js') return send(200, 'text/javascript', appJs);
-  if (url.pathname.startsWith('/node_modules/tokenward/')) {
-    const rel = normalize(url.pathname.slice('/node_modules/tokenward/'.length));
-    if (!rel.startsWith('..')) return send(200, types[extname(rel)] ?? 'application/octet-stream', readFileSync(join(pkgDir, rel)));
-  }
-  // The quickstart's API call: a stand-in that greets whoever the token names.
-  if (url.pathname === '/api/me') {
+// The SPA: the package README's quickstart, pointed at the bundled Keycloak. Its API call goes
+// to a stand-in that greets whoever the token names.
+const server = await serveSpa(
+  '<div style="font: 16px sans-serif; margin: 2em"><h1>tokenward demo SPA</h1><button id="login">Log in</button>' +
+    '<p id="status">loading</p><pre id="out"></pre></div>',
+  (url, req, send) => {
+    if (url.pathname !== '/api/me') return undefined;
     const claims = JSON.parse(Buffer.from((req.headers.authorization ?? '..').split('.')[1] ?? '', 'base64url') || '{}');
     return send(200, 'application/json', JSON.stringify({ preferred_username: claims.preferred_username }));
-  }
-  send(404, 'text/plain', 'not found');
-});
-await new Promise((resolve, reject) => server.once('error', reject).listen(PORT, '127.0.0.1', resolve));
+  },
+);
 
-const profile = mkdtempSync(join(tmpdir(), 'tw-demo-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 900, height: 640 },
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
-});
-const page = context.pages()[0] ?? (await context.newPage());
+const chromium = await launchChromium({ viewport: { width: 900, height: 640 } });
+const { page } = chromium;
 const shots = [];
 const shot = async (name) => {
   const path = join(artifacts, `demo-${shots.length + 1}-${name}.png`);
   await page.screenshot({ path });
   shots.push(path);
 };
-const status = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#status')?.textContent ?? ''), re.source, { timeout: 20000 });
+const status = (re) => waitStatus(page, re);
 const say = (...a) => console.log(...a);
 let failed = false;
 try {
@@ -117,8 +81,7 @@ try {
   console.error(`browser demo failed: ${e.stack ?? e}`);
   await shot('failure').catch(() => {});
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await chromium.close();
   server.close();
 }
 say('screenshots:');

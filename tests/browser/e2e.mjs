@@ -4,27 +4,13 @@
 //
 // Environment: TW_KC_ENV (KC_URL, TW_VION_USER_PASSWORD), TW_APP_DIR (node_modules/tokenward),
 // TW_BROWSER_TOOLS (node_modules/playwright-core), TW_ARTIFACTS (screenshots), TW_SPA_PORT.
-import { createServer } from 'node:http';
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createPublicKey, verify } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join, extname, normalize } from 'node:path';
+import { join } from 'node:path';
 import { test, ok, eq, done } from './harness.mjs';
+import { env, KC, ORIGIN, artifacts, quickstart, PLACEHOLDER_KC, serveSpa, sendFile, launchChromium, waitStatus as waitFor } from './spa.mjs';
 
-const env = Object.fromEntries(
-  readFileSync(process.env.TW_KC_ENV, 'utf8').split('\n')
-    .filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
-const KC = env.KC_URL;
 const ISS = `${KC}/realms/vion`;
 const PASSWORD = env.TW_VION_USER_PASSWORD;
-const PORT = +(process.env.TW_SPA_PORT ?? 8765);
-const ORIGIN = `http://127.0.0.1:${PORT}`;
-const pkgDir = join(process.env.TW_APP_DIR, 'node_modules', 'tokenward');
-const artifacts = process.env.TW_ARTIFACTS;
-mkdirSync(artifacts, { recursive: true });
-const { chromium } = createRequire(join(process.env.TW_BROWSER_TOOLS, 'x.js'))('playwright-core');
 
 // ---- the resource server's token check: RS256 against the realm's JWKS, plus iss and exp ----
 let jwks = null;
@@ -45,74 +31,34 @@ async function verifyToken(token) {
 
 // ---- the SPA server ----
 const apiCalls = [];
-const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-const quickstart = readme.match(/```js\n([\s\S]*?)```/)[1];
-ok(quickstart.includes("'http://127.0.0.1:8080'"), 'the README quickstart names the placeholder Keycloak URL');
-const appJs = quickstart.replace("'http://127.0.0.1:8080'", JSON.stringify(KC));
-const html = `<!doctype html><html><head><meta charset="utf-8"><title>tokenward SPA</title>
-<script type="importmap">{"imports":{"tokenward":"/node_modules/tokenward/index.js"}}</script>
-<script type="module" src="/app.js"></script></head>
-<body><h1>tokenward test SPA</h1><button id="login">Log in</button><p id="status">loading</p></body></html>`;
-const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html' };
-
-const server = createServer(async (req, res) => {
-  const url = new URL(req.url, ORIGIN);
-  const send = (status, type, body) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-    res.end(body);
-  };
-  try {
-    if (url.pathname === '/' || url.pathname === '/callback') return send(200, 'text/html', html);
-    if (url.pathname === '/app.js') return send(200, 'text/javascript', appJs);
-    if (url.pathname.startsWith('/node_modules/tokenward/')) {
-      const rel = normalize(url.pathname.slice('/node_modules/tokenward/'.length));
-      if (rel.startsWith('..')) return send(404, 'text/plain', 'no');
-      return send(200, types[extname(rel)] ?? 'application/octet-stream', readFileSync(join(pkgDir, rel)));
+ok(quickstart.includes(PLACEHOLDER_KC), 'the README quickstart names the placeholder Keycloak URL');
+const server = await serveSpa('<h1>tokenward test SPA</h1><button id="login">Log in</button><p id="status">loading</p>', async (url, req, send) => {
+  if (url.pathname.startsWith('/vite/')) return sendFile(send, join(process.env.TW_APP_DIR, 'dist'), url.pathname.slice('/vite/'.length));
+  if (url.pathname === '/api/me') {
+    const auth = req.headers.authorization ?? '';
+    try {
+      const claims = await verifyToken(auth.replace(/^Bearer /, ''));
+      apiCalls.push({ ok: true, jti: claims.jti ?? claims.iat });
+      return send(200, 'application/json', JSON.stringify({ sub: claims.sub, preferred_username: claims.preferred_username }));
+    } catch (e) {
+      apiCalls.push({ ok: false, why: e.message });
+      return send(401, 'application/json', JSON.stringify({ error: 'invalid_token', error_description: e.message }));
     }
-    if (url.pathname.startsWith('/vite/')) {
-      const rel = normalize(url.pathname.slice('/vite/'.length) || 'index.html');
-      if (rel.startsWith('..')) return send(404, 'text/plain', 'no');
-      return send(200, types[extname(rel)] ?? 'text/html', readFileSync(join(process.env.TW_APP_DIR, 'dist', rel)));
-    }
-    if (url.pathname === '/api/me') {
-      const auth = req.headers.authorization ?? '';
-      try {
-        const claims = await verifyToken(auth.replace(/^Bearer /, ''));
-        apiCalls.push({ ok: true, jti: claims.jti ?? claims.iat });
-        return send(200, 'application/json', JSON.stringify({ sub: claims.sub, preferred_username: claims.preferred_username }));
-      } catch (e) {
-        apiCalls.push({ ok: false, why: e.message });
-        return send(401, 'application/json', JSON.stringify({ error: 'invalid_token', error_description: e.message }));
-      }
-    }
-    send(404, 'text/plain', 'not found');
-  } catch (e) {
-    send(500, 'text/plain', String(e));
   }
 });
-await new Promise((resolve, reject) => server.once('error', reject).listen(PORT, '127.0.0.1', resolve));
 
 // ---- Chromium: Debian's, headless, fresh profile, nothing leaves loopback ----
-const profile = mkdtempSync(join(tmpdir(), 'tw-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-  ],
-});
+const chromium = await launchChromium();
+const { context, page } = chromium;
 const consoleLines = [];
 context.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
-const page = context.pages()[0] ?? (await context.newPage());
 const outside = [];
 context.on('request', (r) => {
   const u = new URL(r.url());
   if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !u.protocol.startsWith('data')) outside.push(r.url());
 });
 const status = (p = page) => p.locator('#status').textContent();
-const waitStatus = (re, p = page) => p.waitForFunction((src) => new RegExp(src).test(document.querySelector('#status')?.textContent ?? ''), re.source, { timeout: 20000 });
+const waitStatus = (re, p = page) => waitFor(p, re);
 
 // The page's client, built the same way as the quickstart's (page.evaluate runs in the page).
 const CFG = { url: KC, realm: 'vion', clientId: 'vion-spa', redirectUri: `${ORIGIN}/callback` };
@@ -389,7 +335,6 @@ test('nothing left loopback', () => {
 
 const failed = await done('e2e: ');
 if (failed) console.log(`browser console:\n  ${consoleLines.join('\n  ')}`);
-await context.close();
-rmSync(profile, { recursive: true, force: true });
+await chromium.close();
 server.close();
 process.exitCode = failed ? 1 : 0;
