@@ -13,33 +13,11 @@ cookies are `Secure` even on http://127.0.0.1, so both are sent by hand.
 
 from __future__ import annotations
 
-import http.client
 import re
 import sys
-import urllib.parse
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
-
-def _request(method: str, url: str, cookies: Dict[str, str],
-             body: Optional[dict] = None) -> Tuple[int, Optional[str], str]:
-    u = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
-    headers = {"Accept": "text/html"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    data = None
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-        data = urllib.parse.urlencode(body)
-    conn.request(method, u.path + ("?" + u.query if u.query else ""), body=data, headers=headers)
-    resp = conn.getresponse()
-    text = resp.read().decode("utf-8", "replace")
-    for k, v in resp.getheaders():
-        if k.lower() == "set-cookie":
-            name, _, rest = v.partition("=")
-            cookies[name.strip()] = rest.split(";", 1)[0]
-    conn.close()
-    return resp.status, resp.getheader("Location"), text
+from kc_login import browser_request
 
 
 def approve(kc_url: str, realm: str, user_code: str, username: str, password: str,
@@ -47,11 +25,11 @@ def approve(kc_url: str, realm: str, user_code: str, username: str, password: st
     """Approves (or refuses) the device login; returns the last page's HTML."""
     cookies: Dict[str, str] = {}
     absolute = lambda u: kc_url + u if u.startswith("/") else u  # noqa: E731
-    status, location, page = _request("POST", f"{kc_url}/realms/{realm}/device", cookies,
+    status, location, page = browser_request("POST", f"{kc_url}/realms/{realm}/device", cookies,
                                       {"device_user_code": user_code})
     for _ in range(10):
         if status in (302, 303):
-            status, location, page = _request("GET", absolute(location or ""), cookies)
+            status, location, page = browser_request("GET", absolute(location or ""), cookies)
             continue
         consent = re.search(r'action="([^"]*/login-actions/consent[^"]*)"', page)
         if consent:
@@ -59,12 +37,12 @@ def approve(kc_url: str, realm: str, user_code: str, username: str, password: st
             if code is None:
                 raise AssertionError("Keycloak's consent page has no code")
             body = {"code": code.group(1), ("accept" if accept else "cancel"): ""}
-            status, location, page = _request("POST", absolute(consent.group(1).replace("&amp;", "&")), cookies, body)
+            status, location, page = browser_request("POST", absolute(consent.group(1).replace("&amp;", "&")), cookies, body)
             continue
         login = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page)
         if login:
             body = {"username": username, "password": password, "credentialId": ""}
-            status, location, page = _request("POST", absolute(login.group(1).replace("&amp;", "&")), cookies, body)
+            status, location, page = browser_request("POST", absolute(login.group(1).replace("&amp;", "&")), cookies, body)
             continue
         if status != 200:
             raise AssertionError(f"device approval: HTTP {status}: {page[:200]}")

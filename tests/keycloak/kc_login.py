@@ -19,18 +19,21 @@ import urllib.parse
 from typing import Dict, Optional, Tuple
 
 
-def _request(method: str, url: str, cookies: Dict[str, str], body: Optional[dict] = None) -> Tuple[int, Optional[str], str]:
+def browser_request(method: str, url: str, cookies: Dict[str, str],
+                    body: Optional[dict] = None) -> Tuple[int, Optional[str], str]:
+    """One request as a browser sends it (kc_device.py uses it too): `Accept: text/html`, the
+    cookies Keycloak set so far (updated from its answer), a form body. Redirects are not
+    followed; returns the status, the Location header and the page."""
     u = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
-    path = u.path + ("?" + u.query if u.query else "")
-    headers = {}
+    headers = {"Accept": "text/html"}
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     data = None
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         data = urllib.parse.urlencode(body)
-    conn.request(method, path, body=data, headers=headers)
+    conn.request(method, u.path + ("?" + u.query if u.query else ""), body=data, headers=headers)
     resp = conn.getresponse()
     text = resp.read().decode("utf-8", "replace")
     for k, v in resp.getheaders():
@@ -44,7 +47,7 @@ def _request(method: str, url: str, cookies: Dict[str, str], body: Optional[dict
 def login(auth_url: str, username: str, password: str) -> str:
     """The callback URL Keycloak redirects to after a successful login."""
     cookies: Dict[str, str] = {}
-    status, location, page = _request("GET", auth_url, cookies)
+    status, location, page = browser_request("GET", auth_url, cookies)
     if status != 200:
         raise AssertionError(f"GET authorization URL: HTTP {status} {location or page[:200]}")
     m = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page) or re.search(
@@ -53,7 +56,7 @@ def login(auth_url: str, username: str, password: str) -> str:
     if not m:
         raise AssertionError("no login form on Keycloak's page")
     action = urllib.parse.urljoin(auth_url, html.unescape(m.group(1)))
-    status, location, page = _request(
+    status, location, page = browser_request(
         "POST", action, cookies, {"username": username, "password": password, "credentialId": ""}
     )
     if status not in (302, 303) or not location:
