@@ -30,14 +30,17 @@ REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 def read_env(path: str) -> Dict[str, str]:
+    """The harness's env file (`KEY=value` lines, shell-quoted, `export ` allowed), for every
+    Python test and script that talks to the harness's Keycloak."""
     env: Dict[str, str] = {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
             if line and not line.startswith("#") and "=" in line:
                 k, _, v = line.partition("=")
+                k = k.strip().removeprefix("export ").strip()
                 parts = shlex.split(v) if v.strip() else [""]
-                env[k.strip()] = parts[0] if parts else ""
+                env[k] = parts[0] if parts else ""
     return env
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import shlex
 from dataclasses import dataclass, field
 from typing import Dict, List
 
@@ -16,6 +15,7 @@ import tokenward
 
 # The Keycloak login-form driver lives with the harness, shared with the C tests.
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "keycloak"))
+from kc_client import REDIRECT, read_env  # noqa: E402  (the harness's env file, read one way)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -31,22 +31,6 @@ CLIENTS = {
     "vion-service": ("vion", "TW_VION_SERVICE_SECRET"),
     "vion-short-service": ("vion", "TW_VION_SHORT_SERVICE_SECRET"),
 }
-
-
-def read_env_file(path: str) -> Dict[str, str]:
-    env: Dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            k, _, v = line.partition("=")
-            k = k.strip()
-            if k.startswith("export "):
-                k = k[len("export "):].strip()
-            parts = shlex.split(v, posix=True) if v.strip() else [""]
-            env[k] = parts[0] if parts else ""
-    return env
 
 
 @dataclass
@@ -72,6 +56,13 @@ class Keycloak:
         c = tokenward.Client.keycloak(self.url, self.realm_of(client_id), client_id=client_id, **kw)
         self.clients.append(c)
         return c
+
+    def vion_spa(self, **kw) -> tokenward.Client:
+        """The realm vion's public SPA client (PKCE login on REDIRECT), for the login tests;
+        the caller closes it (`with kc.vion_spa() as client:`)."""
+        return tokenward.Client.keycloak(
+            self.url, "vion", client_id="vion-spa", redirect_uri=REDIRECT, scope="openid user_impersonation", **kw
+        )
 
     def secrets(self) -> List[str]:
         """Every secret of the harness (client secrets, passwords)."""
@@ -99,7 +90,7 @@ def kc() -> Keycloak:
         )
     if not os.path.isfile(path):
         pytest.fail(f"TW_KC_ENV={path} is not a file", pytrace=False)
-    env = read_env_file(path)
+    env = read_env(path)
     if not env.get("KC_URL"):
         pytest.fail(f"{path} has no KC_URL", pytrace=False)
     k = Keycloak(env["KC_URL"].rstrip("/"), env)

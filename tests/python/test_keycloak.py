@@ -7,10 +7,10 @@ import urllib.parse
 
 import pytest
 
+from kc_client import REDIRECT
 from kc_login import login as kc_login
 import tokenward
 
-REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 # --- client credentials, one realm at a time ---------------------------------------------
@@ -191,12 +191,6 @@ def test_from_env_reads_os_environ(kc, monkeypatch):
 # --- authorization code + PKCE through the real login form --------------------------------
 
 
-def _vion_spa(kc, **kw):
-    return tokenward.Client.keycloak(
-        kc.url, "vion", client_id="vion-spa", redirect_uri=REDIRECT, scope="openid user_impersonation", **kw
-    )
-
-
 def _login(kc, client, **kw):
     login = client.authorization_url(**kw)
     assert login.url
@@ -210,7 +204,7 @@ def _login(kc, client, **kw):
 
 
 def test_pkce_login_refresh_logout_revoke(kc, token_log):
-    with _vion_spa(kc, on_token=token_log) as client:
+    with kc.vion_spa(on_token=token_log) as client:
         login, callback = _login(kc, client)
         info = client.exchange_code(callback)
         assert info.refresh_token and info.id_token
@@ -240,7 +234,7 @@ def test_pkce_login_refresh_logout_revoke(kc, token_log):
 
 def test_web_app_login_state_survives_json(kc):
     # Request 1: begin, store the login in the user's session.
-    with _vion_spa(kc) as web1:
+    with kc.vion_spa() as web1:
         login = web1.authorization_url(prompt="login")
         assert "prompt=login" in login.url
         session = {"tw_login": login.to_json()}
@@ -249,13 +243,13 @@ def test_web_app_login_state_survives_json(kc):
         login.close()
     callback = kc_login(auth_url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
     # Request 2, another Client (another worker): restore and finish.
-    with _vion_spa(kc) as web2:
+    with kc.vion_spa() as web2:
         restored = tokenward.Login.from_json(session["tw_login"])
         assert restored.url is None
         info = web2.exchange_code(callback, restored)
         assert info.claims["preferred_username"] == "vion-user"
         # Request 3: resume the session elsewhere from the refresh token alone.
-        with _vion_spa(kc) as web3:
+        with kc.vion_spa() as web3:
             resumed = web3.resume(info.refresh_token)
             assert resumed.claims["preferred_username"] == "vion-user"
             assert web3.token() == resumed.access_token
@@ -263,7 +257,7 @@ def test_web_app_login_state_survives_json(kc):
 
 
 def test_tampered_state_is_refused(kc):
-    with _vion_spa(kc) as client:
+    with kc.vion_spa() as client:
         login, callback = _login(kc, client)
         parts = urllib.parse.urlsplit(callback)
         q = dict(urllib.parse.parse_qsl(parts.query))
@@ -284,18 +278,8 @@ def test_tampered_state_is_refused(kc):
             client.refresh()
 
 
-def test_login_denied_by_the_user_is_access_denied(kc):
-    with _vion_spa(kc) as client:
-        login = client.authorization_url()
-        state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(login.url).query))["state"]
-        denied = f"{REDIRECT}?error=access_denied&error_description=denied&state={state}"
-        with pytest.raises(tokenward.OAuthError) as e:
-            client.exchange_code(denied)
-        assert e.value.error == "access_denied"
-
-
 def test_public_client_without_login_needs_one(kc):
-    with _vion_spa(kc) as client:
+    with kc.vion_spa() as client:
         with pytest.raises(tokenward.TokenwardError) as e:
             client.token()
         assert isinstance(e.value, (tokenward.LoginRequiredError, tokenward.ConfigError))

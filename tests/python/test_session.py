@@ -204,14 +204,8 @@ def test_a_closed_client_keeps_no_view(kc):
 # --- a pending login is spent by its first callback ---------------------------------------
 
 
-def _spa(kc):
-    return tokenward.Client.keycloak(
-        kc.url, "vion", client_id="vion-spa", redirect_uri=REDIRECT, scope="openid user_impersonation"
-    )
-
-
 def test_a_forged_callback_spends_the_login(kc):
-    with _spa(kc) as client:
+    with kc.vion_spa() as client:
         login = client.authorization_url()
         callback = kc_login(login.url, "vion-user", kc.env["TW_VION_USER_PASSWORD"])
         parts = urllib.parse.urlsplit(callback)
@@ -237,13 +231,14 @@ def test_a_forged_callback_spends_the_login(kc):
         client.revoke()
 
 
-def test_a_denied_login_is_spent_too(kc):
-    with _spa(kc) as client:
+def test_a_login_the_user_denied_is_access_denied_and_spent(kc):
+    with kc.vion_spa() as client:
         login = client.authorization_url()
         state = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(login.url).query))["state"]
         denied = f"{REDIRECT}?error=access_denied&error_description=denied&state={state}"
-        with pytest.raises(tokenward.OAuthError):
+        with pytest.raises(tokenward.OAuthError) as e:
             client.exchange_code(denied, login)
+        assert e.value.error == "access_denied"
         with pytest.raises(tokenward.LoginRequiredError):
             client.exchange_code(f"{REDIRECT}?code=x&state={state}", login)
 

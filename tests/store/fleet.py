@@ -32,6 +32,8 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "keycloak"))
+from kc_client import read_env  # noqa: E402  (the harness's env file, read one way)
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
 # rotate-service's tokens say 2 s; the JWT's whole-second iat/exp leave 1 s the client may count on.
 TOKEN_LIFETIME = 1.0
@@ -42,12 +44,7 @@ def env_file():
     path = os.environ.get("TW_KC_ENV")
     if not path:
         sys.exit("TW_KC_ENV is not set (tests/keycloak/start STATE; export TW_KC_ENV=STATE/env)")
-    env = {}
-    for line in open(path):
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            env[k] = v
+    env = read_env(path)
     if "rotate" not in env.get("KC_REALMS", "").split(","):
         sys.exit(f"the Keycloak of {path} has no `rotate` realm (tests/keycloak/rotate-realm.json)")
     return env
