@@ -446,7 +446,7 @@ fn short_tokens_renew_by_refresh_token_and_a_refused_one_needs_a_new_login() {
         ClientConfig::new("vion-short-service").secret(kc.secret("TW_VION_SHORT_SERVICE_SECRET"));
     let (c, seen) = counting_client(kc.realm("vion"), config);
     let first = c.token_source().set(short_session(&kc, &c));
-    assert_eq!(first.expires_in(), Some(2));
+    assert_lifespan(&first, 2);
     thread::sleep(Duration::from_millis(2200));
     let renewed = c.token().unwrap();
     assert_ne!(renewed.access_token(), first.access_token());

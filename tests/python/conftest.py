@@ -33,6 +33,12 @@ CLIENTS = {
 }
 
 
+def assert_lifespan(info: tokenward.TokenInfo, seconds: int) -> None:
+    """Keycloak computes `expires_in` as `exp - now` in whole seconds: one less when a second
+    ticks between issuing the token and answering."""
+    assert info.expires_in in (seconds, seconds - 1), f"expires_in {info.expires_in}, lifespan {seconds}"
+
+
 @dataclass
 class Keycloak:
     url: str
