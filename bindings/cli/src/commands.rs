@@ -1,14 +1,15 @@
 //! One function per subcommand: gather the settings, build a core `Client`, call it, print.
 
 use std::io::Read;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokenward::settings::{Env, Layer, ProviderSpec, Settings};
-use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret};
+use tokenward::{AccessTokenRequirements, Claims, Client, LoginOptions, Secret, Token};
 
 use crate::args::{
-    ClientArgs, DecodeArgs, LoginArgs, RefreshArgs, RevokeArgs, SecretArgs, TokenArgs, TokenFlags,
-    UserinfoArgs, VerifyArgs,
+    ClientArgs, DecodeArgs, LoginArgs, RefreshArgs, RefreshTokenArgs, RevokeArgs, SecretArgs,
+    TokenArgs, TokenFlags, UserinfoArgs, VerifyArgs,
 };
 use crate::config::{self, cmdline_layer};
 use crate::exit::{CliError, CliResult};
@@ -239,25 +240,41 @@ pub fn refresh(ctx: &Ctx, args: &RefreshArgs) -> CliResult<()> {
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
     let client = build_client(ctx, &settings, secret, None)?;
-    if let (false, Some(store)) = (args.refresh_token.named(), shared_store(&settings)) {
-        // No refresh token given: renew the session `login` kept in the store, and keep the
-        // new token (and a rotated refresh token) there.
-        if client.token_source().peek_shared().is_some() {
-            let token = client.refresh()?;
-            ctx.note(&format!("session refreshed; kept in {store}"));
-            return print(render_token(&token, args.output.format()).expose());
-        }
-        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            return Err(CliError::usage(format!(
-                "no session of this client is kept in {store} (sign in with `tokenward login` \
-                 and the same settings); to refresh another session pass its refresh token \
-                 with --refresh-token-env VAR, --refresh-token-file PATH or --refresh-token-stdin"
-            )));
-        }
+    if let Some((_, store)) = kept_session(&client, &settings, &args.refresh_token, "refresh")? {
+        // Renewed through the store: the new token (and a rotated refresh token) is kept there.
+        let token = client.refresh()?;
+        ctx.note(&format!("session refreshed; kept in {store}"));
+        return print(render_token(&token, args.output.format()).expose());
     }
     let refresh_token = reader.read(&args.refresh_token.input().spec(), "refresh token")?;
     let token = client.refresh_token_grant(&refresh_token)?;
     print(render_token(&token, args.output.format()).expose())
+}
+
+/// For `refresh` and `logout` without a refresh token on the command line: the session
+/// `login` (or `device`) kept in the store, and the store's name. `None` when the command reads
+/// the refresh token from standard input instead (nothing named, no store, or nothing kept and
+/// stdin is not a terminal); nothing kept with a terminal on stdin says what to do.
+pub(crate) fn kept_session(
+    client: &Client,
+    settings: &Settings,
+    refresh_token: &RefreshTokenArgs,
+    verb: &str,
+) -> CliResult<Option<(Arc<Token>, String)>> {
+    let Some(store) = shared_store(settings).filter(|_| !refresh_token.named()) else {
+        return Ok(None);
+    };
+    if let Some(token) = client.token_source().peek_shared() {
+        return Ok(Some((token, store)));
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(CliError::usage(format!(
+            "no session of this client is kept in {store} (sign in with `tokenward login` and \
+             the same settings); to {verb} another session pass its refresh token with \
+             --refresh-token-env VAR, --refresh-token-file PATH or --refresh-token-stdin"
+        )));
+    }
+    Ok(None)
 }
 
 /// The client and the token a command acts on (`revoke`, `introspect`): the settings merged,

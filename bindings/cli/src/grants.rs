@@ -13,7 +13,7 @@ use crate::args::{
     TokenInput,
 };
 use crate::commands::{
-    bare_jwt, build_client, client_and_token, client_secret, say_signed_in, Ctx,
+    bare_jwt, build_client, client_and_token, client_secret, kept_session, say_signed_in, Ctx,
 };
 use crate::config::cmdline_layer;
 use crate::exit::{CliError, CliResult, REFUSED};
@@ -245,37 +245,24 @@ pub fn logout(ctx: &Ctx, args: &LogoutArgs) -> CliResult<()> {
         cmdline_layer(&args.client, &args.secret, args.timeout),
         args.client.profile.as_deref(),
     )?;
-    let input = args.refresh_token.input();
-    let named = args.refresh_token.named();
     let mut reader = SecretReader::new(ctx.env);
     let secret = client_secret(&mut reader, &settings)?;
     let client = build_client(ctx, &settings, secret, None)?;
-    let store = crate::commands::shared_store(&settings);
-    if let (false, Some(store)) = (named, &store) {
-        // No refresh token given: the session `login` kept in the store, if there is one.
-        if let Some(stored) = client.token_source().peek_shared() {
-            match stored.refresh_token() {
-                Some(rt) => client.logout(rt)?,
-                None => {
-                    // A client-credentials token: revoke it, and forget it.
-                    client.revoke(stored.access_token(), TokenKind::AccessToken)?;
-                    client.token_source().clear();
-                }
+    if let Some((stored, store)) = kept_session(&client, &settings, &args.refresh_token, "end")? {
+        match stored.refresh_token() {
+            Some(rt) => client.logout(rt)?,
+            None => {
+                // A client-credentials token: revoke it, and forget it.
+                client.revoke(stored.access_token(), TokenKind::AccessToken)?;
+                client.token_source().clear();
             }
-            ctx.note(&format!(
-                "session ended, its refresh token revoked and its record deleted from {store}"
-            ));
-            return Ok(());
         }
-        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-            return Err(CliError::usage(format!(
-                "no session of this client is kept in {store} (already logged out, or signed in \
-                 with other settings); to end another session pass its refresh token with \
-                 --refresh-token-env VAR, --refresh-token-file PATH or --refresh-token-stdin"
-            )));
-        }
+        ctx.note(&format!(
+            "session ended, its refresh token revoked and its record deleted from {store}"
+        ));
+        return Ok(());
     }
-    let refresh_token = reader.read(&input.spec(), "refresh token")?;
+    let refresh_token = reader.read(&args.refresh_token.input().spec(), "refresh token")?;
     client.logout(&refresh_token)?;
     ctx.note("session ended and refresh token revoked");
     Ok(())
