@@ -291,20 +291,17 @@ fn id_token_keys_and_claims_are_the_cores_decisions() {
         |signed, c, nonce: &str| id_token_checked(signed, c, kc.clone(), "spa", nonce, at, -1.0);
     ok(checked(SIGNATURE_GOOD, claims("spa"), "n1"));
     ok(checked(SIGNATURE_GOOD, claims("spa"), ""));
-    assert_eq!(
-        code(checked(SIGNATURE_BAD, claims("spa"), "n1")),
-        "invalid_token"
-    );
-    assert_eq!(
-        code(checked(NO_WEBCRYPTO, claims("spa"), "n1")),
-        "invalid_token"
-    );
-    assert_eq!(
-        code(checked(SIGNATURE_GOOD, claims("other"), "n1")),
-        "invalid_token"
-    );
-    assert_eq!(
-        code(checked(SIGNATURE_GOOD, claims("spa"), "n2")),
-        "invalid_token"
-    );
+    // A bad signature, no WebCrypto, another audience, another nonce.
+    for (signed, aud, nonce) in [
+        (SIGNATURE_BAD, "spa", "n1"),
+        (NO_WEBCRYPTO, "spa", "n1"),
+        (SIGNATURE_GOOD, "other", "n1"),
+        (SIGNATURE_GOOD, "spa", "n2"),
+    ] {
+        assert_eq!(
+            code(checked(signed, claims(aud), nonce)),
+            "invalid_token",
+            "{signed} {aud} {nonce}"
+        );
+    }
 }
