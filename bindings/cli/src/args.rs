@@ -102,8 +102,8 @@ It holds bearer tokens and refresh tokens: whoever can read it can use them.
 
 Exit codes: 0 ok; 2 usage or configuration; 3 refused by the server (invalid_client,
 invalid_grant, invalid_scope, a missing required claim, a forged callback) or a token that
-does not verify (invalid_token); 4 network, timeout
-or server error (5xx); 1 local I/O failure. Errors go to stderr as `tokenward: error: ...`
+does not verify (invalid_token); 4 network, timeout or server error (5xx); 1 local I/O
+failure. Errors go to stderr as `tokenward: error: ...`
 with the server's error and error_description; with --json, as one JSON object instead:
 {\"error\": {\"code\": \"oauth\", \"message\": ..., \"exit\": 3, \"oauth_error\": \"invalid_client\",
 \"description\": ..., \"status\": 401}}, `code` being the error table's name (oauth, transport,
@@ -145,7 +145,7 @@ impl Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Get a token with client credentials (machine to machine).
+    /// Print an access token: by client credentials (machine to machine), or the session `login` kept.
     #[command(
         after_help = "Example:\n  tokenward token --keycloak https://auth.test.ecocoa.ch --realm vion \\\n      --client-id my-service --client-secret-env VION_CLIENT_SECRET --header\n\nSee `tokenward --help` for all four seed systems and the configuration."
     )]
