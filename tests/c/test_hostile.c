@@ -16,6 +16,14 @@ static char token_url[300];
 static int sentinel_storage;
 #define SENTINEL ((void *)&sentinel_storage)
 
+/* A string setter's three refusals: NULL options, NULL value, invalid UTF-8. */
+#define CHECK_STRING_SETTER(setter, o)                                                         \
+    do {                                                                                       \
+        CHECK_RC(setter(NULL, "a"), TW_ERR_NULL_ARGUMENT, #setter "(NULL options)");          \
+        CHECK_RC(setter((o), NULL), TW_ERR_NULL_ARGUMENT, #setter "(NULL)");                  \
+        CHECK_RC(setter((o), BAD_UTF8), TW_ERR_INVALID_UTF8, #setter "(bad UTF-8)");          \
+    } while (0)
+
 static tw_options *options_for(const char *client_id, const char *secret) {
     tw_options *o = NULL;
     if (tw_options_new(client_id, &o) != TW_OK) return NULL;
@@ -36,40 +44,18 @@ static void test_options(void) {
 
     o = options_for("c1", NULL);
     CHECK(o != NULL, "tw_options_new(\"c1\")");
-    /* Every setter: NULL options, NULL value, invalid UTF-8. */
-    CHECK_RC(tw_options_set_secret(NULL, "s"), TW_ERR_NULL_ARGUMENT, "set_secret(NULL options)");
-    CHECK_RC(tw_options_set_secret(o, NULL), TW_ERR_NULL_ARGUMENT, "set_secret(NULL)");
-    CHECK_RC(tw_options_set_secret(o, BAD_UTF8), TW_ERR_INVALID_UTF8, "set_secret(bad UTF-8)");
-    CHECK_RC(tw_options_set_scope(NULL, "a"), TW_ERR_NULL_ARGUMENT, "set_scope(NULL options)");
-    CHECK_RC(tw_options_set_scope(o, NULL), TW_ERR_NULL_ARGUMENT, "set_scope(NULL)");
-    CHECK_RC(tw_options_set_scope(o, BAD_UTF8), TW_ERR_INVALID_UTF8, "set_scope(bad UTF-8)");
+    /* Every string setter: NULL options, NULL value, invalid UTF-8. */
+    CHECK_STRING_SETTER(tw_options_set_secret, o);
+    CHECK_STRING_SETTER(tw_options_set_scope, o);
     CHECK_RC(tw_options_set_scope(o, ""), TW_OK, "set_scope(\"\")");
-    CHECK_RC(tw_options_set_audience(NULL, "a"), TW_ERR_NULL_ARGUMENT, "set_audience(NULL options)");
-    CHECK_RC(tw_options_set_audience(o, NULL), TW_ERR_NULL_ARGUMENT, "set_audience(NULL)");
-    CHECK_RC(tw_options_set_audience(o, BAD_UTF8), TW_ERR_INVALID_UTF8, "set_audience(bad UTF-8)");
-    CHECK_RC(tw_options_set_redirect_uri(NULL, "a"), TW_ERR_NULL_ARGUMENT,
-             "set_redirect_uri(NULL options)");
-    CHECK_RC(tw_options_set_redirect_uri(o, NULL), TW_ERR_NULL_ARGUMENT, "set_redirect_uri(NULL)");
-    CHECK_RC(tw_options_set_redirect_uri(o, BAD_UTF8), TW_ERR_INVALID_UTF8,
-             "set_redirect_uri(bad UTF-8)");
-    CHECK_RC(tw_options_add_required_claim(NULL, "a"), TW_ERR_NULL_ARGUMENT,
-             "add_required_claim(NULL options)");
-    CHECK_RC(tw_options_add_required_claim(o, NULL), TW_ERR_NULL_ARGUMENT,
-             "add_required_claim(NULL)");
-    CHECK_RC(tw_options_add_required_claim(o, BAD_UTF8), TW_ERR_INVALID_UTF8,
-             "add_required_claim(bad UTF-8)");
-    CHECK_RC(tw_options_set_ca_file(NULL, "a"), TW_ERR_NULL_ARGUMENT, "set_ca_file(NULL options)");
-    CHECK_RC(tw_options_set_ca_file(o, NULL), TW_ERR_NULL_ARGUMENT, "set_ca_file(NULL)");
-    CHECK_RC(tw_options_set_ca_file(o, BAD_UTF8), TW_ERR_INVALID_UTF8, "set_ca_file(bad UTF-8)");
+    CHECK_STRING_SETTER(tw_options_set_audience, o);
+    CHECK_STRING_SETTER(tw_options_set_redirect_uri, o);
+    CHECK_STRING_SETTER(tw_options_add_required_claim, o);
+    CHECK_STRING_SETTER(tw_options_set_ca_file, o);
+    CHECK_STRING_SETTER(tw_options_set_auth_method_name, o);
     CHECK_RC(tw_options_set_auth_method(NULL, TW_AUTH_METHOD_NONE), TW_ERR_NULL_ARGUMENT,
              "set_auth_method(NULL options)");
     CHECK_RC(tw_options_set_auth_method(o, 99), TW_ERR_INVALID_ARGUMENT, "set_auth_method(99)");
-    CHECK_RC(tw_options_set_auth_method_name(NULL, "basic"), TW_ERR_NULL_ARGUMENT,
-             "set_auth_method_name(NULL options)");
-    CHECK_RC(tw_options_set_auth_method_name(o, NULL), TW_ERR_NULL_ARGUMENT,
-             "set_auth_method_name(NULL)");
-    CHECK_RC(tw_options_set_auth_method_name(o, BAD_UTF8), TW_ERR_INVALID_UTF8,
-             "set_auth_method_name(bad UTF-8)");
     CHECK_RC(tw_options_set_auth_method_name(o, "basik"), TW_ERR_CONFIG,
              "set_auth_method_name(\"basik\")");
     CHECK(tw_contains(tw_last_error_message(), "`basik`") &&
