@@ -144,19 +144,7 @@ fn cached_token(c: &mut Criterion, server: &LocalTokenServer) {
     let client = Arc::new(client);
     c.bench_function("cached_token/tokenward/2_threads", |b| {
         b.iter_custom(|iters| {
-            let start = Instant::now();
-            let handles: Vec<_> = (0..2)
-                .map(|_| {
-                    let client = client.clone();
-                    thread::spawn(move || {
-                        for _ in 0..iters {
-                            black_box(client.token().unwrap());
-                        }
-                    })
-                })
-                .collect();
-            handles.into_iter().for_each(|h| h.join().unwrap());
-            start.elapsed()
+            on_two_threads(iters, &client, |c| drop(black_box(c.token().unwrap())))
         })
     });
 
@@ -177,6 +165,33 @@ fn cached_token(c: &mut Criterion, server: &LocalTokenServer) {
     c.bench_function("cached_token/baseline_rwlock_arc/1_thread", |b| {
         b.iter(|| black_box(baseline.read().unwrap().clone()))
     });
+    // The same floor read from two threads at once: what the shared reference counts cost on
+    // this machine's cores, beside tokenward's 2-thread row.
+    let baseline = Arc::new(baseline);
+    c.bench_function("cached_token/baseline_rwlock_arc/2_threads", |b| {
+        b.iter_custom(|iters| {
+            on_two_threads(iters, &baseline, |l| {
+                drop(black_box(l.read().unwrap().clone()))
+            })
+        })
+    });
+}
+
+/// Wall time for two threads each running `call` `iters` times on the shared `value`.
+fn on_two_threads<T: Send + Sync + 'static>(
+    iters: u64,
+    value: &Arc<T>,
+    call: fn(&T),
+) -> std::time::Duration {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let value = Arc::clone(value);
+            thread::spawn(move || (0..iters).for_each(|_| call(&value)))
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().unwrap());
+    start.elapsed()
 }
 
 fn pkce(c: &mut Criterion) {
