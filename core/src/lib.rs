@@ -68,8 +68,8 @@ pub use cache::policy;
 pub use native::{assertion, client, clock, flows, random, settings, source, transport};
 pub use protocol::{
     api, authorize, client_assertion, client_auth, config, device, error, exchange, fields, grant,
-    http, jws, jwt, lifetime, oauth_error, pkce, provider, secret, session, text, token, uri,
-    verify,
+    http, jws, jwt, lifetime, oauth_error, params, pkce, provider, secret, session, text, token,
+    uri, verify,
 };
 
 pub use api::{api_error, is_token_rejected};
@@ -83,6 +83,7 @@ pub use exchange::{ExchangeOptions, TokenType};
 pub use http::{HttpOptions, Trust};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use jwt::Claims;
+pub use params::{Params, Redirect};
 pub use pkce::{Pkce, RandomSource};
 pub use policy::RefreshPolicy;
 pub use provider::Provider;

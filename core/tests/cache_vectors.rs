@@ -275,7 +275,7 @@ mod native {
     impl Script {
         fn answer(&self, req: &HttpRequest) -> tokenward::Result<HttpResponse> {
             let form: BTreeMap<String, String> =
-                form_urlencoded::parse(req.body.as_ref().unwrap().expose().as_bytes())
+                form_urlencoded::parse(req.body().unwrap().expose().as_bytes())
                     .into_owned()
                     .collect();
             let sent = match form["grant_type"].as_str() {

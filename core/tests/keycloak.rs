@@ -298,7 +298,11 @@ fn vion_pkce_login_refresh_logout_and_revoke() {
         "nothing cached before login"
     );
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
     assert!(
         callback.starts_with("http://127.0.0.1:8765/callback?"),
         "{callback}"
@@ -313,7 +317,11 @@ fn vion_pkce_login_refresh_logout_and_revoke() {
         Error::StateMismatch
     );
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
 
     let t = c.exchange_code(login.pending, &callback).unwrap();
     let scope = t.scope().unwrap();
@@ -360,7 +368,11 @@ fn vion_pkce_login_refresh_logout_and_revoke() {
 
     // A replayed code is refused, and Keycloak revokes what that code issued (OAuth BCP).
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
     // (The replay finishes a copy restored from JSON, as a web app that kept it would.)
     let replay = PendingLogin::from_json(login.pending.to_json().expose()).unwrap();
     let t = c.exchange_code(login.pending, &callback).unwrap();
@@ -553,7 +565,11 @@ fn secrets_appear_in_no_debug_output_or_error_message() {
     )
     .unwrap();
     let login = spa.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
     let code = callback
         .split(['?', '&'])
         .find_map(|p| p.strip_prefix("code="))
@@ -630,7 +646,11 @@ fn a_login_verifies_the_id_token_and_userinfo_is_the_same_user() {
     let kc = Kc::get();
     let c = vion_spa_login_client(&kc);
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
     let t = c.exchange_code(login.pending, &callback).unwrap();
     let id = t
         .id_token_claims()
@@ -1277,7 +1297,11 @@ fn an_offline_session_survives_the_users_sso_session_ending() {
         .redirect_uri("http://127.0.0.1:8765/callback");
     let c = Client::new(kc.realm("vion"), config).unwrap();
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
-    let callback = log_in(&login.url, "vion-user", &kc.secret("TW_VION_USER_PASSWORD"));
+    let callback = log_in(
+        &login.url(),
+        "vion-user",
+        &kc.secret("TW_VION_USER_PASSWORD"),
+    );
     // The code is exchanged by the bare grant, then handed to the cache as a stored refresh
     // token would be (`resume`): what this test is about is the offline session.
     let code = callback

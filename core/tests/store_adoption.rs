@@ -81,7 +81,7 @@ impl Idp {
                 jwks.to_string().into_bytes(),
             ));
         }
-        let body = req.body.as_ref().unwrap().expose().to_string();
+        let body = req.body().unwrap().expose().to_string();
         if body.contains("grant_type=refresh_token") && *self.refuse_refresh.lock().unwrap() {
             self.requests.fetch_add(1, SeqCst);
             return Ok(HttpResponse::new(

@@ -232,13 +232,14 @@ fn plain_http_off_loopback_is_insecure_url_before_any_connection() {
         // would be Transport or Timeout errors, and take time).
         let transport = UreqTransport::new(options(Trust::default())).unwrap();
         let started = Instant::now();
+        let mut form = tokenward::Params::new();
+        form.add("grant_type", "client_credentials");
+        form.add("client_secret", SECRET);
         let request = HttpRequest {
             method: Method::Post,
             url: url.to_string(),
             headers: vec![],
-            body: Some(tokenward::Secret::new(format!(
-                "grant_type=client_credentials&client_secret={SECRET}"
-            ))),
+            form: Some(form),
         };
         let e = transport.send(&request).unwrap_err();
         assert!(matches!(e, Error::InsecureUrl(_)), "{url}: {e:?}");

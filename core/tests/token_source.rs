@@ -68,7 +68,7 @@ impl Endpoint {
 
     fn answer(&self, req: &HttpRequest) -> Result<HttpResponse> {
         let form: HashMap<String, String> =
-            form_urlencoded::parse(req.body.as_ref().unwrap().expose().as_bytes())
+            form_urlencoded::parse(req.body().unwrap().expose().as_bytes())
                 .into_owned()
                 .collect();
         self.requests.lock().unwrap().push(form);

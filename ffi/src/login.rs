@@ -76,7 +76,7 @@ pub unsafe extern "C" fn tw_client_login_begin(
                 .collect(),
         };
         let request = client.authorization_request(&options)?;
-        let url = CString::new(request.url).ok();
+        let url = CString::new(request.url()).ok();
         *out = tw_login::new(request.pending, url);
         Ok(())
     })

@@ -4,8 +4,9 @@
 // nonce check, the token's deadlines, and when to serve, renew, wait or ask for a login
 // (tokenward::cache::state), and for an ID token: which algorithm and key, when to fetch the
 // provider's keys, and its claims. This file is the browser's I/O around it: fetch,
-// JSON.parse, URL, storage, the redirect, the address bar, Web Locks and WebCrypto (the
-// signature arithmetic). It carries out what the core says.
+// JSON.parse, URL and URLSearchParams (which encode the parameters the core chose), storage,
+// the redirect, the address bar, Web Locks and WebCrypto (the signature arithmetic). It
+// carries out what the core says.
 import init, * as w from './tokenward_wasm.js';
 
 await init({ module_or_path: new URL('./tokenward_wasm_bg.wasm', import.meta.url) });
@@ -43,6 +44,13 @@ const parse = (text) => {
   } catch {
     return undefined;
   }
+};
+
+// A URL the core chose: its endpoint with its parameters appended, encoded by URLSearchParams.
+const href = ({ endpoint, params }) => {
+  const u = new URL(endpoint);
+  for (const [k, v] of params) u.searchParams.append(k, v);
+  return u.href;
 };
 
 // The bytes of a base64url string (empty when it is not one).
@@ -185,10 +193,10 @@ export class Client {
   /** Builds the authorization URL and stores the pending login (verifier, state, nonce). */
   authorizationUrl(options = {}) {
     const o = this.#o;
-    const { url, pending } = call(w.authorize, this.#p, o.clientId, options.redirectUri ?? o.redirectUri,
+    const login = call(w.authorize, this.#p, o.clientId, options.redirectUri ?? o.redirectUri,
       options.scope ?? o.scope, [...new URLSearchParams(options.params ?? {})]);
-    this.#s.setItem(this.#key + 'pending', JSON.stringify(pending));
-    return url;
+    this.#s.setItem(this.#key + 'pending', JSON.stringify(login.pending));
+    return href(login);
   }
 
   /** Starts a login: stores the pending login and sends the browser to the login page. */
@@ -349,7 +357,7 @@ export class Client {
   async #post(req) {
     const sent = this.#now();
     const [status, body, retryAfter] = await send(this.#fetch, req.url,
-      { method: 'POST', headers: req.headers, body: req.body }, this.#o.timeout, this.#o.maxBytes);
+      { method: 'POST', headers: req.headers, body: new URLSearchParams(req.form) }, this.#o.timeout, this.#o.maxBytes);
     const json = parse(body);
     return {
       status, json, body, retryAfter, sent,
@@ -439,8 +447,8 @@ export class Client {
 
   /** The end-session URL, with id_token_hint (Keycloak 18+ logs out without a prompt then). */
   logoutUrl(options = {}) {
-    return call(w.logoutUrl, this.#p, this.#o.clientId, this.#load()?.i ?? '',
-      options.postLogoutRedirectUri ?? '', options.state ?? '');
+    return href(call(w.logoutUrl, this.#p, this.#o.clientId, this.#load()?.i ?? '',
+      options.postLogoutRedirectUri ?? '', options.state ?? ''));
   }
 
   /** Forgets the tokens and any pending login held in storage (no request to the server). */

@@ -51,8 +51,8 @@ use tokenward::text::decimal;
 use tokenward::token::check_token_answer;
 use tokenward::verify::{check_id_token, ClaimsView, Expect, IdTokenExpect, DEFAULT_LEEWAY};
 use tokenward::{
-    ClientConfig, Error, HttpRequest, LoginOptions, PendingLogin, Pkce, Provider, RandomSource,
-    RefreshPolicy, Result, Secret, TokenCheck,
+    ClientConfig, Error, HttpRequest, LoginOptions, Params, PendingLogin, Pkce, Provider,
+    RandomSource, Redirect, RefreshPolicy, Result, Secret, TokenCheck,
 };
 use wasm_bindgen::prelude::*;
 
@@ -251,6 +251,24 @@ impl Json {
         j
     }
 
+    /// Name/value pairs as `[[name, value], ...]`, the list `URLSearchParams` takes.
+    pub fn pairs(self, k: &str, params: &Params) -> Json {
+        let mut j = self.key(k);
+        j.0.push('[');
+        for (i, (name, value)) in params.iter().enumerate() {
+            if i > 0 {
+                j.0.push(',');
+            }
+            j.0.push('[');
+            quote(&mut j.0, name);
+            j.0.push(',');
+            quote(&mut j.0, value);
+            j.0.push(']');
+        }
+        j.0.push(']');
+        j
+    }
+
     /// A nested object another `Json` wrote.
     pub fn obj(self, k: &str, v: String) -> Json {
         let mut j = self.key(k);
@@ -411,8 +429,9 @@ pub fn discovery_url(issuer: &str) -> JsValue {
 
 // ---- the login ----
 
-/// The authorization URL, and the pending login to keep until the callback (the fields and
-/// names of `PendingLogin::to_json`). `extra`: further parameters, `[[name, value], ...]`.
+/// Where a login sends the user (`{endpoint, params}`, see [`redirect_out`]), and the pending
+/// login to keep until the callback (the fields and names of `PendingLogin::to_json`).
+/// `extra`: further parameters, `[[name, value], ...]`.
 #[wasm_bindgen]
 pub fn authorize(
     provider: JsValue,
@@ -439,8 +458,7 @@ pub fn authorize(
             .opt("issuer", p.issuer.as_deref())
             .bool("iss_required", p.iss_required)
             .end();
-        Json::new()
-            .str("url", &req.url)
+        redirect_out(Json::new(), &req.redirect)
             .obj("pending", pending)
             .end()
     }))
@@ -458,8 +476,15 @@ fn pending_login(stored: JsValue) -> Result<PendingLogin> {
     PendingLogin::from_fields(&mut stored)
 }
 
-/// A request for the glue to send: `{url, headers: {name: value}, body}` (the form body as
-/// the core encoded it).
+/// A URL the core chose, for the glue to encode: `endpoint` and its `params` as
+/// `[[name, value], ...]` (`URLSearchParams` appends them).
+fn redirect_out(j: Json, r: &Redirect) -> Json {
+    j.str("endpoint", &r.endpoint).pairs("params", &r.params)
+}
+
+/// A request for the glue to send: `{url, headers: {name: value}, form: [[name, value],
+/// ...]}` (the form's parameters, which `URLSearchParams` encodes as the body). The browser's
+/// client is public, so no request carries a client secret.
 fn request_out(req: HttpRequest) -> String {
     let headers = req
         .headers
@@ -469,7 +494,7 @@ fn request_out(req: HttpRequest) -> String {
     Json::new()
         .str("url", &req.url)
         .obj("headers", headers)
-        .str("body", req.body.as_ref().map_or("", |b| b.expose()))
+        .pairs("form", req.form.as_ref().unwrap_or(&Params::new()))
         .end()
 }
 
@@ -736,7 +761,8 @@ pub fn id_token_checked(
     done(r)
 }
 
-/// The logout (end-session) URL with `id_token_hint`.
+/// Where logout sends the user (`{endpoint, params}`, see [`redirect_out`]): the end-session
+/// endpoint with `id_token_hint`.
 #[wasm_bindgen(js_name = logoutUrl)]
 pub fn logout_url(
     provider: JsValue,
@@ -746,14 +772,14 @@ pub fn logout_url(
     state: &str,
 ) -> JsValue {
     let hint = opt(id_token).map(Secret::new);
-    let url = tokenward::session::end_session_url(
+    let to = tokenward::session::end_session_redirect(
         &provider_in(&provider),
         &ClientConfig::new(client_id),
         hint.as_ref(),
         opt(post_logout_redirect_uri),
         opt(state),
     );
-    done(url.map(|u| string(&u)))
+    done(to.map(|r| redirect_out(Json::new(), &r).end()))
 }
 
 /// How a request failed without an answer the core could read.

@@ -195,12 +195,10 @@ pub fn login(ctx: &Ctx, args: &LoginArgs) -> CliResult<()> {
         ..LoginOptions::default()
     };
     let request = client.authorization_request(&options)?;
-    eprintln!(
-        "tokenward: open this URL in a browser to sign in:\n\n    {}\n",
-        request.url
-    );
+    let url = request.url();
+    eprintln!("tokenward: open this URL in a browser to sign in:\n\n    {url}\n");
     if args.open {
-        if let Err(e) = open_browser(&request.url) {
+        if let Err(e) = open_browser(&url) {
             ctx.warn(&format!("{e}; open the URL yourself"));
         }
     }

@@ -252,7 +252,7 @@ fn discover_at(transport: &dyn Transport, url: &str, issuer: Option<&str>) -> Re
         method: Method::Get,
         url: Provider::discovery_url(url)?,
         headers: vec![("Accept".into(), "application/json".into())],
-        body: None,
+        form: None,
     };
     let response = transport.send(&request)?;
     if !response.is_success() {

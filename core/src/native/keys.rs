@@ -133,7 +133,7 @@ fn get_key_set(uri: &str, transport: &dyn Transport) -> Result<(KeySet, core::ti
         method: Method::Get,
         url: uri.to_string(),
         headers: vec![("Accept".into(), "application/json".into())],
-        body: None,
+        form: None,
     };
     // The network's and the server's trouble keep their own codes (a resource server answers
     // 503 for them, not 401): only a key set that arrives and is unusable is `invalid_token`.

@@ -16,6 +16,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::error::{Error, Result};
 use crate::http::{check_url, HttpOptions, HttpRequest, HttpResponse, Method, Transport, Trust};
+use crate::secret::Secret;
 
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -116,12 +117,8 @@ impl Transport for UreqTransport {
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
-                let body = request
-                    .body
-                    .as_ref()
-                    .map(|s| s.expose().as_bytes())
-                    .unwrap_or_default();
-                b.send(body)
+                let body = request.body();
+                b.send(body.as_ref().map_or("", Secret::expose))
             }
         };
         let mut response = result.map_err(|e| self.map_error(e))?;

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 use crate::config::{check_redirect_uri, check_scope_token, ClientConfig};
 use crate::error::{Error, Result};
 use crate::fields::{Field, Fields};
+use crate::params::{Params, Redirect};
 use crate::pkce::{random_string, Pkce, RandomSource};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -42,11 +43,20 @@ pub struct PendingLogin {
     pub iss_required: bool,
 }
 
-/// The URL to send the user to, and what to keep until the callback.
+/// Where to send the user, and what to keep until the callback.
 #[derive(Debug)]
 pub struct AuthorizationRequest {
-    pub url: String,
+    /// The authorization endpoint and the login's parameters (the browser's glue encodes them
+    /// with `URLSearchParams`; [`AuthorizationRequest::url`] natively).
+    pub redirect: Redirect,
     pub pending: PendingLogin,
+}
+
+impl AuthorizationRequest {
+    /// The URL to send the user to.
+    pub fn url(&self) -> String {
+        self.redirect.url()
+    }
 }
 
 /// The checked result of a callback: the code to exchange.
@@ -110,22 +120,25 @@ pub fn authorization_request(
         issuer: provider.issuer.clone(),
         iss_required: provider.callback_iss_required,
     };
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("response_type", "code");
-    q.append_pair("client_id", &config.client_id);
-    q.append_pair("redirect_uri", &pending.redirect_uri);
+    let mut q = Params::new();
+    q.add("response_type", "code");
+    q.add("client_id", &config.client_id);
+    q.add("redirect_uri", &pending.redirect_uri);
     if !scopes.is_empty() {
-        q.append_pair("scope", &scopes.join(" "));
+        q.add("scope", &scopes.join(" "));
     }
-    q.append_pair("state", pending.state.expose());
-    q.append_pair("nonce", pending.nonce.expose());
-    q.append_pair("code_challenge", pending.pkce.challenge());
-    q.append_pair("code_challenge_method", "S256");
+    q.add("state", pending.state.expose());
+    q.add("nonce", pending.nonce.expose());
+    q.add("code_challenge", pending.pkce.challenge());
+    q.add("code_challenge_method", "S256");
     for (k, v) in &options.extra {
-        q.append_pair(k, v);
+        q.add(k, v);
     }
     Ok(AuthorizationRequest {
-        url: crate::uri::append_query(endpoint, &q.finish()),
+        redirect: Redirect {
+            endpoint: endpoint.to_string(),
+            params: q,
+        },
         pending,
     })
 }
@@ -337,7 +350,8 @@ mod tests {
     #[test]
     fn url_carries_pkce_s256_state_nonce_and_scope() {
         let r = login();
-        let (base, query) = r.url.split_once('?').unwrap();
+        let url = r.url();
+        let (base, query) = url.split_once('?').unwrap();
         assert_eq!(
             base,
             "https://auth.test.ecocoa.ch/realms/vion/protocol/openid-connect/auth"
@@ -354,7 +368,7 @@ mod tests {
         assert_eq!(q["nonce"], r.pending.nonce.expose());
         assert_eq!(q["prompt"], "login");
         assert_ne!(r.pending.state.expose(), r.pending.nonce.expose());
-        assert!(!r.url.contains(r.pending.pkce.verifier().expose()));
+        assert!(!url.contains(r.pending.pkce.verifier().expose()));
     }
 
     #[test]

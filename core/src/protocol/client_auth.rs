@@ -12,6 +12,7 @@ use crate::client_assertion::ASSERTION_TYPE;
 use crate::config::{AuthMethod, ClientConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, Method};
+use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::text::text;
@@ -48,16 +49,15 @@ fn form_post_to(
         ),
         ("Accept".to_string(), "application/json".to_string()),
     ];
-    let capacity = params
-        .iter()
-        .map(|(k, v)| k.len() + v.len() * 3 + 2)
-        .sum::<usize>()
-        + 256;
-    let mut form = form_urlencoded::Serializer::new(String::with_capacity(capacity));
-    form.extend_pairs(params.iter().copied());
+    let mut form = Params::new();
+    for (k, v) in params {
+        form.add(k, v);
+    }
     match (config.effective_auth_method(), &config.client_secret) {
         (AuthMethod::ClientSecretBasic, Some(secret)) => {
-            // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+            // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64. That is the
+            // method's rule (servers differ on it), so the core writes this header itself; the
+            // browser's public client never sends it.
             let id: String = form_urlencoded::byte_serialize(config.client_id.as_bytes()).collect();
             let pw: String = form_urlencoded::byte_serialize(secret.expose().as_bytes()).collect();
             let creds = Secret::new(text!(id, ":", pw));
@@ -67,8 +67,8 @@ fn form_post_to(
             ));
         }
         (AuthMethod::ClientSecretPost, Some(secret)) => {
-            form.append_pair("client_id", &config.client_id);
-            form.append_pair("client_secret", secret.expose());
+            form.add("client_id", &config.client_id);
+            form.add("client_secret", secret.expose());
         }
         (AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt, _) => {
             let signer = config.signer.as_ref().ok_or_else(|| {
@@ -77,18 +77,18 @@ fn form_post_to(
                 )
             })?;
             let assertion = signer.0.assertion(&config.client_id, audience)?;
-            form.append_pair("client_id", &config.client_id);
-            form.append_pair("client_assertion_type", ASSERTION_TYPE);
-            form.append_pair("client_assertion", assertion.expose());
+            form.add("client_id", &config.client_id);
+            form.add("client_assertion_type", ASSERTION_TYPE);
+            form.add("client_assertion", assertion.expose());
         }
         _ => {
-            form.append_pair("client_id", &config.client_id);
+            form.add("client_id", &config.client_id);
         }
     }
     Ok(HttpRequest {
         method: Method::Post,
         url: url.to_string(),
         headers,
-        body: Some(Secret::new(form.finish())),
+        form: Some(form),
     })
 }

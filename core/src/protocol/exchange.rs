@@ -132,7 +132,7 @@ mod tests {
         )
         .unwrap();
         let body: Vec<(String, String)> =
-            form_urlencoded::parse(r.body.as_ref().unwrap().expose().as_bytes())
+            form_urlencoded::parse(r.body().unwrap().expose().as_bytes())
                 .into_owned()
                 .collect();
         let get = |k: &str| body.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());

@@ -87,7 +87,7 @@ mod tests {
     }
 
     fn body(r: &HttpRequest) -> Vec<(String, String)> {
-        form_urlencoded::parse(r.body.as_ref().unwrap().expose().as_bytes())
+        form_urlencoded::parse(r.body().unwrap().expose().as_bytes())
             .into_owned()
             .collect()
     }

@@ -12,6 +12,7 @@ use core::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::params::Params;
 use crate::secret::Secret;
 use crate::text::text;
 
@@ -30,15 +31,24 @@ impl Method {
     }
 }
 
-/// A request ready to send. The form body carries secrets (client secret, code verifier,
-/// refresh token), so it is a [`Secret`] and `Debug` shows only the method and URL.
+/// A request ready to send. Its form carries secrets (client secret, code verifier, refresh
+/// token), so `Debug` shows the method, the URL and the names of headers and parameters only.
 #[derive(Clone)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
-    /// `application/x-www-form-urlencoded` body, for POSTs.
-    pub body: Option<Secret>,
+    /// The form's parameters, for POSTs: sent as an `application/x-www-form-urlencoded` body,
+    /// which the platform encodes ([`HttpRequest::body`] natively, `URLSearchParams` in the
+    /// browser).
+    pub form: Option<Params>,
+}
+
+impl HttpRequest {
+    /// The form encoded as the body.
+    pub fn body(&self) -> Option<Secret> {
+        self.form.as_ref().map(Params::encode)
+    }
 }
 
 impl fmt::Debug for HttpRequest {
@@ -50,7 +60,7 @@ impl fmt::Debug for HttpRequest {
                 "headers",
                 &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             )
-            .field("body", &self.body.as_ref().map(|_| "[redacted]"))
+            .field("form", &self.form)
             .finish()
     }
 }

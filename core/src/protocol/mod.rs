@@ -6,7 +6,7 @@
 //! Read in this order: who and where ([`provider`], [`config`]), the requests ([`grant`],
 //! [`session`], [`authorize`], with [`client_auth`] and [`pkce`]), the answers ([`token`],
 //! [`lifetime`], [`oauth_error`], [`api`], [`jwt`], and verified: [`jws`], [`verify`]), and the pieces under them ([`http`],
-//! [`error`], [`fields`], [`secret`], [`text`], [`uri`]).
+//! [`error`], [`fields`], [`params`], [`secret`], [`text`], [`uri`]).
 
 pub mod api;
 pub mod authorize;
@@ -23,6 +23,7 @@ pub mod jws;
 pub mod jwt;
 pub mod lifetime;
 pub mod oauth_error;
+pub mod params;
 pub mod pkce;
 pub mod provider;
 pub mod secret;

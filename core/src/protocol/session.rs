@@ -8,6 +8,7 @@ use crate::client_auth::form_post_for;
 use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::http::HttpRequest;
+use crate::params::{Params, Redirect};
 use crate::provider::Provider;
 use crate::secret::Secret;
 
@@ -74,7 +75,7 @@ pub fn userinfo(provider: &Provider, access_token: &Secret) -> Result<HttpReques
                     .to_string(),
             ),
         ],
-        body: None,
+        form: None,
     })
 }
 
@@ -114,8 +115,7 @@ pub fn end_session_request(
     )
 }
 
-/// The OIDC RP-initiated logout URL. Keycloak 18+ logs out without a confirmation page only
-/// with `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
+/// The OIDC RP-initiated logout URL ([`end_session_redirect`], encoded).
 pub fn end_session_url(
     provider: &Provider,
     config: &ClientConfig,
@@ -123,21 +123,44 @@ pub fn end_session_url(
     post_logout_redirect_uri: Option<&str>,
     state: Option<&str>,
 ) -> Result<String> {
-    let base = provider.endpoint(
+    end_session_redirect(
+        provider,
+        config,
+        id_token_hint,
+        post_logout_redirect_uri,
+        state,
+    )
+    .map(|r| r.url())
+}
+
+/// Where OIDC RP-initiated logout sends the user: the end-session endpoint and its parameters.
+/// Keycloak 18+ logs out without a confirmation page only with `id_token_hint`;
+/// `post_logout_redirect_uri` needs it or `client_id` (always sent).
+pub fn end_session_redirect(
+    provider: &Provider,
+    config: &ClientConfig,
+    id_token_hint: Option<&Secret>,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<Redirect> {
+    let endpoint = provider.endpoint(
         &provider.end_session_endpoint,
         "end-session (logout) endpoint",
     )?;
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("client_id", &config.client_id);
+    let mut params = Params::new();
+    params.add("client_id", &config.client_id);
     if let Some(h) = id_token_hint {
-        q.append_pair("id_token_hint", h.expose());
+        params.add("id_token_hint", h.expose());
     }
     if let Some(u) = post_logout_redirect_uri {
         crate::config::check_redirect_uri(u)?;
-        q.append_pair("post_logout_redirect_uri", u);
+        params.add("post_logout_redirect_uri", u);
     }
     if let Some(s) = state {
-        q.append_pair("state", s);
+        params.add("state", s);
     }
-    Ok(crate::uri::append_query(base, &q.finish()))
+    Ok(Redirect {
+        endpoint: endpoint.to_string(),
+        params,
+    })
 }
