@@ -434,13 +434,14 @@ impl Client {
     pub fn logout_url(&self, post_logout_redirect_uri: Option<&str>) -> Result<String> {
         let cached = self.default_source.peek();
         let hint = cached.as_ref().and_then(|t| t.id_token());
-        session::end_session_url(
+        session::end_session_redirect(
             &self.flows.provider,
             &self.flows.config,
             hint,
             post_logout_redirect_uri,
             None,
         )
+        .map(|r| r.url())
     }
 }
 

@@ -78,7 +78,7 @@ mod tests {
     use super::*;
     use crate::config::AuthMethod;
     use crate::http::Method;
-    use crate::session::{end_session_url, introspection, revocation, TokenKind};
+    use crate::session::{end_session_redirect, introspection, revocation, TokenKind};
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
 
@@ -180,14 +180,15 @@ mod tests {
         assert_eq!(body(&r)[1], pair("token_type_hint", "refresh_token"));
         let r = introspection(&provider(), &c, &rt, TokenKind::AccessToken).unwrap();
         assert!(r.url.ends_with("/token/introspect"));
-        let url = end_session_url(
+        let url = end_session_redirect(
             &provider(),
             &c,
             Some(&Secret::new("idt")),
             Some("https://app.example/bye"),
             None,
         )
-        .unwrap();
+        .unwrap()
+        .url();
         assert_eq!(
             url,
             "https://auth.test.ecocoa.ch/realms/vion/protocol/openid-connect/logout?client_id=svc&id_token_hint=idt&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"

@@ -97,7 +97,7 @@ pub fn userinfo_claims(body: &[u8], id_token_sub: Option<&str>) -> Result<crate:
 
 /// Keycloak's back-channel logout: a POST of the session's refresh token, with the client's
 /// authentication, to the end-session endpoint ends the user's session (answered 204). What a
-/// command line or a service does instead of sending a browser to [`end_session_url`].
+/// command line or a service does instead of sending a browser to [`end_session_redirect`].
 pub fn end_session_request(
     provider: &Provider,
     config: &ClientConfig,
@@ -115,27 +115,9 @@ pub fn end_session_request(
     )
 }
 
-/// The OIDC RP-initiated logout URL ([`end_session_redirect`], encoded).
-pub fn end_session_url(
-    provider: &Provider,
-    config: &ClientConfig,
-    id_token_hint: Option<&Secret>,
-    post_logout_redirect_uri: Option<&str>,
-    state: Option<&str>,
-) -> Result<String> {
-    end_session_redirect(
-        provider,
-        config,
-        id_token_hint,
-        post_logout_redirect_uri,
-        state,
-    )
-    .map(|r| r.url())
-}
-
-/// Where OIDC RP-initiated logout sends the user: the end-session endpoint and its parameters.
-/// Keycloak 18+ logs out without a confirmation page only with `id_token_hint`;
-/// `post_logout_redirect_uri` needs it or `client_id` (always sent).
+/// Where OIDC RP-initiated logout sends the user: the end-session endpoint and its parameters
+/// (the URL: [`Redirect::url`]). Keycloak 18+ logs out without a confirmation page only with
+/// `id_token_hint`; `post_logout_redirect_uri` needs it or `client_id` (always sent).
 pub fn end_session_redirect(
     provider: &Provider,
     config: &ClientConfig,
