@@ -392,7 +392,7 @@ fn vion_login_error_callback_is_typed() {
     // PKCE is required on vion-spa: drop the challenge and Keycloak answers on the callback.
     let login = c.authorization_request(&LoginOptions::default()).unwrap();
     let without_pkce: String = login
-        .url
+        .url()
         .split('&')
         .filter(|p| !p.starts_with("code_challenge"))
         .collect::<Vec<_>>()
