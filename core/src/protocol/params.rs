@@ -34,11 +34,6 @@ impl Params {
         self.0.iter().map(|(k, v)| (k.as_str(), v.expose()))
     }
 
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
     /// `application/x-www-form-urlencoded`: a form body, or the query of a URL.
     pub fn encode(&self) -> Secret {
         let mut out = form_urlencoded::Serializer::new(String::new());
@@ -83,8 +78,6 @@ mod tests {
             p.encode().expose(),
             "grant_type=refresh_token&scope=openid+email&refresh_token=a%2Bb%2Fc%3D%26d"
         );
-        assert_eq!(p.get("scope"), Some("openid email"));
-        assert_eq!(p.get("nonce"), None);
         assert_eq!(
             format!("{p:?}"),
             r#"["grant_type", "scope", "refresh_token"]"#
